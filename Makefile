@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates \
   redis-tools redis-server redis-sentinel python3 python3-redis python3-numpy \
   sqlite3 iproute2 \
   libhnswlib-dev libfaiss-dev \
-  postgresql-doc-15
+  postgresql-doc-15 dict-foldoc
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
