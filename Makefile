@@ -43,7 +43,7 @@ build: deps
 build-asan: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DRAGKV_SANITIZE=address,undefined \
 	  -DCMAKE_CXX_FLAGS="-O1" $(CMAKE_FLAGS)
-	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cmake --build $(ASAN_DIR) -j$(JOBS) --target ragkv_unit_tests
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) -L unit

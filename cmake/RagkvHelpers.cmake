@@ -39,6 +39,13 @@ function(ragkv_add_test name)
   target_compile_definitions(${name} PRIVATE
     RAGKV_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     RAGKV_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  # The sanitizer run builds only the unit-test binaries (ragkv_unit_tests).
+  if("unit" IN_LIST ARG_LABELS)
+    if(NOT TARGET ragkv_unit_tests)
+      add_custom_target(ragkv_unit_tests)
+    endif()
+    add_dependencies(ragkv_unit_tests ${name})
+  endif()
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
