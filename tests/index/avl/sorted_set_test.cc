@@ -481,7 +481,7 @@ TEST(SortedSetTest, RandomOperationsMatchNaiveModel) {
   std::mt19937_64 rng(2024);
   SortedSet z;
   NaiveZSet model;
-  const size_t ops = Scaled(300000);
+  const size_t ops = Scaled(1000000);
   for (size_t i = 0; i < ops; ++i) {
     const auto op = rng() % 100;
     if (op < 45) {

@@ -8,10 +8,10 @@
 namespace ragkv::avl::testing {
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr size_t kScaleDivisor = 40;
+inline constexpr size_t kScaleDivisor = 4;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-inline constexpr size_t kScaleDivisor = 40;
+inline constexpr size_t kScaleDivisor = 4;
 #else
 inline constexpr size_t kScaleDivisor = 1;
 #endif
