@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "index/avl/avl_tree.h"
+#include "index/avl/node_pool.h"
 #include "index/avl/sorted_set.h"
 
 namespace ragkv::avl {
@@ -32,75 +33,14 @@ std::vector<uint64_t> RandomKeys(size_t n, uint64_t seed) {
   return keys;
 }
 
-// A minimal free-list pool: nodes are carved from 64 KiB slabs and recycled on
-// deallocate; slabs are returned only when the pool dies. Shared by copies of
-// the allocator (rebinding copies the pointer).
-class NodePool {
- public:
-  explicit NodePool(size_t node_size) : node_size_((node_size + 15) / 16 * 16) {}
-  void* Allocate() {
-    if (free_ != nullptr) {
-      void* p = free_;
-      free_ = *static_cast<void**>(free_);
-      return p;
-    }
-    if (slabs_.empty() || used_ + node_size_ > kSlabBytes) {
-      slabs_.push_back(std::make_unique<std::byte[]>(kSlabBytes));
-      used_ = 0;
-    }
-    void* p = slabs_.back().get() + used_;
-    used_ += node_size_;
-    return p;
-  }
-  size_t node_size() const { return node_size_; }
-  void Deallocate(void* p) {
-    *static_cast<void**>(p) = free_;
-    free_ = p;
-  }
-
- private:
-  static constexpr size_t kSlabBytes = 64 << 10;
-  size_t node_size_;
-  std::vector<std::unique_ptr<std::byte[]>> slabs_;
-  size_t used_ = 0;
-  void* free_ = nullptr;
-};
-
-template <typename T>
-class PoolAllocator {
- public:
-  using value_type = T;
-  explicit PoolAllocator(std::shared_ptr<NodePool> pool) : pool_(std::move(pool)) {}
-  template <typename U>
-  PoolAllocator(const PoolAllocator<U>& other) : pool_(other.pool_) {}  // NOLINT: rebind
-  T* allocate(size_t n) {
-    if (n != 1 || sizeof(T) > pool_->node_size()) return std::allocator<T>().allocate(n);
-    return static_cast<T*>(pool_->Allocate());
-  }
-  void deallocate(T* p, size_t n) {
-    if (n != 1 || sizeof(T) > pool_->node_size()) return std::allocator<T>().deallocate(p, n);
-    pool_->Deallocate(p);
-  }
-  template <typename U>
-  bool operator==(const PoolAllocator<U>& other) const { return pool_ == other.pool_; }
-
- private:
-  template <typename U>
-  friend class PoolAllocator;
-  std::shared_ptr<NodePool> pool_;
-};
-
 using Tree = AvlTree<uint64_t>;
 using PooledTree = AvlTree<uint64_t, std::less<uint64_t>, PoolAllocator<uint64_t>>;
-
-// Node size upper bound for the pool: key + 3 pointers + size + height.
-constexpr size_t kPooledNodeBytes = sizeof(uint64_t) + 3 * sizeof(void*) + 2 * sizeof(size_t);
 
 template <typename T>
 T MakeContainer() {
   if constexpr (std::is_same_v<T, PooledTree>) {
     return PooledTree(std::less<uint64_t>(),
-                      PoolAllocator<uint64_t>(std::make_shared<NodePool>(kPooledNodeBytes)));
+                      PoolAllocator<uint64_t>(std::make_shared<NodePool>()));
   } else {
     return T();
   }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "index/avl/node_pool.h"
 #include "index/avl/test_scale.h"
 
 namespace ragkv::avl {
@@ -308,6 +309,28 @@ TEST(AvlTreeTest, RandomOperationsMatchBruteForceTwin) {
   }
   ASSERT_TRUE(tree.CheckInvariants().ok());
   EXPECT_EQ(Contents(tree), twin.keys());
+}
+
+TEST(AvlTreeTest, PooledNodesBehaveLikeMallocedOnes) {
+  using Key = std::pair<double, uint64_t>;
+  auto pool = std::make_shared<NodePool>(4096);
+  AvlTree<Key, std::less<Key>, PoolAllocator<Key>> tree{std::less<Key>{}, PoolAllocator<Key>(pool)};
+  std::set<Key> ref;
+  std::mt19937_64 rng(11);
+  for (size_t i = 0; i < Scaled(200000); ++i) {
+    const Key k{static_cast<double>(rng() % 100), rng() % 50};
+    if (rng() % 2 == 0) {
+      ASSERT_EQ(tree.Insert(k), ref.insert(k).second);
+    } else {
+      ASSERT_EQ(tree.Erase(k), ref.erase(k) == 1);
+    }
+  }
+  ASSERT_TRUE(tree.CheckInvariants().ok());
+  EXPECT_EQ(std::vector<Key>(tree.begin(), tree.end()), std::vector<Key>(ref.begin(), ref.end()));
+  // Freed nodes are recycled: the pool never holds more slabs than the peak needs.
+  EXPECT_LE(pool->ReservedBytes(), 4096 * (5000 * 64 / 4096 + 2));
+  tree.Clear();
+  EXPECT_TRUE(tree.empty());
 }
 
 // Large trees: a million random 64-bit keys against std::set, then erase half.
