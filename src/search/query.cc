@@ -104,7 +104,8 @@ class Parser {
     return s_.substr(at, std::min(end, s_.size()) - at);
   }
   Status SyntaxError(size_t at) const {
-    const size_t offset = std::min(at, s_.size());
+    size_t offset = std::min(at, s_.size());
+    while (offset < s_.size() && IsSpace(s_[offset])) ++offset;  // point at a token
     return Status::InvalidArgument("Syntax error at offset " + std::to_string(offset) + " near " +
                                    std::string(NearToken(offset)));
   }
