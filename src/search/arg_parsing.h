@@ -38,7 +38,8 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
 
 // Formats a double so that ParseDouble gives the same value back:
-// "inf"/"-inf", integers without a fraction, otherwise %.17g.
+// "inf"/"-inf", integers without a fraction, otherwise the shortest %g
+// form that round-trips.
 std::string FormatDouble(double v);
 
 // A read cursor over a command's arguments.

@@ -259,6 +259,60 @@ size_t VectorTypeBytes(VectorType t) {
   return 0;
 }
 
+AttributeDescription DescribeField(const FieldSpec& f) {
+  AttributeDescription d;
+  d.pairs = {{"identifier", f.identifier},
+             {"attribute", f.alias},
+             {"type", std::string(FieldTypeName(f.type))}};
+  switch (f.type) {
+    case FieldType::kText:
+      d.pairs.emplace_back("WEIGHT", FormatDouble(f.weight));
+      break;
+    case FieldType::kTag:
+      d.pairs.emplace_back("SEPARATOR", std::string(1, f.separator));
+      break;
+    case FieldType::kVector: {
+      const VectorParams& v = f.vector;
+      d.pairs.emplace_back("algorithm", std::string(VectorAlgorithmName(v.algorithm)));
+      d.pairs.emplace_back("data_type", std::string(VectorTypeName(v.type)));
+      d.pairs.emplace_back("dim", std::to_string(v.dim));
+      d.pairs.emplace_back("distance_metric", std::string(DistanceMetricName(v.metric)));
+      if (v.algorithm == VectorAlgorithm::kHnsw) {
+        d.pairs.emplace_back("M", std::to_string(v.m));
+        d.pairs.emplace_back("ef_construction", std::to_string(v.ef_construction));
+        d.pairs.emplace_back("ef_runtime", std::to_string(v.ef_runtime));
+        d.pairs.emplace_back("epsilon", FormatDouble(v.epsilon));
+      }
+      break;
+    }
+    case FieldType::kNumeric:
+    case FieldType::kGeo:
+      break;
+  }
+  const std::pair<bool, const char*> flags[] = {
+      {f.sortable, "SORTABLE"},        {f.unf, "UNF"},
+      {f.nostem, "NOSTEM"},            {f.noindex, "NOINDEX"},
+      {f.case_sensitive, "CASESENSITIVE"}, {f.with_suffix_trie, "WITHSUFFIXTRIE"},
+      {f.index_empty, "INDEXEMPTY"},   {f.index_missing, "INDEXMISSING"}};
+  for (const auto& [set, name] : flags) {
+    if (set) d.flags.emplace_back(name);
+  }
+  return d;
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeDefinition(const IndexSchema& s) {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"key_type", s.on == KeyType::kHash ? "HASH" : "JSON"},
+      {"prefixes", ""},
+      {"default_score", FormatDouble(s.score)}};
+  if (!s.filter.empty()) out.emplace_back("filter", s.filter);
+  if (s.language != "english") out.emplace_back("default_language", s.language);
+  if (!s.language_field.empty()) out.emplace_back("language_field", s.language_field);
+  if (!s.score_field.empty()) out.emplace_back("score_field", s.score_field);
+  if (!s.payload_field.empty()) out.emplace_back("payload_field", s.payload_field);
+  return out;
+}
+
 const FieldSpec* IndexSchema::FindField(std::string_view alias) const {
   for (const FieldSpec& f : fields) {
     if (f.alias == alias) return &f;

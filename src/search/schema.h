@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -124,6 +125,22 @@ struct IndexSchema {
   // nullptr.
   const FieldSpec* FindField(std::string_view alias) const;
 };
+
+// FT.INFO building blocks, in RediSearch's order (RESP stays in the server).
+struct AttributeDescription {
+  // "identifier", "attribute", "type", then per type: WEIGHT (TEXT),
+  // SEPARATOR (TAG), algorithm/data_type/dim/distance_metric[/M/
+  // ef_construction/ef_runtime/epsilon] (VECTOR).
+  std::vector<std::pair<std::string, std::string>> pairs;
+  // SORTABLE, UNF, NOSTEM, NOINDEX, CASESENSITIVE, WITHSUFFIXTRIE, INDEXEMPTY,
+  // INDEXMISSING as set: bare words in RESP2, a "flags" array in RESP3.
+  std::vector<std::string> flags;
+};
+AttributeDescription DescribeField(const FieldSpec& field);
+// The index_definition pairs: key_type, prefixes (joined as one array by the
+// caller from `schema.prefixes`), default_score, then filter,
+// default_language, language_field, score_field, payload_field when set.
+std::vector<std::pair<std::string, std::string>> DescribeDefinition(const IndexSchema& schema);
 
 // Parses FT.CREATE's arguments after the command name: args[0] is the index
 // name. Returns the schema, or kInvalidArgument with RediSearch's error text.

@@ -96,6 +96,8 @@ TEST(QueryTest, NumericRanges) {
   EXPECT_EQ(Canonical("@num:[(1 +inf]"), "@num:[(1 inf]");
   EXPECT_EQ(Canonical("@num:[-inf (5.5]"), "@num:[-inf (5.5]");
   EXPECT_EQ(Canonical("@num:[ 1e3  2e3 ]"), "@num:[1000 2000]");
+  EXPECT_EQ(Canonical("@num:[0.1 (1e-300]"), "@num:[0.1 (1e-300]");
+  EXPECT_EQ(Canonical("@num:[0.30000000000000004 1e300]"), "@num:[0.30000000000000004 1e+300]");
   EXPECT_EQ(Canonical("(-@f:[7 7])"), "-@f:[7 7]");
   EXPECT_EQ(Canonical("@num:[$lo $hi]", {{"lo", "2"}, {"hi", "(9"}}), "@num:[2 (9]");
   auto q = ParseQuery("@price:[(10.5 20]", kNoParams);

@@ -294,6 +294,32 @@ TEST(SchemaTest, EveryTruncationFailsCleanly) {
   }
 }
 
+TEST(SchemaTest, DescribesFieldsForFtInfo) {
+  auto s = Create(
+      "FT.CREATE i ON HASH PREFIX 1 doc: SCHEMA v VECTOR HNSW 6 TYPE FLOAT32 DIM 1536 "
+      "DISTANCE_METRIC COSINE t AS title TEXT SORTABLE UNF g TAG CASESENSITIVE "
+      "f VECTOR FLAT 6 TYPE FLOAT64 DIM 2 DISTANCE_METRIC L2 n NUMERIC NOINDEX");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  const AttributeDescription v = DescribeField(s->fields[0]);
+  EXPECT_EQ(v.pairs, (Pairs{{"identifier", "v"}, {"attribute", "v"}, {"type", "VECTOR"},
+                            {"algorithm", "HNSW"}, {"data_type", "FLOAT32"}, {"dim", "1536"},
+                            {"distance_metric", "COSINE"}, {"M", "16"},
+                            {"ef_construction", "200"}, {"ef_runtime", "10"},
+                            {"epsilon", "0.01"}}));
+  const AttributeDescription t = DescribeField(s->fields[1]);
+  EXPECT_EQ(t.pairs, (Pairs{{"identifier", "t"}, {"attribute", "title"}, {"type", "TEXT"},
+                            {"WEIGHT", "1"}}));
+  EXPECT_EQ(t.flags, (std::vector<std::string>{"SORTABLE", "UNF"}));
+  const AttributeDescription g = DescribeField(s->fields[2]);
+  EXPECT_EQ(g.pairs.back(), (std::pair<std::string, std::string>{"SEPARATOR", ","}));
+  EXPECT_EQ(g.flags, std::vector<std::string>{"CASESENSITIVE"});
+  EXPECT_EQ(DescribeField(s->fields[3]).pairs.size(), 7u);  // FLAT: no HNSW knobs
+  EXPECT_EQ(DescribeField(s->fields[4]).flags, std::vector<std::string>{"NOINDEX"});
+  EXPECT_EQ(DescribeDefinition(*s), (Pairs{{"key_type", "HASH"}, {"prefixes", ""},
+                                           {"default_score", "1"}}));
+}
+
 TEST(SchemaTest, AlterAddsFields) {
   auto base = Create("FT.CREATE i SCHEMA t TEXT");
   ASSERT_TRUE(base.ok());
