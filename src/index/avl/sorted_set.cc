@@ -199,9 +199,12 @@ AddOutcome SortedSet::Add(std::string_view member, double score, AddFlags flags)
       return {AddResult::kNotApplied, current};
     }
     if (score == current) return {AddResult::kUnchanged, current};
-    tree_.Erase(Entry{current, it->first});
+    auto pos = tree_.LowerBound(Entry{current, it->first});
+    if (!tree_.ReplaceInPlace(pos, Entry{score, it->first})) {
+      tree_.Erase(pos);
+      tree_.Insert(Entry{score, it->first});
+    }
     it->second = score;
-    tree_.Insert(Entry{score, it->first});
     return {AddResult::kUpdated, score};
   }
   if (flags.xx) return {AddResult::kNotApplied, 0};
