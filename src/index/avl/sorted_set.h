@@ -163,8 +163,11 @@ class SortedSet {
 
   // zsetAdd: adds `member` with `score`, or updates it, as restricted by
   // `flags` (see AddResult). With flags.incr, `score` is added to the current
-  // score (0 for a new member). REQUIRES: `score` is not NaN and
-  // ValidateAddFlags(flags) is OK. O(log n).
+  // score (0 for a new member). A NaN score, given or computed, returns kNan
+  // and changes nothing. Flag mixes that ValidateAddFlags rejects are still
+  // safe but their outcome is unspecified. REQUIRES: size() <
+  // AvlTree::kMaxSize (2^32 - 1 members). O(log n); a score change that keeps
+  // the member's position updates in place.
   AddOutcome Add(std::string_view member, double score, AddFlags flags = {});
 
   // Removes `member`; returns false if absent (ZREM). O(log n).
