@@ -109,7 +109,7 @@ class AofWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_.
-  std::string pending_;   // appended, not yet handed to the leader
+  std::string pending_;  // appended, not yet handed to the leader
   int current_db_;
   uint64_t appended_ = 0;
   uint64_t written_ = 0;
@@ -149,8 +149,8 @@ struct AofManifest {
 // --- The log directory ---
 
 struct AofOptions {
-  std::string dir = ".";                  // `dir`
-  std::string dirname = "appendonlydir";  // `appenddirname`
+  std::string dir = ".";                    // `dir`
+  std::string dirname = "appendonlydir";    // `appenddirname`
   std::string filename = "appendonly.aof";  // `appendfilename`
   FsyncPolicy fsync = FsyncPolicy::kEverysec;
   bool load_truncated = true;  // `aof-load-truncated`
@@ -234,7 +234,11 @@ class AppendOnlyLog {
   uint64_t base_size_ = 0;
   uint64_t closed_incr_size_ = 0;  // sizes of incr files no longer appended to
   uint64_t size_at_last_rewrite_ = 0;
-  enum class RewriteState : uint8_t { kIdle, kSwitched, kBaseWritten } rewrite_ = RewriteState::kIdle;
+  enum class RewriteState : uint8_t {
+    kIdle,
+    kSwitched,
+    kBaseWritten
+  } rewrite_ = RewriteState::kIdle;
   AofManifest rewrite_manifest_;  // the manifest to publish at commit
   std::string new_base_;
 };

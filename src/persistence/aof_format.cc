@@ -126,7 +126,7 @@ Result<std::vector<std::string>> DecodeMultibulk(std::string_view payload) {
 Result<AofScan> ScanAofFile(FileSystem& fs, const std::string& path, const AofRecordFn& on_record) {
   RAGKV_ASSIGN_OR_RETURN(auto file, fs.NewSequentialFile(path));
   AofScan scan;
-  std::string buf;   // buf[pos, end) are the unconsumed bytes
+  std::string buf;  // buf[pos, end) are the unconsumed bytes
   size_t pos = 0;
   uint64_t base = 0;  // file offset of buf[pos]
   bool eof = false;
@@ -224,9 +224,9 @@ Result<AofScan> ScanAofFile(FileSystem& fs, const std::string& path, const AofRe
     }
     auto argv = DecodeMultibulk(payload);
     if (!argv.ok()) {
-      return finish(AofFileEnd::kCorruption,
-                    "record payload is not a RESP multibulk: " + std::string(argv.status().message()),
-                    false);
+      return finish(
+          AofFileEnd::kCorruption,
+          "record payload is not a RESP multibulk: " + std::string(argv.status().message()), false);
     }
     if (on_record) RAGKV_RETURN_IF_ERROR(on_record(*argv, offset));
     ++scan.records;

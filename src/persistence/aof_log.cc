@@ -10,13 +10,12 @@
 // point, it is only ever replaced atomically, and every file it names is
 // durable before it is published. See docs/formats/aof.md for the crash
 // analysis of each step.
-#include "persistence/aof.h"
-
 #include <algorithm>
 #include <charconv>
 #include <sstream>
 
 #include "common/log.h"
+#include "persistence/aof.h"
 
 namespace ragkv::persistence {
 namespace {
@@ -243,10 +242,11 @@ Result<std::unique_ptr<AppendOnlyLog>> AppendOnlyLog::Open(FileSystem& fs,
     }
     if (scan->end == AofFileEnd::kTornTail) {
       if (!options.load_truncated) {
-        return Status::FailedPrecondition(
-            "AOF " + path + " ends with a torn record at offset " +
-            std::to_string(scan->valid_bytes) + " (a crash mid-append) and aof-load-truncated is "
-            "no: run \"ragkv check-aof --fix " + path + "\" or set aof-load-truncated yes");
+        return Status::FailedPrecondition("AOF " + path + " ends with a torn record at offset " +
+                                          std::to_string(scan->valid_bytes) +
+                                          " (a crash mid-append) and aof-load-truncated is "
+                                          "no: run \"ragkv check-aof --fix " +
+                                          path + "\" or set aof-load-truncated yes");
       }
       truncate_to = static_cast<int64_t>(scan->valid_bytes);
     }
@@ -413,8 +413,8 @@ Result<std::unique_ptr<FileLock>> LockDataDir(FileSystem& fs, const std::string&
 Result<std::vector<AofCheckReport>> CheckAof(FileSystem& fs, const std::string& path) {
   std::vector<AofCheckReport> reports;
   const std::string suffix = ".manifest";
-  const bool is_manifest =
-      path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const bool is_manifest = path.size() > suffix.size() &&
+                           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   if (!is_manifest) {
     RAGKV_ASSIGN_OR_RETURN(AofScan scan, ScanAofFile(fs, path, nullptr));
     reports.push_back({path, std::move(scan)});

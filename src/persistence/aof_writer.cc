@@ -20,10 +20,10 @@
 // would need a second lock order for repairs; one I/O at a time is simpler and
 // an fsync on a healthy disk takes milliseconds). Known limit: under everysec
 // a WaitDurable that arrives during the background fsync waits for it.
-#include "persistence/aof.h"
-
 #include <algorithm>
 #include <charconv>
+
+#include "persistence/aof.h"
 
 namespace ragkv::persistence {
 

@@ -213,7 +213,8 @@ Status FaultInjectingFileSystem::CreateDir(const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
   if (dirs_.count(dir)) return Status::Ok();
   RAGKV_RETURN_IF_ERROR(BeginMutation());
-  if (!dirs_.count(DirName(dir))) return Status::NotFound("mkdir " + dir + ": No such file or directory");
+  if (!dirs_.count(DirName(dir)))
+    return Status::NotFound("mkdir " + dir + ": No such file or directory");
   dirs_.insert(dir);
   return Status::Ok();
 }

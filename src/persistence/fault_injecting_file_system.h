@@ -31,7 +31,7 @@
 
 namespace ragkv::persistence {
 
-class FaultInjectingFileSystem final : public FileSystem {
+class FaultInjectingFileSystem : public FileSystem {
  public:
   enum class PowerLossMode {
     kDropUnsynced,  // every unsynced byte is lost
@@ -84,8 +84,8 @@ class FaultInjectingFileSystem final : public FileSystem {
 
  private:
   struct Node {
-    std::string data;     // what the page cache holds
-    std::string durable;  // what the disk holds
+    std::string data;         // what the page cache holds
+    std::string durable;      // what the disk holds
     uint64_t dirty_from = 0;  // data[dirty_from, end) has not reached the disk
   };
   class File;

@@ -32,9 +32,9 @@ inline constexpr int64_t kSaveRetryDelaySeconds = 5;
 
 struct SaveState {
   int64_t now_s = 0;
-  int64_t last_save_s = 0;       // last successful save (or startup)
-  int64_t last_attempt_s = 0;    // last attempt, successful or not
-  uint64_t dirty = 0;            // writes since the last successful save
+  int64_t last_save_s = 0;     // last successful save (or startup)
+  int64_t last_attempt_s = 0;  // last attempt, successful or not
+  uint64_t dirty = 0;          // writes since the last successful save
   bool last_save_ok = true;
 };
 

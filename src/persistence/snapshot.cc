@@ -112,7 +112,8 @@ class Input {
     std::string b;
     RAGKV_RETURN_IF_ERROR(Bytes(width, &b));
     uint64_t v = 0;
-    for (int i = 0; i < width; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
+    for (int i = 0; i < width; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
     return v;
   }
 
@@ -129,7 +130,8 @@ class Input {
   Result<uint64_t> Count(size_t min_item) {
     const uint64_t at = offset_;
     RAGKV_ASSIGN_OR_RETURN(uint64_t n, Varint());
-    if (n > (file_size_ - offset_) / min_item) return Corrupt(at, "element count runs past end of file");
+    if (n > (file_size_ - offset_) / min_item)
+      return Corrupt(at, "element count runs past end of file");
     return n;
   }
 
@@ -333,7 +335,8 @@ Status ReadSnapshot(FileSystem& fs, const std::string& path, SnapshotVisitor& vi
         e.kind = static_cast<SnapshotEntry::Kind>(*op);
         auto expire = in.Varint();
         if (!expire.ok()) return fail(expire.status());
-        if (*expire > static_cast<uint64_t>(INT64_MAX)) return fail(in.Corrupt(item_at, "bad expiry"));
+        if (*expire > static_cast<uint64_t>(INT64_MAX))
+          return fail(in.Corrupt(item_at, "bad expiry"));
         e.expire_at_ms = static_cast<int64_t>(*expire) - 1;
         if (Status ks = in.Str(&e.key); !ks.ok()) return fail(std::move(ks));
         if (*op == kOpString) {
@@ -381,7 +384,8 @@ Status ReadSnapshot(FileSystem& fs, const std::string& path, SnapshotVisitor& vi
         const uint32_t expected = in.crc();
         auto crc = in.Fixed(4);
         if (!crc.ok()) return fail(crc.status());
-        if (*count != st.entries) return fail(in.Corrupt(item_at, "entry count mismatch in footer"));
+        if (*count != st.entries)
+          return fail(in.Corrupt(item_at, "entry count mismatch in footer"));
         if (static_cast<uint32_t>(*crc) != expected) {
           return fail(in.Corrupt(item_at, "checksum mismatch (file damaged)"));
         }

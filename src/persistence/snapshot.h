@@ -32,7 +32,7 @@ struct SnapshotEntry {
   std::string key;
   int64_t expire_at_ms = -1;  // absolute Unix ms; -1 = no expiry
   Kind kind = Kind::kString;
-  std::string value;                                       // kString
+  std::string value;                                        // kString
   std::vector<std::pair<std::string, std::string>> fields;  // kHash
   std::vector<std::pair<std::string, double>> members;      // kZSet
 };
