@@ -78,6 +78,7 @@ Db::Entry* Db::FindEntry(std::string_view key) {
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
   if (ExpireIfNeeded(it)) return nullptr;
+  it->second.value.set_lru(static_cast<uint32_t>(keyspace_->now_ms() / 1000));
   return &it->second;
 }
 
