@@ -204,6 +204,11 @@ class AppendOnlyLog {
   // Step 2: writes the new base by calling `fill` with a SnapshotWriter (may
   // run on another thread; thread-safe with Append/WaitDurable).
   Status WriteBase(const std::function<Status(SnapshotWriter&)>& fill);
+  // Step 2, done elsewhere: a forked child (BGREWRITEAOF) writes the base to
+  // pending_base_path() with a SnapshotWriter; the parent then calls
+  // AdoptBase, which checks the file exists. kFailedPrecondition otherwise.
+  std::string pending_base_path() const;
+  Status AdoptBase();
   // Step 3: publishes the new manifest and deletes the old files.
   Status CommitRewrite();
   // Gives up a rewrite after step 1 or 2: the log stays valid as is.

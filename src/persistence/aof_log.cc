@@ -346,6 +346,21 @@ Status AppendOnlyLog::WriteBase(const std::function<Status(SnapshotWriter&)>& fi
   return Status::Ok();
 }
 
+std::string AppendOnlyLog::pending_base_path() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rewrite_ == RewriteState::kIdle ? std::string() : new_base_;
+}
+
+Status AppendOnlyLog::AdoptBase() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rewrite_ != RewriteState::kSwitched) {
+    return Status::FailedPrecondition("AdoptBase needs BeginRewrite first");
+  }
+  if (!fs_.Exists(new_base_)) return Status::NotFound("rewritten base " + new_base_ + " is missing");
+  rewrite_ = RewriteState::kBaseWritten;
+  return Status::Ok();
+}
+
 Status AppendOnlyLog::CommitRewrite() {
   std::lock_guard<std::mutex> lock(mu_);
   if (rewrite_ != RewriteState::kBaseWritten) {
