@@ -112,6 +112,10 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
   char tmpl[] = "/tmp/ragkv-crash-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } cleanup{dir};
   std::mt19937_64 rng(seed);
   Acked acked;
   int total_ops = 0;
@@ -137,7 +141,6 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
   std::printf("[ crash    ] appendfsync %s: %d kills, %d acknowledged writes, none lost\n",
               fsync.c_str(), kills, total_ops);
   server.Kill();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CrashTest, AlwaysLosesNoAcknowledgedWriteOver50Kills) { RunCrashLoop("always", 50, 42); }
