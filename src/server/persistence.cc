@@ -85,6 +85,11 @@ class KeyspaceLoader : public persistence::AofVisitor {
       return Status::OutOfRange("AOF selects db " + std::to_string(db) + " but databases is " +
                                 std::to_string(engine_.keyspace().size()));
     }
+    // The log reader delivers a MULTI ... EXEC block only once it is
+    // complete, so replaying its commands one by one is already all or
+    // nothing; running MULTI here would instead queue them and run them all
+    // in the db selected at EXEC.
+    if (argv[0] == "MULTI" || argv[0] == "EXEC") return Status::Ok();
     session_.db = db;
     reply_.clear();
     engine_.Execute(session_, argv, writer_);
