@@ -130,7 +130,15 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
     for (int t = 0; t < 4; ++t) {
       clients.emplace_back(WriteUntilKilled, server.port(), round, t, rng(), &acked, &ops);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 60));
+    // Kill at a random moment of a write stream that has made progress: after
+    // a random number of acknowledged writes (bounded wait on a slow disk),
+    // plus a random few milliseconds.
+    const int target = 1 + static_cast<int>(rng() % 400);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (ops.load() < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
     server.Kill();
     for (auto& c : clients) c.join();
     total_ops += ops.load();
