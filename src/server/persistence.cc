@@ -435,10 +435,13 @@ Status Persistence::Shutdown(bool save, bool nosave) {
   save_child_ = rewrite_child_ = -1;
   Status result;
   if (aof_) result = aof_->writer().SyncNow();
-  if (save || (!save_points_.empty() && !nosave)) {
+  if (!shut_down_ && (save || (!save_points_.empty() && !nosave))) {
     Status s = Save();
     if (result.ok()) result = s;
   }
+  // A failed save leaves the server running (SHUTDOWN replies an error), so
+  // only a successful one counts as done.
+  shut_down_ = result.ok();
   return result;
 }
 
