@@ -238,5 +238,38 @@ TEST_F(ForkingPersistenceTest, TurningAppendonlyOnKeepsTheSnapshotData) {
   EXPECT_EQ(c.Run({"GET", "k"}), "$1\r\nv\r\n");
 }
 
+TEST_F(ForkingPersistenceTest, ConfigSetAppliesAppendonlyFsyncAndSavePointsAtRunTime) {
+  {
+    Instance a(fs_, dir_, "no");
+    ASSERT_TRUE(a.status().ok());
+    a.Run({"SET", "before", "1"});
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "appendonly", "yes"}), "+OK\r\n");
+    a.Run({"SET", "during", "2"});  // goes to the new log while its base is written
+    ASSERT_TRUE(WaitFor(a, "aof_rewrites:1\r\n"));
+    EXPECT_NE(a.persistence().InfoSection().find("aof_enabled:1"), std::string::npos);
+    a.Run({"SET", "after", "3"});
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "appendfsync", "always"}), "+OK\r\n");
+    EXPECT_EQ(
+        a.Run({"CONFIG", "SET", "appendfsync", "sometimes"}).rfind("-ERR CONFIG SET failed", 0),
+        0u);
+    EXPECT_EQ(a.Run({"CONFIG", "GET", "appendfsync"}),
+              "*2\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n");
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "save", "3600 1 300 100"}), "+OK\r\n");
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "save", "3600"}).rfind("-ERR CONFIG SET failed", 0), 0u);
+    EXPECT_EQ(a.Run({"CONFIG", "GET", "save"}), "*2\r\n$4\r\nsave\r\n$14\r\n3600 1 300 100\r\n");
+  }
+  {
+    Instance b(fs_, dir_, "yes");
+    ASSERT_TRUE(b.status().ok()) << b.status().ToString();
+    EXPECT_EQ(b.Run({"MGET", "before", "during", "after"}),
+              "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    EXPECT_EQ(b.Run({"CONFIG", "SET", "appendonly", "no"}), "+OK\r\n");
+    b.Run({"SET", "unlogged", "4"});
+  }
+  Instance c(fs_, dir_, "yes");
+  EXPECT_EQ(c.Run({"GET", "unlogged"}), "$-1\r\n");
+  EXPECT_EQ(c.Run({"GET", "after"}), "$1\r\n3\r\n");
+}
+
 }  // namespace
 }  // namespace ragkv::server
