@@ -180,6 +180,13 @@ struct AofLoadStats {
   uint64_t total_size = 0;  // base + incrs after repair
 };
 
+// A multi-part log directory: <dir>/<dirname>/ with its manifest, optional
+// base snapshot and incr files (docs/formats/aof.md).
+//
+// Thread safety: Append, WaitDurable and the size accessors may be called from
+// any thread; the rewrite steps must not overlap each other (one rewrite at a
+// time, driven by one thread), though WriteBase may run on a different thread
+// from the one appending.
 class AppendOnlyLog {
  public:
   // Opens (creating if missing) the log in <dir>/<dirname>, replays it into
