@@ -51,6 +51,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterZSetCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {

@@ -28,9 +28,14 @@ Object Object::Clone() const {
       o.lru_ = lru_;
       return o;
     }
-    case ValueType::kHash:
-    default: {
+    case ValueType::kHash: {
       Object o(std::make_unique<HashMap>(hash()));
+      o.lru_ = lru_;
+      return o;
+    }
+    case ValueType::kZSet:
+    default: {
+      Object o(std::make_unique<avl::SortedSet>(zset()));
       o.lru_ = lru_;
       return o;
     }
