@@ -104,6 +104,10 @@ Object& Db::Set(std::string_view key, Object value, bool keep_ttl) {
   return ins->second.value;
 }
 
+Object& Db::InsertNew(std::string_view key, Object value) {
+  return map_.emplace(std::string(key), Entry{std::move(value)}).first->second.value;
+}
+
 std::pair<Object*, bool> Db::Insert(std::string_view key, Object value) {
   auto it = map_.find(key);
   if (it != map_.end() && !ExpireIfNeeded(it)) return {&it->second.value, false};
