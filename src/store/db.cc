@@ -26,6 +26,7 @@ Object Object::Clone() const {
     case ValueType::kString: {
       Object o(str());
       o.lru_ = lru_;
+      o.raw_string_ = raw_string_;
       return o;
     }
     case ValueType::kHash: {

@@ -294,6 +294,7 @@ void TouchCommand(CommandContext& ctx) {
 std::string_view Encoding(const Object& o) {
   switch (o.type()) {
     case ValueType::kString: {
+      if (o.raw_string()) return "raw";
       int64_t v;
       if (o.str().size() <= 20 && ParseInt(o.str(), &v)) return "int";
       return o.str().size() <= 44 ? "embstr" : "raw";
