@@ -256,8 +256,9 @@ bool Engine::EvictOne() {
         if (!k) break;
         key = std::move(*k);
       }
-      store::Db::Entry* e = db.map().find(key) == db.map().end() ? nullptr : &db.map().find(key)->second;
-      if (e == nullptr) continue;
+      auto it = db.map().find(key);
+      if (it == db.map().end()) continue;
+      const store::Db::Entry* e = &it->second;
       int64_t score;
       switch (policy) {
         case EvictionPolicy::kVolatileTtl: score = -e->expire_ms; break;
