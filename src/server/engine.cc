@@ -162,6 +162,15 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
+  int64_t now = keyspace_.now_ms();
+  if (now - ops_sample_ms_ >= 1000) {
+    if (ops_sample_ms_ > 0) {
+      stats_.instantaneous_ops_per_sec =
+          (stats_.total_commands_processed - ops_sample_count_) * 1000 / (now - ops_sample_ms_);
+    }
+    ops_sample_ms_ = now;
+    ops_sample_count_ = stats_.total_commands_processed;
+  }
   // Redis's active expiry: a bounded amount of work per tick, spread across
   // databases round-robin.
   size_t budget = 200;

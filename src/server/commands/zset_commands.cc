@@ -65,15 +65,22 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
     ctx.out.Error(s.message());
     return;
   }
-  std::vector<double> scores;
-  scores.reserve(pairs_args / 2);
-  for (size_t j = i; j < ctx.argc(); j += 2) {
+  // All scores are validated before anything changes; most ZADDs carry one
+  // pair, so small batches avoid the heap.
+  double inline_scores[16];
+  std::vector<double> heap_scores;
+  double* scores = inline_scores;
+  if (pairs_args / 2 > std::size(inline_scores)) {
+    heap_scores.resize(pairs_args / 2);
+    scores = heap_scores.data();
+  }
+  for (size_t j = i, k = 0; j < ctx.argc(); j += 2, ++k) {
     std::optional<double> score = avl::ParseScore(ctx.arg(j));
     if (!score) {
       ctx.out.Error(errors::kNotFloat);
       return;
     }
-    scores.push_back(*score);
+    scores[k] = *score;
   }
   bool wrong;
   Object* o = LookupWrite(ctx, ctx.arg(1), ValueType::kZSet, &wrong);
