@@ -52,6 +52,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterZSetCommands(commands_);
   RegisterPersistenceCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
@@ -133,7 +134,7 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   size_t reply_at = out.buffer()->size();
   spec.handler(ctx);
   ++stats_.total_commands_processed;
-  ++stats_.calls[spec.name];
+  ++spec.calls;
   s.last_command = spec.name;
   if (out.buffer()->size() > reply_at && (*out.buffer())[reply_at] == '-') {
     ++stats_.total_error_replies;
@@ -156,6 +157,14 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   }
 }
 
+void Engine::ResetStats() {
+  int64_t start = stats_.start_ms, dirty = stats_.dirty;
+  stats_ = Stats();
+  stats_.start_ms = start;
+  stats_.dirty = dirty;
+  for (const auto& [name, spec] : commands_.all()) spec.calls = 0;
+}
+
 void Engine::Propagate(int db, std::span<const std::string_view> argv) {
   for (const auto& observer : observers_) observer(db, argv);
 }
@@ -163,6 +172,15 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
   if (persistence != nullptr) persistence->Cron();
+  int64_t now = keyspace_.now_ms();
+  if (now - ops_sample_ms_ >= 1000) {
+    if (ops_sample_ms_ > 0) {
+      stats_.instantaneous_ops_per_sec =
+          (stats_.total_commands_processed - ops_sample_count_) * 1000 / (now - ops_sample_ms_);
+    }
+    ops_sample_ms_ = now;
+    ops_sample_count_ = stats_.total_commands_processed;
+  }
   // Redis's active expiry: a bounded amount of work per tick, spread across
   // databases round-robin.
   size_t budget = 200;
@@ -257,8 +275,9 @@ bool Engine::EvictOne() {
         if (!k) break;
         key = std::move(*k);
       }
-      store::Db::Entry* e = db.map().find(key) == db.map().end() ? nullptr : &db.map().find(key)->second;
-      if (e == nullptr) continue;
+      auto it = db.map().find(key);
+      if (it == db.map().end()) continue;
+      const store::Db::Entry* e = &it->second;
       int64_t score;
       switch (policy) {
         case EvictionPolicy::kVolatileTtl: score = -e->expire_ms; break;

@@ -48,7 +48,7 @@ struct Stats {
   int64_t total_error_replies = 0;
   int64_t unexpected_error_replies = 0;
   int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
-  std::unordered_map<std::string, int64_t> calls;  // per command, INFO commandstats
+  int64_t instantaneous_ops_per_sec = 0;
 };
 
 class Engine {
@@ -64,6 +64,8 @@ class Engine {
   store::Keyspace& keyspace() { return keyspace_; }
   Stats& stats() { return stats_; }
   const CommandTable& commands() const { return commands_; }
+  // Zeroes statistics (CONFIG RESETSTAT), keeping start time and dirty count.
+  void ResetStats();
   std::mt19937_64& rng() { return rng_; }
 
   // Registers a session (assigns its id; authenticates it when no password
@@ -148,6 +150,9 @@ class Engine {
       watched_keys_;
   size_t watched_count_ = 0;
   size_t expire_db_cursor_ = 0;
+  // Sample for instantaneous_ops_per_sec.
+  int64_t ops_sample_ms_ = 0;
+  int64_t ops_sample_count_ = 0;
 };
 
 }  // namespace ragkv::server

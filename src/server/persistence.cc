@@ -90,8 +90,12 @@ class KeyspaceLoader : public persistence::AofVisitor {
         db.Set(e.key, std::move(obj));
         break;
       }
-      case SnapshotEntry::Kind::kZSet:
-        return Status::InvalidArgument("sorted set " + e.key + ": not supported by this build");
+      case SnapshotEntry::Kind::kZSet: {
+        store::Object obj = store::Object::NewZSet();
+        for (const auto& [member, score] : e.members) obj.zset().Add(member, score);
+        db.Set(e.key, std::move(obj));
+        break;
+      }
     }
     if (e.expire_at_ms >= 0) db.SetExpire(e.key, e.expire_at_ms);
     return Status::Ok();
@@ -142,6 +146,7 @@ Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
       e.key = key;
       e.expire_at_ms = entry.expire_ms;
       e.fields.clear();
+      e.members.clear();
       if (entry.value.type() == store::ValueType::kString) {
         e.kind = SnapshotEntry::Kind::kString;
         e.value = entry.value.str();
@@ -149,6 +154,12 @@ Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
         e.kind = SnapshotEntry::Kind::kHash;
         e.value.clear();
         for (const auto& [f, v] : entry.value.hash()) e.fields.emplace_back(f, v);
+      } else if (entry.value.type() == store::ValueType::kZSet) {
+        e.kind = SnapshotEntry::Kind::kZSet;
+        e.value.clear();
+        entry.value.zset().ForEach([&e](std::string_view member, double score) {
+          e.members.emplace_back(std::string(member), score);
+        });
       } else {
         return Status::Internal("unknown value type in keyspace");
       }

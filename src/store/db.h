@@ -60,6 +60,12 @@ class Db {
   // object now under key and whether it was inserted.
   std::pair<Object*, bool> Insert(std::string_view key, Object value);
 
+  // Inserts a key known to be absent (the caller just looked it up): one
+  // hash probe instead of two. REQUIRES: Find(key) == nullptr.
+  Object& InsertNew(std::string_view key, Object value);
+  // Removes the TTL of an entry obtained from FindEntry (no second lookup).
+  void ClearTtl(Entry& entry) { RemoveVolatile(entry); }
+
   // Removes `key`; returns whether it existed (expired keys count as absent).
   bool Delete(std::string_view key);
   // Moves the value (and TTL) of `from` to `to`, replacing `to`. REQUIRES:
@@ -80,9 +86,8 @@ class Db {
 
   // Cursor-based iteration over buckets (SCAN). Calls `fn` for each live key
   // in up to ~`count` elements; returns the next cursor, 0 when done. Keys
-  // present for the whole scan are returned at least once as long as the
-  // table does not grow during it; growth can make SCAN repeat or (rarely)
-  // miss keys (see docs/server.md).
+  // present for the whole scan are returned at least once; a resize during
+  // the scan restarts it, so keys may repeat (store/bucket_scan.h).
   uint64_t Scan(uint64_t cursor, size_t count,
                 const std::function<void(const std::string& key, Entry& entry)>& fn);
 

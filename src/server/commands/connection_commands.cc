@@ -156,8 +156,7 @@ void ResetCommand(CommandContext& ctx) {
   ctx.out.SimpleString("RESET");
 }
 
-std::string ClientInfoLine(const Engine& engine, const Session& s, int64_t now_ms) {
-  (void)engine;
+std::string ClientInfoLine(const Session& s, int64_t now_ms) {
   std::string l;
   l.reserve(256);
   auto kv = [&l](std::string_view k, std::string_view v) {
@@ -193,7 +192,7 @@ std::string ClientInfoLine(const Engine& engine, const Session& s, int64_t now_m
   kv("omem", std::to_string(s.output_buffer_bytes));
   kv("tot-mem", std::to_string(s.query_buffer_bytes + s.output_buffer_bytes));
   kv("events", "r");
-  kv("cmd", s.last_command.empty() ? "NULL" : s.last_command);
+  kv("cmd", s.last_command.empty() ? std::string_view("NULL") : s.last_command);
   kv("user", "default");
   kv("redir", "-1");
   kv("resp", std::to_string(s.resp));
@@ -250,13 +249,13 @@ void ClientCommand(CommandContext& ctx) {
     std::string text;
     int64_t now = ctx.engine.Now();
     for (const auto& [id, other] : ctx.engine.sessions()) {
-      text += ClientInfoLine(ctx.engine, *other, now);
+      text += ClientInfoLine(*other, now);
       text += '\n';
     }
     ctx.out.Verbatim("txt", text);
   } else if (EqualsIgnoreCase(sub, "INFO")) {
     if (!arity(2)) return;
-    ctx.out.Verbatim("txt", ClientInfoLine(ctx.engine, s, ctx.engine.Now()) + "\n");
+    ctx.out.Verbatim("txt", ClientInfoLine(s, ctx.engine.Now()) + "\n");
   } else if (EqualsIgnoreCase(sub, "KILL")) {
     if (ctx.argc() == 3) {
       // Old form: CLIENT KILL ip:port.

@@ -54,15 +54,26 @@ void GetCommand(CommandContext& ctx) {
   }
 }
 
-// Stores a string value, reusing the old buffer when the key holds one.
-void StoreString(store::Db& db, std::string_view key, std::string_view value, bool keep_ttl) {
-  store::Db::Entry* e = db.FindEntry(key);
-  if (e != nullptr && e->value.type() == ValueType::kString) {
-    e->value.str().assign(value);
-    if (!keep_ttl) db.Persist(key);
+// Stores a string value under `key`, whose entry the caller has looked up
+// (`e`, nullptr if absent): one hash probe per SET. Reuses the old buffer
+// when the key already holds a string.
+void StoreString(store::Db& db, store::Db::Entry* e, std::string_view key, std::string_view value,
+                 bool keep_ttl) {
+  if (e == nullptr) {
+    db.InsertNew(key, Object(std::string(value)));
     return;
   }
-  db.Set(key, Object(std::string(value)), keep_ttl);
+  if (e->value.type() == ValueType::kString) {
+    e->value.str().assign(value);
+    e->value.set_raw_string(false);
+  } else {
+    e->value = Object(std::string(value));
+  }
+  if (!keep_ttl) db.ClearTtl(*e);
+}
+
+void StoreString(store::Db& db, std::string_view key, std::string_view value, bool keep_ttl) {
+  StoreString(db, db.FindEntry(key), key, value, keep_ttl);
 }
 
 void RewriteAsSetPxat(CommandContext& ctx, std::string_view key, std::string_view value,
@@ -125,7 +136,7 @@ void SetCommand(CommandContext& ctx) {
       ctx.out.Null();
     }
   }
-  StoreString(ctx.db, key, value, flags & kKeepTtl);
+  StoreString(ctx.db, e, key, value, flags & kKeepTtl);
   if (flags & kExpire) {
     ctx.db.SetExpire(key, when_ms);
     if (relative) RewriteAsSetPxat(ctx, key, value, when_ms);
@@ -277,6 +288,7 @@ void IncrByGeneric(CommandContext& ctx, int64_t delta) {
   std::string_view text(buf, static_cast<size_t>(end - buf));
   if (o != nullptr) {
     o->str().assign(text);  // keeps the TTL, like Redis
+    o->set_raw_string(false);
   } else {
     ctx.db.Set(ctx.arg(1), Object(std::string(text)));
   }
@@ -321,6 +333,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
   std::string text = FormatLongDouble(result);
   if (o != nullptr) {
     o->str() = text;
+    o->set_raw_string(false);
   } else {
     ctx.db.Set(ctx.arg(1), Object(text));
   }
@@ -341,6 +354,7 @@ void AppendCommand(CommandContext& ctx) {
     if (StringTooLong(ctx, o->str().size() + ctx.arg(2).size())) return;
     o->str().append(ctx.arg(2));
   }
+  o->set_raw_string(true);
   ++ctx.dirty;
   ctx.out.Integer(static_cast<int64_t>(o->str().size()));
 }
@@ -405,6 +419,7 @@ void SetRangeCommand(CommandContext& ctx) {
   size_t need = static_cast<size_t>(offset) + value.size();
   if (s.size() < need) s.resize(need, '\0');
   s.replace(static_cast<size_t>(offset), value.size(), value);
+  o->set_raw_string(true);
   ++ctx.dirty;
   ctx.out.Integer(static_cast<int64_t>(s.size()));
 }
