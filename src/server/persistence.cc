@@ -186,7 +186,12 @@ Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
   if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-min-size"), &min_size)) min_size = 64 << 20;
   p->auto_rewrite_ = {pct, static_cast<uint64_t>(std::max<int64_t>(min_size, 0))};
 
-  RAGKV_ASSIGN_OR_RETURN(p->lock_, persistence::LockDataDir(fs, cfg.dir));
+  // A server that will never write the directory (no AOF, no save points)
+  // does not lock it, so several such servers may share a working directory
+  // (as Redis allows); it locks on its first SAVE/BGSAVE/CONFIG SET appendonly.
+  if (ConfigValue(cfg, "appendonly") == "yes" || !p->save_points_.empty()) {
+    RAGKV_RETURN_IF_ERROR(p->EnsureLocked());
+  }
   RAGKV_RETURN_IF_ERROR(p->Load());
   p->Attach();
   return p;
@@ -322,6 +327,7 @@ Status Persistence::StartAof() {
   if (save_child_ > 0 || rewrite_child_ > 0) {
     return Status::FailedPrecondition("a background save is in progress; try again later");
   }
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
   RAGKV_ASSIGN_OR_RETURN(AofOptions options, AofOptionsFromConfig());
   RAGKV_ASSIGN_OR_RETURN(aof_, persistence::AppendOnlyLog::StartFresh(fs_, options));
   last_offset_ = 0;
@@ -390,8 +396,15 @@ std::string Persistence::WriteRefusal() const {
   return "";
 }
 
+Status Persistence::EnsureLocked() {
+  if (lock_) return Status::Ok();
+  RAGKV_ASSIGN_OR_RETURN(lock_, persistence::LockDataDir(fs_, engine_.config().dir));
+  return Status::Ok();
+}
+
 Status Persistence::Save() {
   if (save_child_ > 0) return Status::FailedPrecondition("Background save already in progress");
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
   const int64_t start = MonotonicMs();
   last_save_attempt_s_ = NowSeconds();
   Status s = [&]() -> Status {
@@ -417,6 +430,7 @@ Status Persistence::BackgroundSave() {
     return Status::FailedPrecondition(
         "Another child process is active (AOF?): can't BGSAVE right now");
   }
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
   last_save_attempt_s_ = NowSeconds();
   const std::string path = SnapshotPath();
   const int64_t now = engine_.Now();

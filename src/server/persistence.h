@@ -42,8 +42,9 @@ namespace ragkv::server {
 
 class Persistence {
  public:
-  // Locks the data directory, loads the AOF (appendonly yes) or else the
-  // snapshot into the engine's keyspace, then installs itself into `engine`
+  // Locks the data directory (when appendonly is yes or save points are set;
+  // otherwise at the first write to it), loads the AOF (appendonly yes) or
+  // else the snapshot into the engine's keyspace, then installs itself into `engine`
   // (engine.persistence). Errors: kCorruption (damaged files; the message
   // names the file, offset and repair command), kFailedPrecondition
   // (directory locked by another process; torn AOF with aof-load-truncated
@@ -94,6 +95,9 @@ class Persistence {
   explicit Persistence(Engine& engine, persistence::FileSystem& fs);
   Status Load();
   void Attach();
+  // Takes the data-directory lock if not held yet (kFailedPrecondition if
+  // another process or engine holds it).
+  Status EnsureLocked();
   Result<persistence::AofOptions> AofOptionsFromConfig() const;
   Status StartAof();
   void StopAof();

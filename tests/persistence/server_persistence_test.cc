@@ -144,12 +144,17 @@ TEST(ServerPersistenceTest, DamagedLogRefusesToStartWithTheRepairCommand) {
   EXPECT_NE(b.status().message().find("ragkv check-aof"), std::string_view::npos);
 }
 
-TEST(ServerPersistenceTest, SecondInstanceOnTheSameDirectoryIsRefused) {
+TEST(ServerPersistenceTest, SecondWriterOfTheSameDirectoryIsRefused) {
   FaultInjectingFileSystem fs;
   Instance a(fs, "data", "yes");
   ASSERT_TRUE(a.status().ok());
-  Instance b(fs, "data", "no");
+  Instance b(fs, "data", "yes");
   EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
+  // Without an AOF or save points nothing is written, so no lock is needed
+  // to start; the first SAVE needs it.
+  Instance c(fs, "data", "no");
+  ASSERT_TRUE(c.status().ok());
+  EXPECT_EQ(c.Run({"SAVE"}).rfind("-ERR lock data/ragkv.lock", 0), 0u) << c.Run({"SAVE"});
 }
 
 TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails) {
