@@ -1,0 +1,602 @@
+// Persistence: loading at startup, the AOF write path, and Redis-style
+// snapshots and rewrites by fork().
+//
+// Why fork for BGSAVE/BGREWRITEAOF: the keyspace is single-threaded and not
+// versioned, so a point-in-time view without stopping the event loop needs
+// either copy-on-write pages (fork, Redis's way) or versioned entries with a
+// write hook (Dragonfly's way). Fork needs no change to the store and its cost
+// (page-table copy, COW growth under writes) is measured in
+// docs/benchmarks/persistence.md. The child only serialises and _exit()s; it
+// never logs or touches locks other threads may hold.
+//
+// Why replay through Engine::Execute: the log holds commands exactly as the
+// engine applied them (absolute expiry times, DEL for expired keys), so
+// running them through the same path guarantees the same result, and no
+// second implementation of any command exists.
+#include "server/persistence.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/log.h"
+#include "protocol/reply_writer.h"
+#include "server/session.h"
+
+namespace ragkv::server {
+namespace {
+
+using persistence::AofOptions;
+using persistence::SnapshotEntry;
+
+std::string ConfigValue(const Config& cfg, std::string_view name) {
+  for (const auto& [k, v] : cfg.Get(name)) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
+
+// In a forked child: drops every inherited descriptor (listening and client
+// sockets, the AOF, the directory lock's file) so that a parent killed while
+// the child runs leaves nothing held, the port in particular, as Redis's
+// closeChildUnusedResourceAfterFork does. stdin/out/err stay.
+void CloseInheritedFds() { ::close_range(3, ~0U, 0); }
+
+// The body of a BGSAVE/BGREWRITEAOF child: writes the keyspace to `path`.
+[[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
+                                   store::Keyspace& keyspace, int64_t now_ms) {
+  CloseInheritedFds();
+  auto w = persistence::SnapshotWriter::Create(fs, path);
+  Status s = w.ok() ? WriteKeyspace(keyspace, now_ms, **w) : w.status();
+  if (s.ok()) s = (*w)->Finish();
+  ::_exit(s.ok() ? 0 : 1);
+}
+
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Applies snapshot entries to the keyspace and commands through the engine.
+class KeyspaceLoader : public persistence::AofVisitor {
+ public:
+  explicit KeyspaceLoader(Engine& engine) : engine_(engine), writer_(&reply_) {
+    session_.authenticated = true;
+    now_ = engine.Now();
+  }
+
+  Status OnEntry(SnapshotEntry& e) override {
+    store::Keyspace& ks = engine_.keyspace();
+    if (e.db >= ks.size()) {
+      return Status::OutOfRange("snapshot has db " + std::to_string(e.db) + " but databases is " +
+                                std::to_string(ks.size()));
+    }
+    if (e.expire_at_ms >= 0 && e.expire_at_ms <= now_) return Status::Ok();  // already expired
+    store::Db& db = ks.db(e.db);
+    switch (e.kind) {
+      case SnapshotEntry::Kind::kString:
+        db.Set(e.key, store::Object(std::move(e.value)));
+        break;
+      case SnapshotEntry::Kind::kHash: {
+        store::Object obj = store::Object::NewHash();
+        for (auto& [f, v] : e.fields) obj.hash().emplace(std::move(f), std::move(v));
+        db.Set(e.key, std::move(obj));
+        break;
+      }
+      case SnapshotEntry::Kind::kZSet: {
+        store::Object obj = store::Object::NewZSet();
+        for (const auto& [member, score] : e.members) obj.zset().Add(member, score);
+        db.Set(e.key, std::move(obj));
+        break;
+      }
+    }
+    if (e.expire_at_ms >= 0) db.SetExpire(e.key, e.expire_at_ms);
+    return Status::Ok();
+  }
+
+  Status OnCommand(int db, std::vector<std::string>& argv) override {
+    if (db >= engine_.keyspace().size()) {
+      return Status::OutOfRange("AOF selects db " + std::to_string(db) + " but databases is " +
+                                std::to_string(engine_.keyspace().size()));
+    }
+    // The log reader delivers a MULTI ... EXEC block only once it is
+    // complete, so replaying its commands one by one is already all or
+    // nothing; running MULTI here would instead queue them and run them all
+    // in the db selected at EXEC.
+    if (argv[0] == "MULTI" || argv[0] == "EXEC") return Status::Ok();
+    session_.db = db;
+    reply_.clear();
+    engine_.Execute(session_, argv, writer_);
+    if (!reply_.empty() && reply_[0] == '-') {
+      if (reply_.rfind("-ERR unknown command", 0) == 0) {
+        return Status::Corruption("unknown command in AOF: " + argv[0]);
+      }
+      ++errors_;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t errors() const { return errors_; }
+
+ private:
+  Engine& engine_;
+  Session session_;
+  std::string reply_;
+  resp::ReplyWriter writer_;
+  int64_t now_ = 0;
+  uint64_t errors_ = 0;
+};
+
+}  // namespace
+
+Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
+                     persistence::SnapshotWriter& writer) {
+  SnapshotEntry e;
+  for (int i = 0; i < keyspace.size(); ++i) {
+    for (const auto& [key, entry] : keyspace.db(i).map()) {
+      if (entry.expire_ms >= 0 && entry.expire_ms <= now_ms) continue;
+      e.db = i;
+      e.key = key;
+      e.expire_at_ms = entry.expire_ms;
+      e.fields.clear();
+      e.members.clear();
+      if (entry.value.type() == store::ValueType::kString) {
+        e.kind = SnapshotEntry::Kind::kString;
+        e.value = entry.value.str();
+      } else if (entry.value.type() == store::ValueType::kHash) {
+        e.kind = SnapshotEntry::Kind::kHash;
+        e.value.clear();
+        for (const auto& [f, v] : entry.value.hash()) e.fields.emplace_back(f, v);
+      } else if (entry.value.type() == store::ValueType::kZSet) {
+        e.kind = SnapshotEntry::Kind::kZSet;
+        e.value.clear();
+        entry.value.zset().ForEach([&e](std::string_view member, double score) {
+          e.members.emplace_back(std::string(member), score);
+        });
+      } else {
+        return Status::Internal("unknown value type in keyspace");
+      }
+      RAGKV_RETURN_IF_ERROR(writer.Add(e));
+    }
+  }
+  return Status::Ok();
+}
+
+Persistence::Persistence(Engine& engine, persistence::FileSystem& fs)
+    : engine_(engine), fs_(fs), alive_(std::make_shared<bool>(true)) {}
+
+Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
+                                                        persistence::FileSystem& fs) {
+  std::unique_ptr<Persistence> p(new Persistence(engine, fs));
+  const Config& cfg = engine.config();
+  auto points = persistence::ParseSavePoints(ConfigValue(cfg, "save"));
+  if (!points.ok()) return points.status();
+  p->save_points_ = std::move(*points);
+  p->stop_writes_on_bgsave_error_ = ConfigValue(cfg, "stop-writes-on-bgsave-error") != "no";
+  int64_t pct = 100;
+  if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-percentage"), &pct) || pct < 0) pct = 100;
+  int64_t min_size = 64 << 20;
+  if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-min-size"), &min_size)) min_size = 64 << 20;
+  p->auto_rewrite_ = {pct, static_cast<uint64_t>(std::max<int64_t>(min_size, 0))};
+
+  // A server that will never write the directory (no AOF, no save points)
+  // does not lock it, so several such servers may share a working directory
+  // (as Redis allows); it locks on its first SAVE/BGSAVE/CONFIG SET appendonly.
+  if (ConfigValue(cfg, "appendonly") == "yes" || !p->save_points_.empty()) {
+    RAGKV_RETURN_IF_ERROR(p->EnsureLocked());
+  }
+  RAGKV_RETURN_IF_ERROR(p->Load());
+  p->Attach();
+  return p;
+}
+
+std::string Persistence::SnapshotPath() const {
+  return persistence::JoinPath(engine_.config().dir, ConfigValue(engine_.config(), "dbfilename"));
+}
+
+Status Persistence::Load() {
+  const Config& cfg = engine_.config();
+  const int64_t start = MonotonicMs();
+  KeyspaceLoader loader(engine_);
+  const bool appendonly = ConfigValue(cfg, "appendonly") == "yes";
+  const std::string snapshot = SnapshotPath();
+  RAGKV_ASSIGN_OR_RETURN(AofOptions options, AofOptionsFromConfig());
+  const bool have_aof = fs_.Exists(persistence::JoinPath(
+      persistence::JoinPath(options.dir, options.dirname), options.filename + ".manifest"));
+
+  // Without an AOF yet, the snapshot is the data (also when appendonly was
+  // just switched on: Redis 7 would start empty here; we seed the new AOF
+  // from the snapshot instead).
+  bool seeded_from_snapshot = false;
+  if ((!appendonly || !have_aof) && fs_.Exists(snapshot)) {
+    persistence::SnapshotReadStats st;
+    Status s = persistence::ReadSnapshot(fs_, snapshot, loader, &st);
+    if (!s.ok()) {
+      engine_.keyspace().FlushAll();
+      return s.code() == StatusCode::kCorruption
+                 ? Status::Corruption(std::string(s.message()) +
+                                      ": refusing to start. Inspect it with \"ragkv "
+                                      "check-snapshot " +
+                                      snapshot + "\"")
+                 : s;
+    }
+    seeded_from_snapshot = appendonly;
+    log::Info("DB loaded from snapshot " + snapshot + ": " + std::to_string(st.entries) +
+              " keys in " + std::to_string(MonotonicMs() - start) + " ms");
+  }
+  if (appendonly) {
+    persistence::AofLoadStats stats;
+    auto aof = persistence::AppendOnlyLog::Open(fs_, options, loader, &stats);
+    if (!aof.ok()) {
+      engine_.keyspace().FlushAll();
+      return aof.status();
+    }
+    aof_ = std::move(*aof);
+    log::Info("DB loaded from append only file: " + std::to_string(stats.base_entries) +
+              " base keys, " + std::to_string(stats.commands) + " commands in " +
+              std::to_string(MonotonicMs() - start) + " ms");
+    if (loader.errors() > 0) {
+      log::Warn(std::to_string(loader.errors()) + " commands in the AOF replied with an error");
+    }
+    if (seeded_from_snapshot) {
+      RAGKV_RETURN_IF_ERROR(aof_->Rewrite([this](persistence::SnapshotWriter& w) {
+        return WriteKeyspace(engine_.keyspace(), engine_.Now(), w);
+      }));
+    }
+  }
+  last_save_s_ = NowSeconds();
+  dirty_at_last_save_ = engine_.stats().dirty;
+  return Status::Ok();
+}
+
+Result<AofOptions> Persistence::AofOptionsFromConfig() const {
+  const Config& cfg = engine_.config();
+  AofOptions options;
+  options.dir = cfg.dir;
+  options.dirname = ConfigValue(cfg, "appenddirname");
+  options.filename = ConfigValue(cfg, "appendfilename");
+  RAGKV_ASSIGN_OR_RETURN(options.fsync,
+                         persistence::ParseFsyncPolicy(ConfigValue(cfg, "appendfsync")));
+  options.load_truncated = ConfigValue(cfg, "aof-load-truncated") != "no";
+  return options;
+}
+
+void Persistence::Attach() {
+  engine_.persistence = this;
+  // Registered even without an AOF: CONFIG SET appendonly yes may start one.
+  std::shared_ptr<bool> alive = alive_;
+  engine_.AddWriteObserver([this, alive](int db, std::span<const std::string_view> argv) {
+    if (*alive && aof_) last_offset_ = aof_->Append(db, argv);
+  });
+  for (const char* name : kRuntimeOptions) applied_[name] = ConfigValue(engine_.config(), name);
+}
+
+Status Persistence::ApplyConfig(std::string_view raw_name) {
+  std::string name(raw_name);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto known = applied_.find(name);
+  if (known == applied_.end()) return Status::Ok();  // not ours
+  Config& cfg = engine_.config();
+  const std::string value = ConfigValue(cfg, name);
+  Status s = [&]() -> Status {
+    if (name == "save") {
+      RAGKV_ASSIGN_OR_RETURN(save_points_, persistence::ParseSavePoints(value));
+    } else if (name == "appendfsync") {
+      RAGKV_ASSIGN_OR_RETURN(auto policy, persistence::ParseFsyncPolicy(value));
+      if (aof_) aof_->writer().set_policy(policy);
+    } else if (name == "stop-writes-on-bgsave-error") {
+      if (value != "yes" && value != "no")
+        return Status::InvalidArgument("argument must be 'yes' or 'no'");
+      stop_writes_on_bgsave_error_ = value == "yes";
+    } else if (name == "auto-aof-rewrite-percentage" || name == "auto-aof-rewrite-min-size") {
+      int64_t v = 0;
+      if (!ParseMemory(value, &v) || v < 0) {
+        return Status::InvalidArgument("argument must be a non-negative number");
+      }
+      if (name == "auto-aof-rewrite-percentage") {
+        auto_rewrite_.percentage = v;
+      } else {
+        auto_rewrite_.min_size = static_cast<uint64_t>(v);
+      }
+    } else if (name == "appendonly") {
+      if (value == "yes") return aof_ ? Status::Ok() : StartAof();
+      if (value == "no") {
+        StopAof();
+        return Status::Ok();
+      }
+      return Status::InvalidArgument("argument must be 'yes' or 'no'");
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    (void)cfg.Set(name, known->second);  // keep what is in effect
+    return s;
+  }
+  known->second = value;
+  return Status::Ok();
+}
+
+Status Persistence::StartAof() {
+  if (save_child_ > 0 || rewrite_child_ > 0) {
+    return Status::FailedPrecondition("a background save is in progress; try again later");
+  }
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
+  RAGKV_ASSIGN_OR_RETURN(AofOptions options, AofOptionsFromConfig());
+  RAGKV_ASSIGN_OR_RETURN(aof_, persistence::AppendOnlyLog::StartFresh(fs_, options));
+  last_offset_ = 0;
+  // The new log takes over once its base, the current data set, is written.
+  const std::string path = aof_->pending_base_path();
+  const int64_t now = engine_.Now();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    aof_->AbortRewrite();
+    aof_.reset();
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  rewrite_child_ = pid;
+  rewrite_child_start_ms_ = MonotonicMs();
+  aof_starting_ = true;
+  log::Info("AOF enabled: writing its base in pid " + std::to_string(pid));
+  return Status::Ok();
+}
+
+void Persistence::StopAof() {
+  if (!aof_) return;
+  if (rewrite_child_ > 0) {
+    ::kill(rewrite_child_, SIGKILL);
+    ::waitpid(rewrite_child_, nullptr, 0);
+    rewrite_child_ = -1;
+    aof_->AbortRewrite();
+  }
+  Status s = aof_->writer().SyncNow();
+  if (!s.ok()) log::Warn("Final AOF fsync failed: " + s.ToString());
+  aof_.reset();
+  aof_starting_ = false;
+  log::Info("AOF disabled");
+}
+
+Persistence::~Persistence() {
+  *alive_ = false;
+  if (engine_.persistence == this) engine_.persistence = nullptr;
+  for (pid_t child : {save_child_, rewrite_child_}) {
+    if (child > 0) ::waitpid(child, nullptr, 0);
+  }
+  if (rewrite_child_ > 0 && aof_) aof_->AbortRewrite();
+  if (aof_) {
+    Status s = aof_->writer().SyncNow();
+    if (!s.ok()) log::Warn("Final AOF fsync failed: " + s.ToString());
+  }
+}
+
+Status Persistence::BeforeReply() {
+  if (!aof_) return Status::Ok();
+  return aof_->WaitDurable(last_offset_);
+}
+
+std::string Persistence::WriteRefusal() const {
+  if (aof_) {
+    Status s = aof_->writer().status();
+    if (!s.ok()) return "MISCONF Errors writing to the AOF file: " + std::string(s.message());
+  }
+  if (stop_writes_on_bgsave_error_ && !save_points_.empty() && !last_bgsave_ok_) {
+    return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+           "persist to disk. Commands that may modify the data set are disabled, because this "
+           "instance is configured to report errors during writes if RDB snapshotting fails "
+           "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
+           "the RDB error.";
+  }
+  return "";
+}
+
+Status Persistence::EnsureLocked() {
+  if (lock_) return Status::Ok();
+  RAGKV_ASSIGN_OR_RETURN(lock_, persistence::LockDataDir(fs_, engine_.config().dir));
+  return Status::Ok();
+}
+
+Status Persistence::Save() {
+  if (save_child_ > 0) return Status::FailedPrecondition("Background save already in progress");
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
+  const int64_t start = MonotonicMs();
+  last_save_attempt_s_ = NowSeconds();
+  Status s = [&]() -> Status {
+    RAGKV_ASSIGN_OR_RETURN(auto w, persistence::SnapshotWriter::Create(fs_, SnapshotPath()));
+    RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), *w));
+    return w->Finish();
+  }();
+  last_bgsave_ok_ = s.ok();
+  if (!s.ok()) {
+    log::Warn("Error saving DB on disk: " + s.ToString());
+    return s;
+  }
+  last_save_s_ = NowSeconds();
+  dirty_at_last_save_ = engine_.stats().dirty;
+  ++saves_;
+  log::Info("DB saved on disk in " + std::to_string(MonotonicMs() - start) + " ms");
+  return Status::Ok();
+}
+
+Status Persistence::BackgroundSave() {
+  if (save_child_ > 0) return Status::FailedPrecondition("Background save already in progress");
+  if (rewrite_child_ > 0) {
+    return Status::FailedPrecondition(
+        "Another child process is active (AOF?): can't BGSAVE right now");
+  }
+  RAGKV_RETURN_IF_ERROR(EnsureLocked());
+  last_save_attempt_s_ = NowSeconds();
+  const std::string path = SnapshotPath();
+  const int64_t now = engine_.Now();
+  const auto fork_start = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - fork_start)
+                          .count();
+  save_child_ = pid;
+  save_child_start_ms_ = MonotonicMs();
+  dirty_at_bgsave_start_ = engine_.stats().dirty;
+  log::Info("Background saving started by pid " + std::to_string(pid) + " (fork took " +
+            std::to_string(latest_fork_usec_) + " us)");
+  return Status::Ok();
+}
+
+Status Persistence::BackgroundRewriteAof() {
+  if (!aof_) return Status::FailedPrecondition("appendonly is no: there is no AOF to rewrite");
+  if (rewrite_child_ > 0) {
+    return Status::FailedPrecondition("Background append only file rewriting already in progress");
+  }
+  if (save_child_ > 0) {
+    rewrite_scheduled_ = true;
+    return Status::Ok();
+  }
+  rewrite_scheduled_ = false;
+  // The switch to a new incr file and the fork happen in the same event-loop
+  // turn, so the child's view is exactly the state at the cut.
+  RAGKV_RETURN_IF_ERROR(aof_->BeginRewrite());
+  const std::string path = aof_->pending_base_path();
+  const int64_t now = engine_.Now();
+  const auto fork_start = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    aof_->AbortRewrite();
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - fork_start)
+                          .count();
+  rewrite_child_ = pid;
+  rewrite_child_start_ms_ = MonotonicMs();
+  log::Info("Background append only file rewriting started by pid " + std::to_string(pid) +
+            " (fork took " + std::to_string(latest_fork_usec_) + " us)");
+  return Status::Ok();
+}
+
+void Persistence::ReapChildren() {
+  int status = 0;
+  if (save_child_ > 0 && ::waitpid(save_child_, &status, WNOHANG) == save_child_) {
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    last_bgsave_ok_ = ok;
+    last_bgsave_time_sec_ = (MonotonicMs() - save_child_start_ms_) / 1000;
+    save_child_ = -1;
+    if (ok) {
+      last_save_s_ = NowSeconds();
+      dirty_at_last_save_ = dirty_at_bgsave_start_;
+      ++saves_;
+      log::Info("Background saving terminated with success");
+    } else {
+      log::Warn("Background saving error");
+    }
+  }
+  if (rewrite_child_ > 0 && ::waitpid(rewrite_child_, &status, WNOHANG) == rewrite_child_) {
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    rewrite_child_ = -1;
+    last_rewrite_time_sec_ = (MonotonicMs() - rewrite_child_start_ms_) / 1000;
+    Status s = ok ? aof_->AdoptBase() : Status::IOError("rewrite child failed");
+    if (s.ok()) s = aof_->CommitRewrite();
+    last_rewrite_ok_ = s.ok();
+    if (s.ok()) {
+      ++rewrites_;
+      aof_starting_ = false;
+      log::Info("Background AOF rewrite finished successfully");
+    } else {
+      aof_->AbortRewrite();
+      log::Warn("Background AOF rewrite failed: " + s.ToString());
+      if (aof_starting_) {
+        // The new log never took over: appendonly stays off.
+        aof_.reset();
+        aof_starting_ = false;
+        (void)engine_.config().Set("appendonly", "no");
+        applied_["appendonly"] = "no";
+      }
+    }
+  }
+}
+
+void Persistence::Cron() {
+  ReapChildren();
+  if (save_child_ > 0 || rewrite_child_ > 0) return;
+  if (rewrite_scheduled_) {
+    Status s = BackgroundRewriteAof();
+    if (!s.ok()) log::Warn("Scheduled AOF rewrite failed to start: " + s.ToString());
+    return;
+  }
+  persistence::SaveState st;
+  st.now_s = NowSeconds();
+  st.last_save_s = last_save_s_;
+  st.last_attempt_s = last_save_attempt_s_;
+  st.dirty =
+      static_cast<uint64_t>(std::max<int64_t>(0, engine_.stats().dirty - dirty_at_last_save_));
+  st.last_save_ok = last_bgsave_ok_;
+  if (persistence::ShouldSave(save_points_, st)) {
+    Status s = BackgroundSave();
+    if (!s.ok()) log::Warn("Save point reached but BGSAVE failed: " + s.ToString());
+    return;
+  }
+  if (aof_ && persistence::ShouldRewrite(auto_rewrite_, aof_->current_size(),
+                                         aof_->size_at_last_rewrite())) {
+    log::Info("Starting automatic rewriting of AOF");
+    Status s = BackgroundRewriteAof();
+    if (!s.ok()) log::Warn("Automatic AOF rewrite failed to start: " + s.ToString());
+  }
+}
+
+Status Persistence::Shutdown(bool save, bool nosave) {
+  for (pid_t* child : {&save_child_, &rewrite_child_}) {
+    if (*child > 0) ::waitpid(*child, nullptr, 0);
+  }
+  if (rewrite_child_ > 0 && aof_) aof_->AbortRewrite();
+  save_child_ = rewrite_child_ = -1;
+  Status result;
+  if (aof_) result = aof_->writer().SyncNow();
+  if (!shut_down_ && (save || (!save_points_.empty() && !nosave))) {
+    Status s = Save();
+    if (result.ok()) result = s;
+  }
+  // A failed save leaves the server running (SHUTDOWN replies an error), so
+  // only a successful one counts as done.
+  shut_down_ = result.ok();
+  return result;
+}
+
+std::string Persistence::InfoSection() const {
+  persistence::PersistenceInfo info;
+  const Stats& st = engine_.stats();
+  info.changes_since_last_save =
+      static_cast<uint64_t>(std::max<int64_t>(0, st.dirty - dirty_at_last_save_));
+  info.bgsave_in_progress = save_child_ > 0;
+  info.last_save_time = last_save_s_;
+  info.last_bgsave_ok = last_bgsave_ok_;
+  info.last_bgsave_time_sec = last_bgsave_time_sec_;
+  info.current_bgsave_time_sec =
+      save_child_ > 0 ? (MonotonicMs() - save_child_start_ms_) / 1000 : -1;
+  info.saves = saves_;
+  info.aof_enabled = aof_ != nullptr;
+  info.aof_rewrite_in_progress = rewrite_child_ > 0;
+  info.aof_rewrite_scheduled = rewrite_scheduled_;
+  info.aof_last_rewrite_time_sec = last_rewrite_time_sec_;
+  info.aof_current_rewrite_time_sec =
+      rewrite_child_ > 0 ? (MonotonicMs() - rewrite_child_start_ms_) / 1000 : -1;
+  info.aof_last_bgrewrite_ok = last_rewrite_ok_;
+  info.aof_rewrites = rewrites_;
+  if (aof_) {
+    const auto ws = aof_->writer().stats();
+    info.aof_last_write_ok = ws.ok;
+    info.aof_current_size = aof_->current_size();
+    info.aof_base_size = aof_->base_size();
+    info.aof_buffer_length = ws.buffer_length;
+    info.aof_fsyncs = ws.fsyncs;
+  }
+  return persistence::FormatInfoPersistence(info);
+}
+
+}  // namespace ragkv::server
