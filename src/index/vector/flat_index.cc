@@ -157,6 +157,14 @@ Status FlatIndex::CheckInvariants() const {
   return Status::Ok();
 }
 
+IndexStats FlatIndex::Stats() const {
+  IndexStats stats;
+  stats.memory_bytes = MemoryBytes();
+  std::shared_lock lock(mu_);
+  stats.live = stats.slots = labels_.size();
+  return stats;
+}
+
 Status FlatIndex::Save(const std::string& path) const {
   std::shared_lock lock(mu_);
   ByteWriter w;

@@ -35,6 +35,7 @@ class FlatIndex final : public VectorIndex {
                                             const SearchParams& params) const override;
   Status Save(const std::string& path) const override;
   Status CheckInvariants() const override;
+  IndexStats Stats() const override;
 
   // Body of the saved file after the header (docs/formats/vector_index.md).
   static Result<std::unique_ptr<FlatIndex>> LoadBody(const IndexSpec& spec, ByteReader& in);

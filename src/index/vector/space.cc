@@ -197,6 +197,11 @@ void Space::FormFromFloat(std::vector<float> f, QueryForm* out) const {
     EncodeNormalized(f.data(), out->codes.data());
     out->fn = code_l2_;
     out->q = out->codes.data();
+    {
+      std::vector<float> back(dim_);
+      Decode(out->codes.data(), back.data());
+      out->codes_inexact = back != f;
+    }
     out->a = 0.0f;
     out->b = step_ * step_;
     // |q - (z + s c)|^2 = s^2 |(q - z) / s - c|^2
@@ -234,6 +239,7 @@ void Space::PrepareStoredQuery(const uint8_t* code, QueryForm* out) const {
   if (quantized_ && metric_ == Metric::kL2) {
     // The stored code itself, not a re-quantized decode (no rounding drift).
     std::memcpy(out->codes.data(), code, code_bytes_);
+    out->codes_inexact = false;
   }
 }
 

@@ -38,6 +38,9 @@ struct QueryForm {
   float ea = 0, eb = 1;
   std::vector<float> f;          // the float query, transformed for exact_fn
   std::vector<uint8_t> codes;    // the quantized query (code-space traversal)
+  // False when the quantized query decodes back to the float query exactly
+  // (integer data), so Distance() is already exact and re-ranking is moot.
+  bool codes_inexact = true;
 
   float Distance(const void* x) const { return a + b * fn(q, x, dim); }
   float ExactDistance(const void* x) const { return ea + eb * exact_fn(exact_q, x, dim); }

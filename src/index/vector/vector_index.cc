@@ -8,6 +8,7 @@
 
 #include "index/vector/distance.h"
 #include "index/vector/flat_index.h"
+#include "index/vector/hnsw_index.h"
 #include "index/vector/index_io.h"
 #include "index/vector/serial.h"
 
@@ -119,7 +120,8 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexSpec& spec) 
     RAGKV_ASSIGN_OR_RETURN(auto flat, internal::FlatIndex::Create(spec));
     return std::unique_ptr<VectorIndex>(std::move(flat));
   }
-  return Status::FailedPrecondition("HNSW lands in the next commit");
+  RAGKV_ASSIGN_OR_RETURN(auto hnsw, internal::HnswIndex::Create(spec));
+  return std::unique_ptr<VectorIndex>(std::move(hnsw));
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path) {
@@ -133,7 +135,8 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path) 
     RAGKV_ASSIGN_OR_RETURN(auto flat, internal::FlatIndex::LoadBody(spec, in));
     index = std::move(flat);
   } else {
-    return Status::Corruption("HNSW files are not readable yet");
+    RAGKV_ASSIGN_OR_RETURN(auto hnsw, internal::HnswIndex::LoadBody(spec, in));
+    index = std::move(hnsw);
   }
   if (in.remaining() != 0) return Status::Corruption("trailing bytes after the index body");
   Status ok = index->CheckInvariants();

@@ -147,6 +147,16 @@ struct SearchParams {
   const Filter* filter = nullptr;
 };
 
+// Shape of an index, for INFO / FT.INFO and tests.
+struct IndexStats {
+  size_t live = 0;          // labels stored
+  size_t slots = 0;         // live + deleted slots awaiting reuse (HNSW)
+  size_t memory_bytes = 0;  // as MemoryBytes()
+  int max_level = -1;       // HNSW: level of the entry point; -1 when empty or FLAT
+  size_t edges = 0;         // HNSW: directed links on all levels
+  size_t unreachable = 0;   // HNSW: live nodes not reachable from the entry point on level 0
+};
+
 class VectorIndex {
  public:
   // Returns an empty index, or kInvalidArgument naming the bad field
@@ -215,9 +225,14 @@ class VectorIndex {
   virtual Status Save(const std::string& path) const = 0;
 
   // Verifies the structure (label map, slot accounting; HNSW: link bounds,
-  // level bounds, no self/duplicate links, reachability of every live node
-  // from the entry point). kInternal describing the first violation.
+  // level bounds, no self/duplicate links, neighbours present on the link's
+  // level, entry point live and on the top level). kInternal describing the
+  // first violation. O(n * m). Reachability is not an HNSW invariant (pruning
+  // may orphan a node); Stats().unreachable measures it.
   virtual Status CheckInvariants() const = 0;
+
+  // Counts for INFO and tests. O(n * m) for HNSW (walks the graph).
+  virtual IndexStats Stats() const = 0;
 
  protected:
   explicit VectorIndex(const IndexSpec& spec) : spec_(spec) {}
