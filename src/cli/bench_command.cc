@@ -286,10 +286,19 @@ int RunAnn(const Options& o) {
   spec.initial_cap = base.rows;
   if (*type == vec::ElementType::kInt8 || *type == vec::ElementType::kUint8) {
     float lo = o.quant_min, hi = o.quant_max;
-    if (std::isnan(lo) || std::isnan(hi)) {  // the data's own range
+    if (std::isnan(lo) || std::isnan(hi)) {
+      // Integer data inside the type's natural range is stored exactly with
+      // the index's default range; anything else uses the data's own range.
       lo = *std::min_element(base.data.begin(), base.data.end());
       hi = *std::max_element(base.data.begin(), base.data.end());
-      if (!(lo < hi)) hi = lo + 1;
+      const bool integral = std::all_of(base.data.begin(), base.data.end(),
+                                        [](float x) { return x == std::nearbyint(x); });
+      const float natural_lo = *type == vec::ElementType::kUint8 ? 0.0f : -128.0f;
+      if (integral && lo >= natural_lo && hi <= natural_lo + 255.0f) {
+        lo = hi = NAN;  // the index default
+      } else if (!(lo < hi)) {
+        hi = lo + 1;
+      }
     }
     spec.quant_min = lo;
     spec.quant_max = hi;
