@@ -28,10 +28,19 @@ namespace {
 
 // ------------------------------------------------------------------ scalar
 
+// Pointers may be unaligned (see distance.h): load through memcpy, which the
+// compiler turns into a plain move.
+template <typename T>
+inline T At(const T* p, size_t i) {
+  T v;
+  std::memcpy(&v, reinterpret_cast<const char*>(p) + i * sizeof(T), sizeof(T));
+  return v;
+}
+
 float L2F32Scalar(const float* q, const float* x, size_t n) {
   float s = 0;
   for (size_t i = 0; i < n; ++i) {
-    const float d = q[i] - x[i];
+    const float d = At(q, i) - At(x, i);
     s += d * d;
   }
   return s;
@@ -39,7 +48,7 @@ float L2F32Scalar(const float* q, const float* x, size_t n) {
 
 float DotF32Scalar(const float* q, const float* x, size_t n) {
   float s = 0;
-  for (size_t i = 0; i < n; ++i) s += q[i] * x[i];
+  for (size_t i = 0; i < n; ++i) s += At(q, i) * At(x, i);
   return s;
 }
 
@@ -47,7 +56,7 @@ template <typename T, float (*Decode)(T)>
 float L2Scalar(const float* q, const T* x, size_t n) {
   float s = 0;
   for (size_t i = 0; i < n; ++i) {
-    const float d = q[i] - Decode(x[i]);
+    const float d = At(q, i) - Decode(At(x, i));
     s += d * d;
   }
   return s;
@@ -56,7 +65,7 @@ float L2Scalar(const float* q, const T* x, size_t n) {
 template <typename T, float (*Decode)(T)>
 float DotScalar(const float* q, const T* x, size_t n) {
   float s = 0;
-  for (size_t i = 0; i < n; ++i) s += q[i] * Decode(x[i]);
+  for (size_t i = 0; i < n; ++i) s += At(q, i) * Decode(At(x, i));
   return s;
 }
 
