@@ -89,5 +89,9 @@ void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
+// FT.* and MODULE (commands/ft_commands.cc).
+void RegisterSearchCommands(CommandTable& table);
+// The write observer that keeps FT indexes in step with the keyspace.
+void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv);
 
 }  // namespace ragkv::server

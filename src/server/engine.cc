@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "search/index_manager.h"
 #include "server/errors.h"
 #include "server/memory_usage.h"
 
@@ -44,6 +45,7 @@ std::vector<std::string_view> CommandKeys(const CommandSpec& spec,
 Engine::Engine(std::unique_ptr<Config> config)
     : config_(std::move(config)),
       keyspace_(static_cast<int>(config_->databases)),
+      search_(std::make_unique<search::IndexManager>()),
       clock_(store::UnixTimeMs) {
   RegisterConnectionCommands(commands_);
   RegisterServerCommands(commands_);
@@ -51,6 +53,10 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterSearchCommands(commands_);
+  AddWriteObserver([this](int db, std::span<const std::string_view> argv) {
+    SearchOnWrite(*this, db, argv);
+  });
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -60,6 +66,8 @@ Engine::Engine(std::unique_ptr<Config> config)
     Propagate(db, del);
   });
 }
+
+Engine::~Engine() = default;
 
 void Engine::OpenSession(Session& session) {
   session.id = next_session_id_++;

@@ -29,6 +29,10 @@
 #include "server/session.h"
 #include "store/db.h"
 
+namespace ragkv::search {
+class IndexManager;
+}  // namespace ragkv::search
+
 namespace ragkv::server {
 
 // Counters under their INFO names.
@@ -55,6 +59,7 @@ class Engine {
 
   // Takes the configuration as loaded; `databases` is fixed from here on.
   explicit Engine(std::unique_ptr<Config> config = std::make_unique<Config>());
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -63,6 +68,8 @@ class Engine {
   Stats& stats() { return stats_; }
   const CommandTable& commands() const { return commands_; }
   std::mt19937_64& rng() { return rng_; }
+  // FT.* indexes over this engine's keyspace.
+  search::IndexManager& search() { return *search_; }
 
   // Registers a session (assigns its id; authenticates it when no password
   // is configured). Sessions must be closed before they are destroyed.
@@ -122,6 +129,7 @@ class Engine {
 
   std::unique_ptr<Config> config_;
   store::Keyspace keyspace_;
+  std::unique_ptr<search::IndexManager> search_;
   CommandTable commands_;
   Stats stats_;
   std::mt19937_64 rng_{0x5eed};

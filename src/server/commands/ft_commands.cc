@@ -1,0 +1,671 @@
+// FT.* commands (RediSearch-compatible vector and hybrid search) and the
+// keyspace hook that keeps the indexes in step with writes.
+//
+// Handlers only parse arguments and shape replies; schema and query parsing,
+// indexing and execution live in search/ (IndexManager, SearchIndex). Reply
+// shapes follow shared/specs/redis-vector-api.md: FT.SEARCH is a flat array
+// in RESP2 and the 5-key map in RESP3, FT.INFO is RediSearch's exact key
+// order (node-redis v4 reads it by position), errors are RediSearch's texts
+// without an "ERR" prefix, and distances are bulk strings.
+//
+// Index maintenance: SearchOnWrite is a write observer. For every applied
+// write it re-syncs the command's keys (from the command table's key specs)
+// and handles the whole-db commands (FLUSHDB, FLUSHALL, SWAPDB) and the
+// cross-db ones (MOVE, COPY ... DB n) explicitly. Expired keys arrive as DEL.
+#include <algorithm>
+#include <cmath>
+
+#include "search/index_manager.h"
+#include "search/parse_util.h"
+#include "server/commands/command_util.h"
+
+namespace ragkv::server {
+namespace {
+
+using search::FieldDef;
+using search::FieldType;
+using search::IEquals;
+using search::IndexManager;
+
+constexpr std::string_view kModuleName = "search";
+constexpr int64_t kModuleVersion = 21005;  // clients require >= 20600
+
+IndexManager& Manager(CommandContext& ctx) { return ctx.engine.search(); }
+
+std::string NoSuchIndex(std::string_view name) { return std::string(name) + ": no such index"; }
+
+void ReplyStatus(CommandContext& ctx, const Status& s) { ctx.out.Error(s.message()); }
+
+// ---- FT.CREATE / FT.ALTER / FT.DROPINDEX / FT.DROP / FT._LIST ----
+
+void FtCreateCommand(CommandContext& ctx) {
+  auto def = search::ParseCreateArgs(ctx.argv.subspan(1));
+  if (!def.ok()) return ReplyStatus(ctx, def.status());
+  Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
+  if (!s.ok()) return ReplyStatus(ctx, s);
+  ctx.dirty = 1;  // replicated and logged like a write
+  ctx.out.Ok();
+}
+
+void FtAlterCommand(CommandContext& ctx) {
+  // FT.ALTER idx [SKIPINITIALSCAN] SCHEMA ADD field ...
+  size_t i = 2;
+  if (i < ctx.argc() && IEquals(ctx.arg(i), "SKIPINITIALSCAN")) ++i;
+  if (i + 1 >= ctx.argc() || !IEquals(ctx.arg(i), "SCHEMA") || !IEquals(ctx.arg(i + 1), "ADD")) {
+    return ctx.out.Error("Unknown argument or syntax error: expected SCHEMA ADD");
+  }
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  search::IndexDef scratch;
+  Status s = search::ParseSchemaFields(ctx.argv, i + 2, &scratch);
+  if (!s.ok()) return ReplyStatus(ctx, s);
+  s = Manager(ctx).AddFields(ctx.arg(1), std::move(scratch.fields),
+                             ctx.engine.keyspace().db(index->db()));
+  if (!s.ok()) return ReplyStatus(ctx, s);
+  ctx.dirty = 1;
+  ctx.out.Ok();
+}
+
+void DropIndex(CommandContext& ctx, bool delete_docs) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  std::vector<std::string> keys;
+  if (delete_docs) keys = index->Keys();
+  Manager(ctx).Drop(ctx.arg(1));
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  for (const std::string& key : keys) {
+    if (db.Delete(key)) ctx.engine.TouchKey(index->db(), key);
+  }
+  ctx.dirty = 1;
+  ctx.out.Ok();
+}
+
+void FtDropIndexCommand(CommandContext& ctx) {
+  // Any third argument other than DD is ignored (redis-py sends "").
+  bool dd = ctx.argc() >= 3 && IEquals(ctx.arg(2), "DD");
+  DropIndex(ctx, dd);
+}
+
+void FtDropCommand(CommandContext& ctx) {
+  // Legacy: deletes the documents unless KEEPDOCS.
+  bool keep = ctx.argc() >= 3 && IEquals(ctx.arg(2), "KEEPDOCS");
+  DropIndex(ctx, !keep);
+}
+
+void FtListCommand(CommandContext& ctx) {
+  auto names = Manager(ctx).Names();
+  ctx.out.SetHeader(names.size());
+  for (const auto& n : names) ctx.out.Bulk(n);
+}
+
+// ---- FT.SEARCH ----
+
+// Parses FT.SEARCH options (everything after the query). Returns the error
+// text, or "" on success.
+std::string ParseSearchOptions(CommandContext& ctx, size_t start, search::SearchRequest* req,
+                               search::QueryParams* params,
+                               std::vector<std::unique_ptr<search::QueryNode>>* filters) {
+  const auto& cfg = Manager(ctx).config();
+  auto argv = ctx.argv;
+  size_t i = start;
+  auto count_arg = [&](size_t at, uint64_t* n) {
+    return at < argv.size() && search::ParseUint64(argv[at], n) && *n <= argv.size() - at - 1;
+  };
+  while (i < argv.size()) {
+    std::string_view opt = argv[i];
+    if (IEquals(opt, "NOCONTENT")) {
+      req->nocontent = true;
+      ++i;
+    } else if (IEquals(opt, "WITHSCORES")) {
+      req->withscores = true;
+      ++i;
+    } else if (IEquals(opt, "VERBATIM") || IEquals(opt, "NOSTOPWORDS") ||
+               IEquals(opt, "WITHPAYLOADS") || IEquals(opt, "WITHSORTKEYS") ||
+               IEquals(opt, "INORDER") || IEquals(opt, "EXPLAINSCORE")) {
+      ++i;
+    } else if (IEquals(opt, "SLOP") || IEquals(opt, "LANGUAGE") || IEquals(opt, "EXPANDER") ||
+               IEquals(opt, "SCORER") || IEquals(opt, "PAYLOAD") || IEquals(opt, "TIMEOUT")) {
+      if (i + 1 >= argv.size()) return "Missing argument for " + std::string(opt);
+      if (IEquals(opt, "TIMEOUT")) {
+        uint64_t t;
+        if (!search::ParseUint64(argv[i + 1], &t)) return "Invalid TIMEOUT value";
+      }
+      i += 2;
+    } else if (IEquals(opt, "RETURN")) {
+      uint64_t n = 0;
+      if (!count_arg(i + 1, &n)) return "Bad arguments for RETURN: Expected an argument";
+      std::vector<search::ReturnField> fields;
+      size_t j = i + 2;
+      const size_t end = j + n;
+      while (j < end) {
+        search::ReturnField f{std::string(argv[j]), std::string(argv[j])};
+        if (j + 2 < end + 1 && j + 2 <= end && j + 1 < end && IEquals(argv[j + 1], "AS")) {
+          if (j + 2 >= end) return "Bad arguments for RETURN: AS needs a name";
+          f.as = std::string(argv[j + 2]);
+          j += 3;
+        } else {
+          ++j;
+        }
+        // "$.x" style JSON paths are returned under their own name.
+        fields.push_back(std::move(f));
+      }
+      req->returns = std::move(fields);
+      i = end;
+    } else if (IEquals(opt, "SUMMARIZE") || IEquals(opt, "HIGHLIGHT")) {
+      ++i;
+      while (i < argv.size()) {
+        uint64_t n = 0;
+        if (IEquals(argv[i], "FIELDS") && count_arg(i + 1, &n)) {
+          i += 2 + n;
+        } else if ((IEquals(argv[i], "FRAGS") || IEquals(argv[i], "LEN") ||
+                    IEquals(argv[i], "SEPARATOR")) && i + 1 < argv.size()) {
+          i += 2;
+        } else if (IEquals(argv[i], "TAGS") && i + 2 < argv.size()) {
+          i += 3;
+        } else {
+          break;
+        }
+      }
+    } else if (IEquals(opt, "INKEYS") || IEquals(opt, "INFIELDS")) {
+      uint64_t n = 0;
+      if (!count_arg(i + 1, &n)) return "Bad arguments for " + std::string(opt);
+      i += 2 + n;
+    } else if (IEquals(opt, "FILTER")) {
+      if (i + 3 >= argv.size()) return "Bad arguments for FILTER";
+      auto node = std::make_unique<search::QueryNode>();
+      node->kind = search::NodeKind::kNumeric;
+      node->field = std::string(argv[i + 1]);
+      auto bound = [](std::string_view s, double* v, bool* excl) {
+        *excl = !s.empty() && s[0] == '(';
+        if (*excl) s.remove_prefix(1);
+        return search::ParseDoubleStrict(s, v);
+      };
+      if (!bound(argv[i + 2], &node->lo, &node->lo_exclusive) ||
+          !bound(argv[i + 3], &node->hi, &node->hi_exclusive)) {
+        return "Bad upper range: " + std::string(argv[i + 3]);
+      }
+      filters->push_back(std::move(node));
+      i += 4;
+    } else if (IEquals(opt, "GEOFILTER")) {
+      if (i + 5 >= argv.size()) return "Bad arguments for GEOFILTER";
+      i += 6;
+    } else if (IEquals(opt, "SORTBY")) {
+      if (i + 1 >= argv.size()) return "Bad arguments for SORTBY: Expected an argument";
+      std::string_view by = argv[i + 1];
+      if (!by.empty() && by[0] == '@') by.remove_prefix(1);
+      req->sort_by = std::string(by);
+      i += 2;
+      if (i < argv.size() && (IEquals(argv[i], "ASC") || IEquals(argv[i], "DESC"))) {
+        req->sort_ascending = IEquals(argv[i], "ASC");
+        ++i;
+      }
+      if (i < argv.size() && IEquals(argv[i], "WITHCOUNT")) ++i;
+    } else if (IEquals(opt, "LIMIT")) {
+      int64_t off = 0, num = 0;
+      if (i + 2 >= argv.size() || !search::ParseInt64(argv[i + 1], &off) ||
+          !search::ParseInt64(argv[i + 2], &num) || off < 0 || num < 0) {
+        return "Bad arguments for LIMIT";
+      }
+      if (static_cast<uint64_t>(off) > cfg.max_search_results ||
+          static_cast<uint64_t>(num) > cfg.max_search_results) {
+        return "LIMIT exceeds maximum of " + std::to_string(cfg.max_search_results);
+      }
+      req->offset = static_cast<uint64_t>(off);
+      req->limit = static_cast<uint64_t>(num);
+      i += 3;
+    } else if (IEquals(opt, "PARAMS")) {
+      uint64_t n = 0;
+      if (!count_arg(i + 1, &n) || n % 2 != 0) {
+        return "Parameters must be specified in PARAM VALUE pairs";
+      }
+      for (size_t j = i + 2; j < i + 2 + n; j += 2) {
+        (*params)[std::string(argv[j])] = std::string(argv[j + 1]);
+      }
+      i += 2 + n;
+    } else if (IEquals(opt, "DIALECT")) {
+      int64_t d = 0;
+      if (i + 1 >= argv.size() || !search::ParseInt64(argv[i + 1], &d) || d < 1 || d > 4) {
+        return "DIALECT requires a non negative integer >=1 and <= 4";
+      }
+      i += 2;
+    } else {
+      return "Unknown argument `" + std::string(opt) + "`";
+    }
+  }
+  return "";
+}
+
+void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
+                      const search::SearchResult& result) {
+  resp::ReplyWriter& out = ctx.out;
+  if (out.protocol() < 3) {
+    const size_t per_hit = 1 + (req.withscores ? 1 : 0) + (req.nocontent ? 0 : 1);
+    out.ArrayHeader(1 + per_hit * result.hits.size());
+    out.Integer(static_cast<int64_t>(result.total));
+    for (const auto& hit : result.hits) {
+      out.Bulk(hit.key);
+      if (req.withscores) out.Bulk(search::FormatSearchNumber(hit.score));
+      if (req.nocontent) continue;
+      out.ArrayHeader(hit.fields.size() * 2);
+      for (const auto& [k, v] : hit.fields) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    return;
+  }
+  out.MapHeader(5);
+  out.Bulk("attributes");
+  out.ArrayHeader(0);
+  out.Bulk("format");
+  out.SimpleString("STRING");
+  out.Bulk("results");
+  out.ArrayHeader(result.hits.size());
+  for (const auto& hit : result.hits) {
+    out.MapHeader(2 + (req.withscores ? 1 : 0) + (req.nocontent ? 0 : 1));
+    out.Bulk("id");
+    out.Bulk(hit.key);
+    if (req.withscores) {
+      out.Bulk("score");
+      out.Double(hit.score);
+    }
+    if (!req.nocontent) {
+      out.Bulk("extra_attributes");
+      out.MapHeader(hit.fields.size());
+      for (const auto& [k, v] : hit.fields) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    out.Bulk("values");
+    out.ArrayHeader(0);
+  }
+  out.Bulk("total_results");
+  out.Integer(static_cast<int64_t>(result.total));
+  out.Bulk("warning");
+  out.ArrayHeader(0);
+}
+
+void FtSearchCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  search::SearchRequest req;
+  search::QueryParams params;
+  std::vector<std::unique_ptr<search::QueryNode>> filters;
+  std::string err = ParseSearchOptions(ctx, 3, &req, &params, &filters);
+  if (!err.empty()) return ctx.out.Error(err);
+  auto query = search::ParseQuery(ctx.arg(2), params);
+  if (!query.ok()) return ReplyStatus(ctx, query.status());
+  req.query = std::move(*query);
+  if (!filters.empty()) {
+    // Legacy FILTER clauses intersect with the query.
+    auto conj = std::make_unique<search::QueryNode>();
+    conj->kind = search::NodeKind::kAnd;
+    conj->children.push_back(std::move(req.query.root));
+    for (auto& f : filters) conj->children.push_back(std::move(f));
+    req.query.root = std::move(conj);
+  }
+  if (req.returns && req.returns->empty()) req.nocontent = true;
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.keyspace().now_ms();
+  auto result = index->Search(
+      req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  WriteSearchReply(ctx, req, *result);
+}
+
+// ---- FT.INFO ----
+
+void WriteAttribute(resp::ReplyWriter& out, const FieldDef& f) {
+  std::vector<std::pair<std::string, std::string>> kv = {
+      {"identifier", f.identifier},
+      {"attribute", f.attribute},
+      {"type", std::string(search::FieldTypeName(f.type))}};
+  if (f.type == FieldType::kText) kv.emplace_back("WEIGHT", search::FormatSearchNumber(f.weight));
+  if (f.type == FieldType::kTag) kv.emplace_back("SEPARATOR", std::string(1, f.separator));
+  std::vector<std::pair<std::string, int64_t>> ints;
+  if (f.type == FieldType::kVector) {
+    kv.emplace_back("algorithm", std::string(vec::AlgorithmName(f.vector.algorithm)));
+    kv.emplace_back("data_type", std::string(vec::ElementTypeName(f.vector.type)));
+    ints.emplace_back("dim", static_cast<int64_t>(f.vector.dim));
+    kv.emplace_back("distance_metric", std::string(vec::MetricName(f.vector.metric)));
+    if (f.vector.algorithm == vec::Algorithm::kHnsw) {
+      ints.emplace_back("M", static_cast<int64_t>(f.vector.m));
+      ints.emplace_back("ef_construction", static_cast<int64_t>(f.vector.ef_construction));
+      ints.emplace_back("ef_runtime", static_cast<int64_t>(f.vector.ef_runtime));
+    }
+  }
+  std::vector<std::string> flags;
+  if (f.sortable) flags.push_back("SORTABLE");
+  if (f.unf) flags.push_back("UNF");
+  if (f.nostem) flags.push_back("NOSTEM");
+  if (f.noindex) flags.push_back("NOINDEX");
+  if (f.case_sensitive) flags.push_back("CASESENSITIVE");
+  if (out.protocol() < 3) {
+    out.ArrayHeader(kv.size() * 2 + ints.size() * 2 + flags.size());
+  } else {
+    out.MapHeader(kv.size() + ints.size() + 1);
+  }
+  for (const auto& [k, v] : kv) {
+    out.Bulk(k);
+    out.Bulk(v);
+  }
+  for (const auto& [k, v] : ints) {
+    out.Bulk(k);
+    out.Integer(v);
+  }
+  if (out.protocol() < 3) {
+    for (const auto& flag : flags) out.Bulk(flag);
+  } else {
+    out.Bulk("flags");
+    out.ArrayHeader(flags.size());
+    for (const auto& flag : flags) out.SimpleString(flag);
+  }
+}
+
+void FtInfoCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  const search::IndexDef& def = index->def();
+  const search::IndexInfo info = index->Info();
+  resp::ReplyWriter& out = ctx.out;
+  auto mb = [&](double v) { out.Bulk(search::FormatSearchNumber(v)); };
+  auto pairs = [&](std::initializer_list<std::pair<const char*, int64_t>> kv) {
+    out.MapHeader(kv.size());
+    for (const auto& [k, v] : kv) {
+      out.Bulk(k);
+      out.Integer(v);
+    }
+  };
+  const bool custom_stopwords = def.stopwords.has_value();
+  out.MapHeader(34 + (custom_stopwords ? 1 : 0));
+  out.Bulk("index_name");
+  out.Bulk(def.name);
+  out.Bulk("index_options");
+  out.ArrayHeader(def.options.size());
+  for (const auto& o : def.options) out.Bulk(o);
+  out.Bulk("index_definition");
+  out.MapHeader(3 + (def.filter.empty() ? 0 : 1));
+  out.Bulk("key_type");
+  out.Bulk("HASH");
+  out.Bulk("prefixes");
+  if (def.prefixes.empty()) {
+    out.ArrayHeader(1);
+    out.Bulk("");
+  } else {
+    out.ArrayHeader(def.prefixes.size());
+    for (const auto& p : def.prefixes) out.Bulk(p);
+  }
+  if (!def.filter.empty()) {
+    out.Bulk("filter");
+    out.Bulk(def.filter);
+  }
+  out.Bulk("default_score");
+  out.Bulk(search::FormatSearchNumber(def.score));
+  out.Bulk("attributes");
+  out.ArrayHeader(def.fields.size());
+  for (const auto& f : def.fields) WriteAttribute(out, f);
+  const double records = static_cast<double>(info.num_records);
+  const double docs = static_cast<double>(info.num_docs);
+  out.Bulk("num_docs");
+  out.Integer(static_cast<int64_t>(info.num_docs));
+  out.Bulk("max_doc_id");
+  out.Integer(static_cast<int64_t>(info.max_doc_id));
+  out.Bulk("num_terms");
+  out.Integer(static_cast<int64_t>(info.num_terms));
+  out.Bulk("num_records");
+  out.Integer(static_cast<int64_t>(info.num_records));
+  out.Bulk("inverted_sz_mb");
+  mb(info.inverted_sz_mb);
+  out.Bulk("vector_index_sz_mb");
+  mb(info.vector_index_sz_mb);
+  out.Bulk("total_inverted_index_blocks");
+  out.Integer(static_cast<int64_t>(info.num_terms));
+  out.Bulk("offset_vectors_sz_mb");
+  mb(0);
+  out.Bulk("doc_table_size_mb");
+  mb(info.doc_table_size_mb);
+  out.Bulk("sortable_values_size_mb");
+  mb(0);
+  out.Bulk("key_table_size_mb");
+  mb(info.doc_table_size_mb / 2);
+  out.Bulk("tag_overhead_sz_mb");
+  mb(0);
+  out.Bulk("text_overhead_sz_mb");
+  mb(0);
+  out.Bulk("total_index_memory_sz_mb");
+  mb(info.inverted_sz_mb + info.vector_index_sz_mb + info.doc_table_size_mb);
+  out.Bulk("geoshapes_sz_mb");
+  mb(0);
+  out.Bulk("records_per_doc_avg");
+  mb(docs > 0 ? records / docs : 0);
+  out.Bulk("bytes_per_record_avg");
+  mb(records > 0 ? info.inverted_sz_mb * 1024 * 1024 / records : 0);
+  out.Bulk("offsets_per_term_avg");
+  mb(0);
+  out.Bulk("offset_bits_per_record_avg");
+  mb(0);
+  out.Bulk("hash_indexing_failures");
+  out.Integer(static_cast<int64_t>(info.hash_indexing_failures));
+  out.Bulk("total_indexing_time");
+  mb(0);
+  out.Bulk("indexing");
+  out.Integer(0);
+  out.Bulk("percent_indexed");
+  mb(1);
+  out.Bulk("number_of_uses");
+  out.Integer(static_cast<int64_t>(info.number_of_uses));
+  out.Bulk("cleaning");
+  out.Integer(0);
+  out.Bulk("gc_stats");
+  pairs({{"bytes_collected", 0},
+         {"total_ms_run", 0},
+         {"total_cycles", 0},
+         {"average_cycle_time_ms", 0},
+         {"last_run_time_ms", 0},
+         {"gc_numeric_trees_missed", 0},
+         {"gc_blocks_denied", 0}});
+  out.Bulk("cursor_stats");
+  pairs({{"global_idle", 0}, {"global_total", 0}, {"index_capacity", 128}, {"index_total", 0}});
+  if (custom_stopwords) {
+    out.Bulk("stopwords_list");
+    out.ArrayHeader(def.stopwords->size());
+    for (const auto& w : *def.stopwords) out.Bulk(w);
+  }
+  out.Bulk("dialect_stats");
+  pairs({{"dialect_1", 0}, {"dialect_2", 0}, {"dialect_3", 0}, {"dialect_4", 0}});
+  out.Bulk("Index Errors");
+  out.MapHeader(3);
+  out.Bulk("indexing failures");
+  out.Integer(static_cast<int64_t>(info.hash_indexing_failures));
+  out.Bulk("last indexing error");
+  out.Bulk(info.hash_indexing_failures > 0 ? "Could not index document" : "N/A");
+  out.Bulk("last indexing error key");
+  out.Bulk("N/A");
+  out.Bulk("field statistics");
+  out.ArrayHeader(def.fields.size());
+  for (const auto& f : def.fields) {
+    out.MapHeader(3);
+    out.Bulk("identifier");
+    out.Bulk(f.identifier);
+    out.Bulk("attribute");
+    out.Bulk(f.attribute);
+    out.Bulk("Index Errors");
+    out.MapHeader(1);
+    out.Bulk("indexing failures");
+    out.Integer(0);
+  }
+}
+
+// ---- FT.TAGVALS / FT.EXPLAIN / FT.CONFIG / MODULE ----
+
+void FtTagValsCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  auto values = index->TagValues(ctx.arg(2));
+  if (!values.ok()) return ReplyStatus(ctx, values.status());
+  ctx.out.SetHeader(values->size());
+  for (const auto& v : *values) ctx.out.Bulk(v);
+}
+
+void FtExplainCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  search::SearchRequest req;
+  search::QueryParams params;
+  std::vector<std::unique_ptr<search::QueryNode>> filters;
+  std::string err = ParseSearchOptions(ctx, 3, &req, &params, &filters);
+  if (!err.empty()) return ctx.out.Error(err);
+  auto query = search::ParseQuery(ctx.arg(2), params);
+  if (!query.ok()) return ReplyStatus(ctx, query.status());
+  ctx.out.Bulk(search::ExplainQuery(*query));
+}
+
+struct ConfigOption {
+  const char* name;
+  uint64_t search::SearchConfig::*value;
+};
+constexpr ConfigOption kConfigOptions[] = {
+    {"MAXSEARCHRESULTS", &search::SearchConfig::max_search_results},
+    {"MAXAGGREGATERESULTS", &search::SearchConfig::max_aggregate_results},
+    {"TIMEOUT", &search::SearchConfig::timeout_ms},
+};
+
+void FtConfigCommand(CommandContext& ctx) {
+  auto& cfg = Manager(ctx).config();
+  std::string_view sub = ctx.arg(1);
+  if (IEquals(sub, "GET") && ctx.argc() == 3) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& o : kConfigOptions) {
+      if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), o.name)) {
+        rows.emplace_back(o.name, std::to_string(cfg.*(o.value)));
+      }
+    }
+    if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
+      rows.emplace_back("DEFAULT_DIALECT", std::to_string(cfg.default_dialect));
+    }
+    if (ctx.out.protocol() >= 3) {
+      ctx.out.MapHeader(rows.size());
+      for (const auto& [k, v] : rows) {
+        ctx.out.Bulk(k);
+        ctx.out.Bulk(v);
+      }
+      return;
+    }
+    ctx.out.ArrayHeader(rows.size());
+    for (const auto& [k, v] : rows) {
+      ctx.out.ArrayHeader(2);
+      ctx.out.Bulk(k);
+      ctx.out.Bulk(v);
+    }
+    return;
+  }
+  if (IEquals(sub, "SET") && ctx.argc() == 4) {
+    uint64_t v = 0;
+    for (const auto& o : kConfigOptions) {
+      if (!IEquals(ctx.arg(2), o.name)) continue;
+      if (!search::ParseUint64(ctx.arg(3), &v) || v == 0) {
+        return ctx.out.Error("Invalid value for `" + std::string(o.name) + "`");
+      }
+      cfg.*(o.value) = v;
+      return ctx.out.Ok();
+    }
+    if (IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
+      if (!search::ParseUint64(ctx.arg(3), &v) || v < 1 || v > 4) {
+        return ctx.out.Error("Invalid value for `DEFAULT_DIALECT`");
+      }
+      cfg.default_dialect = static_cast<int64_t>(v);
+      return ctx.out.Ok();
+    }
+    return ctx.out.Error("Invalid option");
+  }
+  if (IEquals(sub, "HELP")) {
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk("FT.CONFIG GET <option|*>");
+    ctx.out.Bulk("FT.CONFIG SET <option> <value>");
+    return;
+  }
+  ctx.out.Error("Unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+                "'");
+}
+
+void ModuleCommand(CommandContext& ctx) {
+  if (IEquals(ctx.arg(1), "LIST") && ctx.argc() == 2) {
+    ctx.out.ArrayHeader(1);
+    ctx.out.MapHeader(4);
+    ctx.out.Bulk("name");
+    ctx.out.Bulk(kModuleName);
+    ctx.out.Bulk("ver");
+    ctx.out.Integer(kModuleVersion);
+    ctx.out.Bulk("path");
+    ctx.out.Bulk("");
+    ctx.out.Bulk("args");
+    ctx.out.ArrayHeader(0);
+    return;
+  }
+  if (IEquals(ctx.arg(1), "LOAD") || IEquals(ctx.arg(1), "LOADEX") ||
+      IEquals(ctx.arg(1), "UNLOAD")) {
+    return ctx.out.Error("ERR Error loading the extension. Please check the server logs.");
+  }
+  ctx.out.Error("ERR unknown subcommand '" + std::string(ctx.arg(1)) +
+                "'. Try MODULE HELP.");
+}
+
+}  // namespace
+
+void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv) {
+  IndexManager& mgr = engine.search();
+  if (argv.empty() || !mgr.has_indexes()) return;
+  store::Keyspace& ks = engine.keyspace();
+  const int64_t now = ks.now_ms();
+  std::string_view name = argv[0];
+  auto parse_db = [&](std::string_view s, int* out) {
+    int64_t v = 0;
+    if (!search::ParseInt64(s, &v) || v < 0 || v >= ks.size()) return false;
+    *out = static_cast<int>(v);
+    return true;
+  };
+  if (IEquals(name, "FLUSHDB")) return mgr.OnFlush(db);
+  if (IEquals(name, "FLUSHALL")) return mgr.OnFlush(-1);
+  if (IEquals(name, "SWAPDB")) {
+    int a = 0, b = 0;
+    if (argv.size() >= 3 && parse_db(argv[1], &a) && parse_db(argv[2], &b)) {
+      mgr.OnSwap(a, ks.db(a), b, ks.db(b));
+    }
+    return;
+  }
+  if (IEquals(name, "MOVE") && argv.size() >= 3) {
+    int to = 0;
+    mgr.SyncKey(db, ks.db(db), argv[1], now);
+    if (parse_db(argv[2], &to)) mgr.SyncKey(to, ks.db(to), argv[1], now);
+    return;
+  }
+  if (IEquals(name, "COPY") && argv.size() >= 3) {
+    int to = db;
+    for (size_t i = 3; i + 1 < argv.size(); ++i) {
+      if (IEquals(argv[i], "DB")) parse_db(argv[i + 1], &to);
+    }
+    mgr.SyncKey(to, ks.db(to), argv[2], now);
+    return;
+  }
+  const CommandSpec* spec = engine.commands().Find(name);
+  if (spec == nullptr) return;
+  for (std::string_view key : CommandKeys(*spec, argv)) mgr.SyncKey(db, ks.db(db), key, now);
+}
+
+void RegisterSearchCommands(CommandTable& t) {
+  const uint32_t kW = kWrite | kDenyOom;
+  t.Add({"ft.create", -2, kW, 0, 0, 0, FtCreateCommand, "search", "Creates an index with the given spec."});
+  t.Add({"ft.alter", -5, kW, 0, 0, 0, FtAlterCommand, "search", "Adds a new field to the index."});
+  t.Add({"ft.dropindex", -2, kWrite, 0, 0, 0, FtDropIndexCommand, "search", "Deletes the index."});
+  t.Add({"ft.drop", -2, kWrite, 0, 0, 0, FtDropCommand, "search", "Deletes the index (legacy)."});
+  t.Add({"ft._list", 1, kReadOnly, 0, 0, 0, FtListCommand, "search", "Returns a list of all existing indexes."});
+  t.Add({"ft.search", -3, kReadOnly, 0, 0, 0, FtSearchCommand, "search", "Searches the index with a textual query."});
+  t.Add({"ft.info", 2, kReadOnly, 0, 0, 0, FtInfoCommand, "search", "Returns information and statistics on the index."});
+  t.Add({"ft.tagvals", 3, kReadOnly, 0, 0, 0, FtTagValsCommand, "search", "Returns the distinct tags indexed in a Tag field."});
+  t.Add({"ft.explain", -3, kReadOnly, 0, 0, 0, FtExplainCommand, "search", "Returns the execution plan for a complex query."});
+  t.Add({"ft.config", -2, kAdmin, 0, 0, 0, FtConfigCommand, "search", "Gets or sets runtime configuration options."});
+  t.Add({"module", -2, kAdmin | kNoMulti, 0, 0, 0, ModuleCommand, "server", "A container for module commands."});
+}
+
+}  // namespace ragkv::server
