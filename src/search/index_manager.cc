@@ -20,18 +20,21 @@ const store::HashMap* PeekHash(store::Db& db, std::string_view key, int64_t now_
 void IndexManager::Backfill(SearchIndex& index, store::Db& db) {
   for (auto& [key, entry] : db.map()) {
     if (entry.value.type() != store::ValueType::kHash) continue;
-    if (!index.def().MatchesKey(key)) continue;
+    if (!KeyMatches(index.schema(), key)) continue;
     index.Upsert(key, entry.value.hash());
   }
 }
 
-Status IndexManager::Create(IndexDef def, int db_index, store::Db& db) {
+Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   {
     std::lock_guard lock(mu_);
-    if (indexes_.count(def.name) != 0) return Status::InvalidArgument("Index already exists");
+    if (indexes_.count(schema.name) != 0) return Status::InvalidArgument("Index already exists");
   }
-  const bool scan = !def.skip_initial_scan;
-  auto index = SearchIndex::Create(std::move(def), db_index);
+  if (schema.on != KeyType::kHash) {
+    return Status::InvalidArgument("JSON indexes are not supported (ON HASH only)");
+  }
+  const bool scan = !schema.skip_initial_scan;
+  auto index = SearchIndex::Create(std::move(schema), db_index);
   if (!index.ok()) return index.status();
   std::shared_ptr<SearchIndex> shared = std::move(*index);
   if (scan) Backfill(*shared, db);
@@ -63,7 +66,7 @@ std::vector<std::string> IndexManager::Names() const {
   return names;
 }
 
-Status IndexManager::AddFields(std::string_view name, std::vector<FieldDef> fields,
+Status IndexManager::AddFields(std::string_view name, std::vector<FieldSpec> fields,
                                store::Db& db) {
   auto index = Find(name);
   if (index == nullptr) return Status::NotFound("Unknown index name");
@@ -78,7 +81,7 @@ void IndexManager::SyncKey(int db_index, store::Db& db, std::string_view key, in
     std::lock_guard lock(mu_);
     if (indexes_.empty()) return;
     for (const auto& [name, index] : indexes_) {
-      if (index->db() == db_index && index->def().MatchesKey(key)) targets.push_back(index);
+      if (index->db() == db_index && KeyMatches(index->schema(), key)) targets.push_back(index);
     }
   }
   if (targets.empty()) return;

@@ -41,7 +41,7 @@ class IndexManager {
   // Creates `def` over db `db_index` and indexes the existing keys of `db`
   // synchronously, in one pass (unless SKIPINITIALSCAN). kInvalidArgument
   // "Index already exists", or a schema error.
-  Status Create(IndexDef def, int db_index, store::Db& db);
+  Status Create(IndexSchema schema, int db_index, store::Db& db);
   // Removes an index; false if unknown.
   bool Drop(std::string_view name);
   std::shared_ptr<SearchIndex> Find(std::string_view name) const;
@@ -50,7 +50,7 @@ class IndexManager {
   bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
 
   // FT.ALTER SCHEMA ADD: adds fields and re-indexes the db's matching keys.
-  Status AddFields(std::string_view name, std::vector<FieldDef> fields, store::Db& db);
+  Status AddFields(std::string_view name, std::vector<FieldSpec> fields, store::Db& db);
 
   // Re-reads `key` in `db` (as live at `now_ms`) and updates every index over
   // that db whose prefixes match.

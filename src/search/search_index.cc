@@ -25,6 +25,9 @@
 #include <cmath>
 #include <cstring>
 
+#include <cinttypes>
+#include <cstdio>
+
 #include "search/parse_util.h"
 
 namespace ragkv::search {
@@ -96,7 +99,48 @@ float Distance(vec::Metric metric, std::span<const float> q, std::span<const flo
 
 }  // namespace
 
-SearchIndex::SearchIndex(IndexDef def, int db)
+std::string FormatSearchNumber(double v) {
+  char buf[64];
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == std::floor(v) && std::fabs(v) < 9.2e18) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64, static_cast<int64_t>(v));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.12g", v);
+  }
+  return buf;
+}
+
+bool KeyMatches(const IndexSchema& schema, std::string_view key) {
+  if (schema.prefixes.empty()) return true;
+  for (const std::string& p : schema.prefixes) {
+    if (key.substr(0, p.size()) == p) return true;
+  }
+  return false;
+}
+
+vec::IndexSpec ToVectorSpec(const VectorParams& p) {
+  vec::IndexSpec spec;
+  spec.algorithm = p.algorithm == VectorAlgorithm::kFlat ? vec::Algorithm::kFlat
+                                                         : vec::Algorithm::kHnsw;
+  spec.dim = p.dim;
+  spec.metric = p.metric == DistanceMetric::kL2   ? vec::Metric::kL2
+                : p.metric == DistanceMetric::kIp ? vec::Metric::kIp
+                                                  : vec::Metric::kCosine;
+  static constexpr vec::ElementType kTypes[] = {
+      vec::ElementType::kFloat32, vec::ElementType::kFloat64, vec::ElementType::kFloat16,
+      vec::ElementType::kBFloat16, vec::ElementType::kInt8, vec::ElementType::kUint8};
+  spec.type = kTypes[static_cast<size_t>(p.type)];
+  spec.m = p.m;
+  spec.ef_construction = p.ef_construction;
+  spec.ef_runtime = p.ef_runtime;
+  spec.epsilon = p.epsilon;
+  // Slots are reserved lazily beyond this; a huge INITIAL_CAP must not
+  // allocate up front.
+  spec.initial_cap = static_cast<size_t>(std::min<uint64_t>(p.initial_cap.value_or(1024), 1 << 16));
+  return spec;
+}
+
+SearchIndex::SearchIndex(IndexSchema def, int db)
     : def_(std::move(def)),
       db_(db),
       stem_tokenizer_(text::TokenizerOptions{.stem = true}),
@@ -104,8 +148,8 @@ SearchIndex::SearchIndex(IndexDef def, int db)
 
 SearchIndex::~SearchIndex() = default;
 
-Result<std::unique_ptr<SearchIndex>> SearchIndex::Create(IndexDef def, int db) {
-  std::unique_ptr<SearchIndex> index(new SearchIndex(std::move(def), db));
+Result<std::unique_ptr<SearchIndex>> SearchIndex::Create(IndexSchema schema, int db) {
+  std::unique_ptr<SearchIndex> index(new SearchIndex(std::move(schema), db));
   index->fields_.resize(index->def_.fields.size());
   for (size_t i = 0; i < index->fields_.size(); ++i) {
     RAGKV_RETURN_IF_ERROR(index->InitField(i));
@@ -118,10 +162,10 @@ Status SearchIndex::InitField(size_t i) {
   FieldState& f = fields_[i];
   f.def = &def_.fields[i];
   if (f.def->type == FieldType::kVector) {
-    auto v = vec::VectorIndex::Create(f.def->vector);
+    auto v = vec::VectorIndex::Create(ToVectorSpec(f.def->vector));
     if (!v.ok()) {
       return Status::InvalidArgument("Could not create vector index for field `" +
-                                     f.def->attribute + "`: " + std::string(v.status().message()));
+                                     f.def->alias + "`: " + std::string(v.status().message()));
     }
     f.vector = std::move(*v);
   }
@@ -135,7 +179,7 @@ void SearchIndex::RebuildTextIndexLocked() {
   for (FieldState& f : fields_) {
     if (f.def->type != FieldType::kText) continue;
     f.text.text_slot = slot++;
-    options.fields.push_back({f.def->attribute, static_cast<float>(f.def->weight)});
+    options.fields.push_back({f.def->alias, static_cast<float>(f.def->weight)});
   }
   bm25_.reset();
   if (options.fields.empty() || options.fields.size() > 255) return;
@@ -143,18 +187,18 @@ void SearchIndex::RebuildTextIndexLocked() {
   if (index.ok()) bm25_ = std::move(*index);
 }
 
-Status SearchIndex::AddFields(std::vector<FieldDef> fields) {
+Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
   std::unique_lock lock(mu_);
-  for (const FieldDef& f : fields) {
-    if (def_.FindAttribute(f.attribute) != nullptr) {
-      return Status::InvalidArgument("Duplicate field in schema - " + f.attribute);
+  for (const FieldSpec& f : fields) {
+    if (def_.FindField(f.alias) != nullptr) {
+      return Status::InvalidArgument("Duplicate field in schema - " + f.alias);
     }
   }
   if (def_.fields.size() + fields.size() > kMaxFields) {
     return Status::InvalidArgument("Too many attributes");
   }
   const size_t first = def_.fields.size();
-  for (FieldDef& f : fields) def_.fields.push_back(std::move(f));
+  for (FieldSpec& f : fields) def_.fields.push_back(std::move(f));
   fields_.resize(def_.fields.size());
   for (size_t i = 0; i < first; ++i) fields_[i].def = &def_.fields[i];  // reallocated
   for (size_t i = first; i < fields_.size(); ++i) {
@@ -176,11 +220,11 @@ Status SearchIndex::AddFields(std::vector<FieldDef> fields) {
   return Status::Ok();
 }
 
-const text::Tokenizer& SearchIndex::TokenizerFor(const FieldDef& f) const {
+const text::Tokenizer& SearchIndex::TokenizerFor(const FieldSpec& f) const {
   return f.nostem ? plain_tokenizer_ : stem_tokenizer_;
 }
 
-std::vector<std::string> SearchIndex::TextTerms(const FieldDef& f, std::string_view text) const {
+std::vector<std::string> SearchIndex::TextTerms(const FieldSpec& f, std::string_view text) const {
   // Stems for term queries plus the unstemmed words for prefix queries
   // ("cherr*" must match "cherry", whose stem is "cherri"), as RediSearch
   // indexes both forms.
@@ -189,7 +233,7 @@ std::vector<std::string> SearchIndex::TextTerms(const FieldDef& f, std::string_v
   return terms;
 }
 
-std::vector<std::string> SearchIndex::SplitTags(const FieldDef& f, std::string_view value) const {
+std::vector<std::string> SearchIndex::SplitTags(const FieldSpec& f, std::string_view value) const {
   std::vector<std::string> tags;
   size_t start = 0;
   while (start <= value.size()) {
@@ -209,15 +253,14 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   std::vector<std::optional<double>> numbers(fields_.size());
   bool valid = true;
   for (size_t i = 0; i < fields_.size() && valid; ++i) {
-    const FieldDef& fd = def_.fields[i];
+    const FieldSpec& fd = def_.fields[i];
     auto it = hash.find(fd.identifier);
     if (it == hash.end() || fd.noindex) continue;
     if (fd.type == FieldType::kVector) {
-      valid = it->second.size() == fd.vector.dim * vec::ElementSize(fd.vector.type);
+      valid = it->second.size() == fd.vector.BlobBytes();
     } else if (fd.type == FieldType::kNumeric) {
-      double x = 0;
-      valid = ParseDoubleStrict(TrimSpaces(it->second), &x);
-      numbers[i] = x;
+      numbers[i] = ParseDouble(TrimSpaces(it->second));
+      valid = numbers[i].has_value();
     }
   }
   std::unique_lock lock(mu_);
@@ -241,7 +284,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   bool any_text = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldState& f = fields_[i];
-    const FieldDef& fd = *f.def;
+    const FieldSpec& fd = *f.def;
     auto it = hash.find(fd.identifier);
     const bool present = it != hash.end() && !fd.noindex;
     if (fd.type == FieldType::kText) texts.push_back(present ? std::string_view(it->second) : "");
@@ -392,7 +435,7 @@ Result<std::vector<std::string>> SearchIndex::TagValues(std::string_view attribu
 
 Result<const SearchIndex::FieldState*> SearchIndex::FieldFor(std::string_view attribute) const {
   for (const FieldState& f : fields_) {
-    if (f.def->attribute == attribute) return &f;
+    if (f.def->alias == attribute) return &f;
   }
   return Status::InvalidArgument("Unknown field `" + std::string(attribute) + "`");
 }
@@ -405,52 +448,74 @@ SearchIndex::DocSet SearchIndex::AllDocs() const {
   return all;
 }
 
+namespace {
+
+// The text a text leaf matches: the word, or the phrase's words.
+std::string LeafText(const QueryNode& node) {
+  if (node.kind != NodeKind::kPhrase) return node.text;
+  std::string joined;
+  for (const auto& w : node.words) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += w;
+  }
+  return joined;
+}
+
+std::vector<uint64_t> SortedUnique(std::vector<uint64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace
+
 Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
   std::vector<const FieldState*> targets;
-  if (node.field.empty()) {
+  if (node.fields.empty()) {
     for (const FieldState& f : fields_) {
       if (f.def->type == FieldType::kText) targets.push_back(&f);
     }
   } else {
-    auto f = FieldFor(node.field);
-    if (!f.ok()) return f.status();
-    targets.push_back(*f);
+    for (const std::string& name : node.fields) {
+      auto f = FieldFor(name);
+      if (!f.ok()) return f.status();
+      targets.push_back(*f);
+    }
   }
+  const std::string text = LeafText(node);
+  const bool prefix = node.kind == NodeKind::kPrefix;
   DocSet out;
   for (const FieldState* f : targets) {
-    const FieldDef& fd = *f->def;
+    const FieldSpec& fd = *f->def;
     if (fd.type == FieldType::kTag) {
       // `@tag:word` and `@tag:pre*` match tag values too.
-      std::string value = fd.case_sensitive ? node.words[0] : LowerUtf8(node.words[0]);
+      std::string value = fd.case_sensitive ? text : LowerUtf8(text);
       DocSet ids;
       for (const auto& [tag, tag_ids] : f->tag.postings) {
-        bool match = node.kind == NodeKind::kPrefix ? tag.rfind(value, 0) == 0 : tag == value;
+        bool match = prefix ? tag.rfind(value, 0) == 0 : tag == value;
         if (match) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
       }
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      out = Union(out, ids);
+      out = Union(out, SortedUnique(std::move(ids)));
       continue;
     }
     if (fd.type != FieldType::kText) {
-      return Status::InvalidArgument("Syntax error: field `" + fd.attribute + "` of type " +
+      return Status::InvalidArgument("Syntax error: field `" + fd.alias + "` of type " +
                                      std::string(FieldTypeName(fd.type)) +
                                      " does not support text queries");
     }
-    if (node.kind == NodeKind::kPrefix) {
-      std::string prefix = LowerUtf8(node.words[0]);
+    if (prefix) {
+      std::string lower = LowerUtf8(text);
       DocSet ids;
-      for (auto it = f->text.postings.lower_bound(prefix);
-           it != f->text.postings.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+      for (auto it = f->text.postings.lower_bound(lower);
+           it != f->text.postings.end() && it->first.rfind(lower, 0) == 0; ++it) {
         ids.insert(ids.end(), it->second.begin(), it->second.end());
       }
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      out = Union(out, ids);
+      out = Union(out, SortedUnique(std::move(ids)));
       continue;
     }
-    // Term or phrase: every token must occur (a stop word restricts nothing).
-    std::vector<std::string> terms = QueryTokenizer(!fd.nostem).Tokenize(node.words[0]);
+    // Term, fuzzy (matched exactly) or phrase: every token must occur; a stop
+    // word restricts nothing.
+    std::vector<std::string> terms = QueryTokenizer(!fd.nostem).Tokenize(text);
     if (terms.empty()) {
       out = Union(out, AllDocs());
       continue;
@@ -469,16 +534,63 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
   return out;
 }
 
+Result<SearchIndex::DocSet> SearchIndex::TagDocs(const QueryNode& node) const {
+  DocSet out;
+  for (const std::string& name : node.fields) {
+    auto f = FieldFor(name);
+    if (!f.ok()) return f.status();
+    const FieldSpec& fd = *(*f)->def;
+    if (fd.type != FieldType::kTag) {
+      return Status::InvalidArgument("Syntax error: field `" + fd.alias + "` is not a TAG field");
+    }
+    DocSet ids;
+    for (const TagValue& tv : node.tags) {
+      std::string value = fd.case_sensitive ? tv.value : LowerUtf8(tv.value);
+      if (tv.prefix) {
+        for (const auto& [tag, tag_ids] : (*f)->tag.postings) {
+          if (tag.rfind(value, 0) == 0) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
+        }
+        continue;
+      }
+      auto p = (*f)->tag.postings.find(value);
+      if (p != (*f)->tag.postings.end()) ids.insert(ids.end(), p->second.begin(), p->second.end());
+    }
+    out = Union(out, SortedUnique(std::move(ids)));
+  }
+  return out;
+}
+
+Result<SearchIndex::DocSet> SearchIndex::NumericDocs(std::string_view field,
+                                                     const NumericBound& lo,
+                                                     const NumericBound& hi) const {
+  auto f = FieldFor(field);
+  if (!f.ok()) return f.status();
+  if ((*f)->def->type != FieldType::kNumeric) {
+    return Status::InvalidArgument("Syntax error: field `" + std::string(field) +
+                                   "` is not a NUMERIC field");
+  }
+  const auto& tree = (*f)->numeric.tree;
+  DocSet ids;
+  for (auto it = tree.LowerBound({lo.value, 0}); it != tree.end(); ++it) {
+    const double v = it->first;
+    if (v > hi.value || (hi.exclusive && v == hi.value)) break;
+    if (lo.exclusive && v == lo.value) continue;
+    ids.push_back(it->second);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
                                                           std::string_view blob) const {
-  const size_t expected = f.def->vector.dim * vec::ElementSize(f.def->vector.type);
+  const size_t expected = f.def->vector.BlobBytes();
   if (blob.size() != expected) {
     return Status::InvalidArgument(
         "Error parsing vector similarity query: query vector blob size (" +
         std::to_string(blob.size()) + ") does not match index's expected size (" +
         std::to_string(expected) + ").");
   }
-  auto v = vec::DecodeBlob(f.def->vector.type, f.def->vector.dim,
+  auto v = vec::DecodeBlob(f.vector->spec().type, f.vector->spec().dim,
                            std::as_bytes(std::span<const char>(blob.data(), blob.size())));
   if (!v.ok()) {
     return Status::InvalidArgument("Error parsing vector similarity query: " +
@@ -489,74 +601,48 @@ Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
 
 Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields* yields) const {
   switch (node.kind) {
-    case NodeKind::kAll:
+    case NodeKind::kMatchAll:
     case NodeKind::kOptional:
       return AllDocs();
     case NodeKind::kTerm:
     case NodeKind::kPrefix:
+    case NodeKind::kFuzzy:
     case NodeKind::kPhrase:
       return TermDocs(node);
-    case NodeKind::kTag: {
-      auto f = FieldFor(node.field);
-      if (!f.ok()) return f.status();
-      const FieldDef& fd = *(*f)->def;
-      if (fd.type != FieldType::kTag) {
-        return Status::InvalidArgument("Syntax error: field `" + fd.attribute +
-                                       "` is not a TAG field");
+    case NodeKind::kTag:
+      return TagDocs(node);
+    case NodeKind::kNumericRange: {
+      DocSet out;
+      for (const std::string& name : node.fields) {
+        auto ids = NumericDocs(name, node.lo, node.hi);
+        if (!ids.ok()) return ids.status();
+        out = Union(out, *ids);
       }
-      DocSet ids;
-      for (const auto& raw : node.words) {
-        std::string value = fd.case_sensitive ? raw : LowerUtf8(raw);
-        if (value.size() > 1 && value.back() == '*') {
-          value.pop_back();
-          for (const auto& [tag, tag_ids] : (*f)->tag.postings) {
-            if (tag.rfind(value, 0) == 0) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
-          }
-          continue;
-        }
-        auto p = (*f)->tag.postings.find(value);
-        if (p != (*f)->tag.postings.end()) ids.insert(ids.end(), p->second.begin(), p->second.end());
-      }
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      return ids;
-    }
-    case NodeKind::kNumeric: {
-      auto f = FieldFor(node.field);
-      if (!f.ok()) return f.status();
-      if ((*f)->def->type != FieldType::kNumeric) {
-        return Status::InvalidArgument("Syntax error: field `" + node.field +
-                                       "` is not a NUMERIC field");
-      }
-      const auto& tree = (*f)->numeric.tree;
-      DocSet ids;
-      for (auto it = tree.LowerBound({node.lo, 0}); it != tree.end(); ++it) {
-        const double v = it->first;
-        if (v > node.hi || (node.hi_exclusive && v == node.hi)) break;
-        if (node.lo_exclusive && v == node.lo) continue;
-        ids.push_back(it->second);
-      }
-      std::sort(ids.begin(), ids.end());
-      return ids;
+      return out;
     }
     case NodeKind::kVectorRange: {
-      auto f = FieldFor(node.field);
+      const std::string field = node.fields.empty() ? std::string() : node.fields[0];
+      auto f = FieldFor(field);
       if (!f.ok()) return f.status();
       if ((*f)->def->type != FieldType::kVector) {
-        return Status::InvalidArgument("Error parsing vector similarity query: field `" +
-                                       node.field + "` is not a VECTOR field");
+        return Status::InvalidArgument("Error parsing vector similarity query: field `" + field +
+                                       "` is not a VECTOR field");
       }
       auto q = DecodeQueryVector(**f, node.blob);
       if (!q.ok()) return q.status();
-      auto hits = (*f)->vector->RangeSearch(*q, static_cast<float>(node.radius));
+      vec::SearchParams range_params;
+      auto eps = node.attributes.find("epsilon");
+      (void)eps;  // the index's EPSILON applies (per-query epsilon is accepted, not used)
+      auto hits = (*f)->vector->RangeSearch(*q, static_cast<float>(node.radius), range_params);
       if (!hits.ok()) {
         return Status::InvalidArgument("Error parsing vector similarity query: " +
                                        std::string(hits.status().message()));
       }
+      auto yield = node.attributes.find("yield_distance_as");
       DocSet ids;
       for (const auto& h : *hits) {
         ids.push_back(h.label);
-        if (!node.yield_as.empty()) (*yields)[node.yield_as][h.label] = h.distance;
+        if (yield != node.attributes.end()) (*yields)[yield->second][h.label] = h.distance;
       }
       std::sort(ids.begin(), ids.end());
       return ids;
@@ -595,10 +681,11 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
 void SearchIndex::CollectTextTerms(const QueryNode& node, bool negated,
                                    std::vector<std::string>* out) const {
   if (node.kind == NodeKind::kNot) negated = !negated;
-  if (!negated && (node.kind == NodeKind::kTerm || node.kind == NodeKind::kPhrase)) {
-    const FieldDef* fd = node.field.empty() ? nullptr : def_.FindAttribute(node.field);
+  if (!negated && (node.kind == NodeKind::kTerm || node.kind == NodeKind::kPhrase ||
+                   node.kind == NodeKind::kFuzzy)) {
+    const FieldSpec* fd = node.fields.empty() ? nullptr : def_.FindField(node.fields[0]);
     if (fd == nullptr || fd->type == FieldType::kText) {
-      for (auto& t : QueryTokenizer(fd == nullptr || !fd->nostem).Tokenize(node.words[0])) {
+      for (auto& t : QueryTokenizer(fd == nullptr || !fd->nostem).Tokenize(LeafText(node))) {
         out->push_back(std::move(t));
       }
     }
@@ -624,7 +711,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
                                          const HashLoader& load) const {
   std::shared_lock lock(mu_);
   uses_.fetch_add(1, std::memory_order_relaxed);
-  const ParsedQuery& query = request.query;
+  const Query& query = request.query;
   Yields yields;
 
   struct Candidate {
@@ -635,12 +722,19 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
   std::vector<Candidate> candidates;
   std::string distance_alias;
 
-  const bool filtered = query.root->kind != NodeKind::kAll;
+  // Legacy FILTER arguments intersect with the query's filter.
+  const bool filtered =
+      query.root->kind != NodeKind::kMatchAll || !request.numeric_filters.empty();
   DocSet filter_ids;
   if (filtered || !query.knn) {
     auto ids = Evaluate(*query.root, &yields);
     if (!ids.ok()) return ids.status();
     filter_ids = std::move(*ids);
+    for (const NumericFilter& nf : request.numeric_filters) {
+      auto more = NumericDocs(nf.field, nf.lo, nf.hi);
+      if (!more.ok()) return more.status();
+      filter_ids = Intersect(filter_ids, *more);
+    }
   }
 
   if (query.knn) {
@@ -652,19 +746,19 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
       return Status::InvalidArgument("Error parsing vector similarity query: field `" + knn.field +
                                      "` is not a VECTOR field");
     }
-    distance_alias = knn.alias;
+    distance_alias = knn.score_alias;
     auto q = DecodeQueryVector(f, knn.blob);
     if (!q.ok()) return q.status();
     std::vector<vec::Neighbor> hits;
     const size_t k = static_cast<size_t>(knn.k);
     if (k > 0 && f.vector->size() > 0) {
       vec::SearchParams params;
-      if (knn.ef_runtime > 0) params.ef = std::max<size_t>(knn.ef_runtime, k);
+      if (knn.ef_runtime) params.ef = std::max<size_t>(*knn.ef_runtime, k);
       KnnPlan plan = filtered ? ChooseKnnPlan(filter_ids.size(), f.vector->size(), k)
                               : KnnPlan::kUnfiltered;
       if (plan == KnnPlan::kExactScan) {
         std::vector<float> qn = *q;
-        if (f.def->vector.metric == vec::Metric::kCosine) {
+        if (f.vector->spec().metric == vec::Metric::kCosine) {
           double norm = 0;
           for (float x : qn) norm += static_cast<double>(x) * x;
           norm = std::sqrt(norm);
@@ -677,7 +771,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         for (uint64_t id : filter_ids) {
           auto v = f.vector->GetVector(id);
           if (!v) continue;
-          hits.push_back({id, Distance(f.def->vector.metric, qn, *v)});
+          hits.push_back({id, Distance(f.vector->spec().metric, qn, *v)});
         }
         auto by_distance = [](const vec::Neighbor& a, const vec::Neighbor& b) {
           return a.distance != b.distance ? a.distance < b.distance : a.label < b.label;
@@ -730,10 +824,10 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
   // SORTBY: a yielded distance, a NUMERIC field (from the index), or any other
   // field loaded from the hash. Missing values sort last either way.
   if (request.sort_by) {
-    const std::string& by = *request.sort_by;
-    const bool asc = request.sort_ascending;
+    const std::string& by = request.sort_by->field;
+    const bool asc = request.sort_by->ascending;
     auto yield_it = yields.find(by);
-    const FieldDef* fd = def_.FindAttribute(by);
+    const FieldSpec* fd = def_.FindField(by);
     if (yield_it != yields.end()) {
       const auto& values = yield_it->second;
       std::stable_sort(candidates.begin(), candidates.end(),
@@ -782,7 +876,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     hit.key = key_of(c.id);
     hit.score = c.score;
     const bool no_fields =
-        request.nocontent || (request.returns.has_value() && request.returns->empty());
+        request.no_content || (request.return_fields.has_value() && request.return_fields->empty());
     if (!no_fields) {
       const store::HashMap* h = load(hit.key);
       auto yielded = [&](const std::string& name) -> std::optional<std::string> {
@@ -792,16 +886,16 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         if (v == y->second.end()) return std::nullopt;
         return FormatSearchNumber(static_cast<double>(v->second));
       };
-      if (request.returns) {
-        for (const ReturnField& r : *request.returns) {
+      if (request.return_fields) {
+        for (const ReturnField& r : *request.return_fields) {
           if (auto y = yielded(r.name)) {
-            hit.fields.emplace_back(r.as, std::move(*y));
+            hit.fields.emplace_back(r.alias, std::move(*y));
             continue;
           }
           if (h == nullptr) continue;
-          const FieldDef* fd = def_.FindAttribute(r.name);
+          const FieldSpec* fd = def_.FindField(r.name);
           auto it = h->find(fd != nullptr ? fd->identifier : r.name);
-          if (it != h->end()) hit.fields.emplace_back(r.as, it->second);
+          if (it != h->end()) hit.fields.emplace_back(r.alias, it->second);
         }
       } else {
         for (const auto& [name, values] : yields) {
@@ -837,7 +931,7 @@ Status SearchIndex::CheckInvariants() const {
                                : (f.tag.postings.count(t) ? &f.tag.postings.at(t) : nullptr);
         if (post == nullptr || post->count(id) == 0) {
           return Status::Internal("term '" + t + "' of doc " + std::to_string(id) +
-                                  " missing in field " + f.def->attribute);
+                                  " missing in field " + f.def->alias);
         }
         (f.def->type == FieldType::kText ? text_entries : tag_entries)++;
       }
@@ -863,7 +957,7 @@ Status SearchIndex::CheckInvariants() const {
     for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
     numeric_total += f.numeric.tree.size();
     if (f.vector && f.vector->size() != vectors[i]) {
-      return Status::Internal("vector index of " + f.def->attribute + " holds stale labels");
+      return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }
   }
   if (tag_total != tag_entries || text_total != text_entries || numeric_total != numeric_entries) {

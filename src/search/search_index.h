@@ -40,28 +40,11 @@
 #include "index/text/text_index.h"
 #include "index/text/tokenizer.h"
 #include "index/vector/vector_index.h"
-#include "search/ft_schema.h"
-#include "search/query_parser.h"
+#include "search/query.h"
+#include "search/schema.h"
 #include "store/object.h"
 
 namespace ragkv::search {
-
-struct ReturnField {
-  std::string name;  // attribute, hash field, or a yielded distance
-  std::string as;    // output name; == name unless AS was given
-};
-
-struct SearchRequest {
-  ParsedQuery query;
-  bool nocontent = false;
-  bool withscores = false;
-  // nullopt: every field of the hash plus yielded distances.
-  std::optional<std::vector<ReturnField>> returns;
-  std::optional<std::string> sort_by;
-  bool sort_ascending = true;
-  uint64_t offset = 0;
-  uint64_t limit = 10;
-};
 
 struct SearchHit {
   std::string key;
@@ -95,20 +78,26 @@ enum class KnnPlan : uint8_t { kUnfiltered, kExactScan, kFilteredGraph };
 // hash. Called only while the caller keeps the keyspace unchanged.
 using HashLoader = std::function<const store::HashMap*(std::string_view key)>;
 
+// True when `key` starts with one of the schema's prefixes (or it has none).
+bool KeyMatches(const IndexSchema& schema, std::string_view key);
+
+// The ragkv_vector spec of a VECTOR field.
+vec::IndexSpec ToVectorSpec(const VectorParams& params);
+
 class SearchIndex {
  public:
   // Builds the per-field indexes. kInvalidArgument if a vector field's spec is
   // rejected by ragkv_vector.
-  static Result<std::unique_ptr<SearchIndex>> Create(IndexDef def, int db);
+  static Result<std::unique_ptr<SearchIndex>> Create(IndexSchema schema, int db);
   ~SearchIndex();
 
-  const IndexDef& def() const { return def_; }
+  const IndexSchema& schema() const { return def_; }
   const std::string& name() const { return def_.name; }
   int db() const { return db_; }
 
   // Indexes `key` with the contents of `hash`, replacing what was indexed for
   // it; an invalid document is removed instead and counted as a failure.
-  // REQUIRES: def().MatchesKey(key). O(fields + terms + vector insert).
+  // REQUIRES: KeyMatches(schema(), key). O(fields + terms + vector insert).
   void Upsert(std::string_view key, const store::HashMap& hash);
   // Drops `key` if indexed. O(its entries).
   void Remove(std::string_view key);
@@ -116,7 +105,7 @@ class SearchIndex {
   void Clear();
   // FT.ALTER SCHEMA ADD: adds fields (empty indexes); the caller re-feeds the
   // documents. kInvalidArgument for a duplicate attribute.
-  Status AddFields(std::vector<FieldDef> fields);
+  Status AddFields(std::vector<FieldSpec> fields);
 
   // Executes `request`. kInvalidArgument with RediSearch's text for an unknown
   // field, a field of the wrong type, or a bad query vector.
@@ -151,7 +140,7 @@ class SearchIndex {
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
   struct FieldState {
-    const FieldDef* def = nullptr;  // into def_.fields; re-pointed when it grows
+    const FieldSpec* def = nullptr;  // into def_.fields; re-pointed when it grows
     TagField tag;
     NumericField numeric;
     TextField text;
@@ -166,13 +155,13 @@ class SearchIndex {
   };
   using DocSet = std::vector<uint64_t>;  // sorted doc ids
 
-  SearchIndex(IndexDef def, int db);
+  SearchIndex(IndexSchema def, int db);
   Status InitField(size_t i);
   void RemoveLocked(uint64_t id);
   void RebuildTextIndexLocked();
-  const text::Tokenizer& TokenizerFor(const FieldDef& f) const;
-  std::vector<std::string> TextTerms(const FieldDef& f, std::string_view text) const;
-  std::vector<std::string> SplitTags(const FieldDef& f, std::string_view value) const;
+  const text::Tokenizer& TokenizerFor(const FieldSpec& f) const;
+  std::vector<std::string> TextTerms(const FieldSpec& f, std::string_view text) const;
+  std::vector<std::string> SplitTags(const FieldSpec& f, std::string_view value) const;
 
   Result<DocSet> Evaluate(const QueryNode& node,
                           std::unordered_map<std::string, std::unordered_map<uint64_t, float>>*
@@ -180,10 +169,13 @@ class SearchIndex {
   DocSet AllDocs() const;
   Result<const FieldState*> FieldFor(std::string_view attribute) const;
   Result<DocSet> TermDocs(const QueryNode& node) const;
+  Result<DocSet> TagDocs(const QueryNode& node) const;
+  Result<DocSet> NumericDocs(std::string_view field, const NumericBound& lo,
+                             const NumericBound& hi) const;
   void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
   Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
 
-  IndexDef def_;
+  IndexSchema def_;
   int db_;
   mutable std::shared_mutex mu_;
   std::vector<FieldState> fields_;

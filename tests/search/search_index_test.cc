@@ -3,6 +3,9 @@
 // filter-only queries answered by scanning every document.
 #include "search/search_index.h"
 
+#include "search/query.h"
+#include "search/schema.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -39,7 +42,7 @@ class SearchIndexModelTest : public ::testing::TestWithParam<vec::Algorithm> {
                                      "6", "TYPE", "FLOAT32", "DIM", std::to_string(kDim),
                                      "DISTANCE_METRIC", "L2"};
     std::vector<std::string_view> views(args.begin(), args.end());
-    auto def = ParseCreateArgs(views);
+    auto def = ParseFtCreate(views);
     ASSERT_TRUE(def.ok()) << def.status().message();
     auto index = SearchIndex::Create(std::move(*def), 0);
     ASSERT_TRUE(index.ok());
@@ -81,7 +84,7 @@ class SearchIndexModelTest : public ::testing::TestWithParam<vec::Algorithm> {
     EXPECT_TRUE(q.ok()) << query << ": " << q.status().message();
     req.query = std::move(*q);
     req.limit = limit;
-    req.sort_by = std::move(sort_by);
+    if (sort_by) req.sort_by = SortBy{*sort_by, true};
     auto r = index_->Search(req, [&](std::string_view key) -> const store::HashMap* {
       auto it = hashes_.find(std::string(key));
       return it == hashes_.end() ? nullptr : &it->second;
@@ -250,7 +253,7 @@ TEST(SearchIndexTest, WrongBlobSizeIsAFailureNotADocument) {
   std::vector<std::string> args = {"i", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32",
                                    "DIM", "2", "DISTANCE_METRIC", "COSINE", "n", "NUMERIC"};
   std::vector<std::string_view> views(args.begin(), args.end());
-  auto index = SearchIndex::Create(*ParseCreateArgs(views), 0);
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
   ASSERT_TRUE(index.ok());
   store::HashMap good{{"v", Blob({1, 0})}};
   store::HashMap short_blob{{"v", "abc"}};

@@ -246,7 +246,9 @@ TEST_F(FtCommandsTest, ManagementCommands) {
   Run({"HSET", "doc:1", "extra", "42"});
   resp::RespValue r = Run({"FT.SEARCH", "idx", "@extra:[40 50]", "NOCONTENT"});
   EXPECT_EQ(Keys(r, 1), (std::vector<std::string>{"doc:1"}));
-  EXPECT_NE(Run({"FT.EXPLAIN", "idx", "@tag:{a} foo"}).str.find("INTERSECT"), std::string::npos);
+  const std::string plan = Run({"FT.EXPLAIN", "idx", "@tag:{a} foo"}).str;
+  EXPECT_NE(plan.find("@tag:{a}"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("foo"), std::string::npos) << plan;
   // redis-py's empty third argument is ignored; documents stay.
   EXPECT_THAT(Run({"FT.DROPINDEX", "idx", ""}), IsOk());
   EXPECT_THAT(Run({"EXISTS", "doc:1"}), IsInt(1));

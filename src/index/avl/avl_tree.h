@@ -5,10 +5,14 @@
 // are (double value, uint64 doc id) pairs, so Key stays generic.
 //
 // Design:
-//  - Each node stores its key, left/right/parent pointers, its height and the
-//    size of its subtree. Subtree sizes give Rank/Select; heights keep the tree
-//    balanced (|height(left) - height(right)| <= 1 everywhere, so the height
-//    is at most 1.44 log2(n + 2)).
+//  - Each node stores its key, two child pointers, a parent pointer, a 32-bit
+//    subtree size and an 8-bit height. Subtree sizes give Rank/Select;
+//    heights keep the tree balanced (|height(left) - height(right)| <= 1
+//    everywhere, so the height is at most 1.44 log2(n + 2)).
+//  - Descents pick the child by index (child[!go_left]), not by a branch: a
+//    comparison against a random key is a coin flip for the branch predictor.
+//    Inserts bump subtree sizes on the way down, and the fix-up walk stops
+//    recomputing heights as soon as a subtree keeps its old height.
 //  - Parent pointers (rather than explicit search stacks) because iteration is
 //    the hot path of ZRANGE and range scans: ++/-- on an iterator is amortised
 //    O(1) with no allocation, iterators are plain (tree, node) pairs, and erase
@@ -17,10 +21,11 @@
 //  - Erase relinks the successor node into the erased node's place instead of
 //    swapping keys, so an erase invalidates only iterators to the erased key
 //    (std::set's rule), and Key needs no move-assignment.
-//  - Nodes are allocated one by one with new/delete. A per-tree free-list pool
-//    was measured (docs/benchmarks/avl.md): glibc's tcache already makes small
-//    allocations cheap, the pool won only a few percent on insert, and it keeps
-//    freed memory captive per tree (bad for many small sorted sets).
+//  - Nodes come from `Allocator`, std::allocator by default. The slab pool in
+//    node_pool.h was measured (docs/benchmarks/avl.md): it inserts faster (no
+//    malloc call, no chunk header), but it keeps freed nodes captive and costs
+//    a slab per tree, which is wrong for many small, shrinking sorted sets.
+//    One big NUMERIC index tree can opt in.
 //  - Rejected: a treap or skip list (Redis's choice) needs randomness and gives
 //    only expected bounds; a B-tree (valkey-search's numeric_btree) has better
 //    cache behaviour but far more code for rank maintenance.
@@ -195,12 +200,9 @@ class AvlTree {
   ConstIterator LowerBound(const Key& key) const {
     Node* best = nullptr;
     for (Node* node = root_; node != nullptr;) {
-      if (compare_(node->key, key)) {
-        node = node->right();
-      } else {
-        best = node;
-        node = node->left();
-      }
+      const bool below = compare_(node->key, key);
+      best = below ? best : node;
+      node = node->child[below];
     }
     return ConstIterator(this, best);
   }
@@ -313,7 +315,7 @@ class AvlTree {
     Key key;
     // Children as an array so descents pick one by index (child[!go_left])
     // instead of branching: the comparison outcome is a coin flip the branch
-    // predictor loses, and the indexed form measured ~35% faster inserts.
+    // predictor loses; the indexed form made random inserts ~13% faster.
     Node* child[2] = {nullptr, nullptr};
     Node* parent = nullptr;
     // 32-bit size and 8-bit height keep a node with a 24-byte key (a sorted

@@ -22,10 +22,10 @@
 namespace ragkv::server {
 namespace {
 
-using search::FieldDef;
 using search::FieldType;
-using search::IEquals;
 using search::IndexManager;
+
+bool IEquals(std::string_view a, std::string_view b) { return search::EqualsIgnoreCase(a, b); }
 
 constexpr std::string_view kModuleName = "search";
 constexpr int64_t kModuleVersion = 21005;  // clients require >= 20600
@@ -39,7 +39,7 @@ void ReplyStatus(CommandContext& ctx, const Status& s) { ctx.out.Error(s.message
 // ---- FT.CREATE / FT.ALTER / FT.DROPINDEX / FT.DROP / FT._LIST ----
 
 void FtCreateCommand(CommandContext& ctx) {
-  auto def = search::ParseCreateArgs(ctx.argv.subspan(1));
+  auto def = search::ParseFtCreate(ctx.argv.subspan(1));
   if (!def.ok()) return ReplyStatus(ctx, def.status());
   Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
   if (!s.ok()) return ReplyStatus(ctx, s);
@@ -48,19 +48,12 @@ void FtCreateCommand(CommandContext& ctx) {
 }
 
 void FtAlterCommand(CommandContext& ctx) {
-  // FT.ALTER idx [SKIPINITIALSCAN] SCHEMA ADD field ...
-  size_t i = 2;
-  if (i < ctx.argc() && IEquals(ctx.arg(i), "SKIPINITIALSCAN")) ++i;
-  if (i + 1 >= ctx.argc() || !IEquals(ctx.arg(i), "SCHEMA") || !IEquals(ctx.arg(i + 1), "ADD")) {
-    return ctx.out.Error("Unknown argument or syntax error: expected SCHEMA ADD");
-  }
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error("Unknown index name");
-  search::IndexDef scratch;
-  Status s = search::ParseSchemaFields(ctx.argv, i + 2, &scratch);
-  if (!s.ok()) return ReplyStatus(ctx, s);
-  s = Manager(ctx).AddFields(ctx.arg(1), std::move(scratch.fields),
-                             ctx.engine.keyspace().db(index->db()));
+  auto fields = search::ParseFtAlter(ctx.argv.subspan(1), index->schema());
+  if (!fields.ok()) return ReplyStatus(ctx, fields.status());
+  Status s = Manager(ctx).AddFields(ctx.arg(1), std::move(*fields),
+                                    ctx.engine.keyspace().db(index->db()));
   if (!s.ok()) return ReplyStatus(ctx, s);
   ctx.dirty = 1;
   ctx.out.Ok();
@@ -100,152 +93,17 @@ void FtListCommand(CommandContext& ctx) {
 
 // ---- FT.SEARCH ----
 
-// Parses FT.SEARCH options (everything after the query). Returns the error
-// text, or "" on success.
-std::string ParseSearchOptions(CommandContext& ctx, size_t start, search::SearchRequest* req,
-                               search::QueryParams* params,
-                               std::vector<std::unique_ptr<search::QueryNode>>* filters) {
-  const auto& cfg = Manager(ctx).config();
-  auto argv = ctx.argv;
-  size_t i = start;
-  auto count_arg = [&](size_t at, uint64_t* n) {
-    return at < argv.size() && search::ParseUint64(argv[at], n) && *n <= argv.size() - at - 1;
-  };
-  while (i < argv.size()) {
-    std::string_view opt = argv[i];
-    if (IEquals(opt, "NOCONTENT")) {
-      req->nocontent = true;
-      ++i;
-    } else if (IEquals(opt, "WITHSCORES")) {
-      req->withscores = true;
-      ++i;
-    } else if (IEquals(opt, "VERBATIM") || IEquals(opt, "NOSTOPWORDS") ||
-               IEquals(opt, "WITHPAYLOADS") || IEquals(opt, "WITHSORTKEYS") ||
-               IEquals(opt, "INORDER") || IEquals(opt, "EXPLAINSCORE")) {
-      ++i;
-    } else if (IEquals(opt, "SLOP") || IEquals(opt, "LANGUAGE") || IEquals(opt, "EXPANDER") ||
-               IEquals(opt, "SCORER") || IEquals(opt, "PAYLOAD") || IEquals(opt, "TIMEOUT")) {
-      if (i + 1 >= argv.size()) return "Missing argument for " + std::string(opt);
-      if (IEquals(opt, "TIMEOUT")) {
-        uint64_t t;
-        if (!search::ParseUint64(argv[i + 1], &t)) return "Invalid TIMEOUT value";
-      }
-      i += 2;
-    } else if (IEquals(opt, "RETURN")) {
-      uint64_t n = 0;
-      if (!count_arg(i + 1, &n)) return "Bad arguments for RETURN: Expected an argument";
-      std::vector<search::ReturnField> fields;
-      size_t j = i + 2;
-      const size_t end = j + n;
-      while (j < end) {
-        search::ReturnField f{std::string(argv[j]), std::string(argv[j])};
-        if (j + 2 < end + 1 && j + 2 <= end && j + 1 < end && IEquals(argv[j + 1], "AS")) {
-          if (j + 2 >= end) return "Bad arguments for RETURN: AS needs a name";
-          f.as = std::string(argv[j + 2]);
-          j += 3;
-        } else {
-          ++j;
-        }
-        // "$.x" style JSON paths are returned under their own name.
-        fields.push_back(std::move(f));
-      }
-      req->returns = std::move(fields);
-      i = end;
-    } else if (IEquals(opt, "SUMMARIZE") || IEquals(opt, "HIGHLIGHT")) {
-      ++i;
-      while (i < argv.size()) {
-        uint64_t n = 0;
-        if (IEquals(argv[i], "FIELDS") && count_arg(i + 1, &n)) {
-          i += 2 + n;
-        } else if ((IEquals(argv[i], "FRAGS") || IEquals(argv[i], "LEN") ||
-                    IEquals(argv[i], "SEPARATOR")) && i + 1 < argv.size()) {
-          i += 2;
-        } else if (IEquals(argv[i], "TAGS") && i + 2 < argv.size()) {
-          i += 3;
-        } else {
-          break;
-        }
-      }
-    } else if (IEquals(opt, "INKEYS") || IEquals(opt, "INFIELDS")) {
-      uint64_t n = 0;
-      if (!count_arg(i + 1, &n)) return "Bad arguments for " + std::string(opt);
-      i += 2 + n;
-    } else if (IEquals(opt, "FILTER")) {
-      if (i + 3 >= argv.size()) return "Bad arguments for FILTER";
-      auto node = std::make_unique<search::QueryNode>();
-      node->kind = search::NodeKind::kNumeric;
-      node->field = std::string(argv[i + 1]);
-      auto bound = [](std::string_view s, double* v, bool* excl) {
-        *excl = !s.empty() && s[0] == '(';
-        if (*excl) s.remove_prefix(1);
-        return search::ParseDoubleStrict(s, v);
-      };
-      if (!bound(argv[i + 2], &node->lo, &node->lo_exclusive) ||
-          !bound(argv[i + 3], &node->hi, &node->hi_exclusive)) {
-        return "Bad upper range: " + std::string(argv[i + 3]);
-      }
-      filters->push_back(std::move(node));
-      i += 4;
-    } else if (IEquals(opt, "GEOFILTER")) {
-      if (i + 5 >= argv.size()) return "Bad arguments for GEOFILTER";
-      i += 6;
-    } else if (IEquals(opt, "SORTBY")) {
-      if (i + 1 >= argv.size()) return "Bad arguments for SORTBY: Expected an argument";
-      std::string_view by = argv[i + 1];
-      if (!by.empty() && by[0] == '@') by.remove_prefix(1);
-      req->sort_by = std::string(by);
-      i += 2;
-      if (i < argv.size() && (IEquals(argv[i], "ASC") || IEquals(argv[i], "DESC"))) {
-        req->sort_ascending = IEquals(argv[i], "ASC");
-        ++i;
-      }
-      if (i < argv.size() && IEquals(argv[i], "WITHCOUNT")) ++i;
-    } else if (IEquals(opt, "LIMIT")) {
-      int64_t off = 0, num = 0;
-      if (i + 2 >= argv.size() || !search::ParseInt64(argv[i + 1], &off) ||
-          !search::ParseInt64(argv[i + 2], &num) || off < 0 || num < 0) {
-        return "Bad arguments for LIMIT";
-      }
-      if (static_cast<uint64_t>(off) > cfg.max_search_results ||
-          static_cast<uint64_t>(num) > cfg.max_search_results) {
-        return "LIMIT exceeds maximum of " + std::to_string(cfg.max_search_results);
-      }
-      req->offset = static_cast<uint64_t>(off);
-      req->limit = static_cast<uint64_t>(num);
-      i += 3;
-    } else if (IEquals(opt, "PARAMS")) {
-      uint64_t n = 0;
-      if (!count_arg(i + 1, &n) || n % 2 != 0) {
-        return "Parameters must be specified in PARAM VALUE pairs";
-      }
-      for (size_t j = i + 2; j < i + 2 + n; j += 2) {
-        (*params)[std::string(argv[j])] = std::string(argv[j + 1]);
-      }
-      i += 2 + n;
-    } else if (IEquals(opt, "DIALECT")) {
-      int64_t d = 0;
-      if (i + 1 >= argv.size() || !search::ParseInt64(argv[i + 1], &d) || d < 1 || d > 4) {
-        return "DIALECT requires a non negative integer >=1 and <= 4";
-      }
-      i += 2;
-    } else {
-      return "Unknown argument `" + std::string(opt) + "`";
-    }
-  }
-  return "";
-}
-
 void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
                       const search::SearchResult& result) {
   resp::ReplyWriter& out = ctx.out;
   if (out.protocol() < 3) {
-    const size_t per_hit = 1 + (req.withscores ? 1 : 0) + (req.nocontent ? 0 : 1);
+    const size_t per_hit = 1 + (req.with_scores ? 1 : 0) + (req.no_content ? 0 : 1);
     out.ArrayHeader(1 + per_hit * result.hits.size());
     out.Integer(static_cast<int64_t>(result.total));
     for (const auto& hit : result.hits) {
       out.Bulk(hit.key);
-      if (req.withscores) out.Bulk(search::FormatSearchNumber(hit.score));
-      if (req.nocontent) continue;
+      if (req.with_scores) out.Bulk(search::FormatSearchNumber(hit.score));
+      if (req.no_content) continue;
       out.ArrayHeader(hit.fields.size() * 2);
       for (const auto& [k, v] : hit.fields) {
         out.Bulk(k);
@@ -262,14 +120,14 @@ void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
   out.Bulk("results");
   out.ArrayHeader(result.hits.size());
   for (const auto& hit : result.hits) {
-    out.MapHeader(2 + (req.withscores ? 1 : 0) + (req.nocontent ? 0 : 1));
+    out.MapHeader(2 + (req.with_scores ? 1 : 0) + (req.no_content ? 0 : 1));
     out.Bulk("id");
     out.Bulk(hit.key);
-    if (req.withscores) {
+    if (req.with_scores) {
       out.Bulk("score");
       out.Double(hit.score);
     }
-    if (!req.nocontent) {
+    if (!req.no_content) {
       out.Bulk("extra_attributes");
       out.MapHeader(hit.fields.size());
       for (const auto& [k, v] : hit.fields) {
@@ -289,84 +147,47 @@ void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
 void FtSearchCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
-  search::SearchRequest req;
-  search::QueryParams params;
-  std::vector<std::unique_ptr<search::QueryNode>> filters;
-  std::string err = ParseSearchOptions(ctx, 3, &req, &params, &filters);
-  if (!err.empty()) return ctx.out.Error(err);
-  auto query = search::ParseQuery(ctx.arg(2), params);
-  if (!query.ok()) return ReplyStatus(ctx, query.status());
-  req.query = std::move(*query);
-  if (!filters.empty()) {
-    // Legacy FILTER clauses intersect with the query.
-    auto conj = std::make_unique<search::QueryNode>();
-    conj->kind = search::NodeKind::kAnd;
-    conj->children.push_back(std::move(req.query.root));
-    for (auto& f : filters) conj->children.push_back(std::move(f));
-    req.query.root = std::move(conj);
+  auto req = search::ParseFtSearch(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  const uint64_t cap = Manager(ctx).config().max_search_results;
+  if (req->limit > 0 && req->offset + req->limit > cap) {
+    return ctx.out.Error("LIMIT exceeds maximum of " + std::to_string(cap));
   }
-  if (req.returns && req.returns->empty()) req.nocontent = true;
+  if (req->return_fields && req->return_fields->empty()) req->no_content = true;
   store::Db& db = ctx.engine.keyspace().db(index->db());
   const int64_t now = ctx.engine.keyspace().now_ms();
   auto result = index->Search(
-      req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+      *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
   if (!result.ok()) return ReplyStatus(ctx, result.status());
-  WriteSearchReply(ctx, req, *result);
+  WriteSearchReply(ctx, *req, *result);
 }
 
 // ---- FT.INFO ----
 
-void WriteAttribute(resp::ReplyWriter& out, const FieldDef& f) {
-  std::vector<std::pair<std::string, std::string>> kv = {
-      {"identifier", f.identifier},
-      {"attribute", f.attribute},
-      {"type", std::string(search::FieldTypeName(f.type))}};
-  if (f.type == FieldType::kText) kv.emplace_back("WEIGHT", search::FormatSearchNumber(f.weight));
-  if (f.type == FieldType::kTag) kv.emplace_back("SEPARATOR", std::string(1, f.separator));
-  std::vector<std::pair<std::string, int64_t>> ints;
-  if (f.type == FieldType::kVector) {
-    kv.emplace_back("algorithm", std::string(vec::AlgorithmName(f.vector.algorithm)));
-    kv.emplace_back("data_type", std::string(vec::ElementTypeName(f.vector.type)));
-    ints.emplace_back("dim", static_cast<int64_t>(f.vector.dim));
-    kv.emplace_back("distance_metric", std::string(vec::MetricName(f.vector.metric)));
-    if (f.vector.algorithm == vec::Algorithm::kHnsw) {
-      ints.emplace_back("M", static_cast<int64_t>(f.vector.m));
-      ints.emplace_back("ef_construction", static_cast<int64_t>(f.vector.ef_construction));
-      ints.emplace_back("ef_runtime", static_cast<int64_t>(f.vector.ef_runtime));
-    }
-  }
-  std::vector<std::string> flags;
-  if (f.sortable) flags.push_back("SORTABLE");
-  if (f.unf) flags.push_back("UNF");
-  if (f.nostem) flags.push_back("NOSTEM");
-  if (f.noindex) flags.push_back("NOINDEX");
-  if (f.case_sensitive) flags.push_back("CASESENSITIVE");
+void WriteAttribute(resp::ReplyWriter& out, const search::FieldSpec& f) {
+  const search::AttributeDescription d = search::DescribeField(f);
   if (out.protocol() < 3) {
-    out.ArrayHeader(kv.size() * 2 + ints.size() * 2 + flags.size());
+    out.ArrayHeader(d.pairs.size() * 2 + d.flags.size());
   } else {
-    out.MapHeader(kv.size() + ints.size() + 1);
+    out.MapHeader(d.pairs.size() + 1);
   }
-  for (const auto& [k, v] : kv) {
+  for (const auto& [k, v] : d.pairs) {
     out.Bulk(k);
     out.Bulk(v);
   }
-  for (const auto& [k, v] : ints) {
-    out.Bulk(k);
-    out.Integer(v);
-  }
   if (out.protocol() < 3) {
-    for (const auto& flag : flags) out.Bulk(flag);
+    for (const auto& flag : d.flags) out.Bulk(flag);
   } else {
     out.Bulk("flags");
-    out.ArrayHeader(flags.size());
-    for (const auto& flag : flags) out.SimpleString(flag);
+    out.ArrayHeader(d.flags.size());
+    for (const auto& flag : d.flags) out.SimpleString(flag);
   }
 }
 
 void FtInfoCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error("Unknown index name");
-  const search::IndexDef& def = index->def();
+  const search::IndexSchema& def = index->schema();
   const search::IndexInfo info = index->Info();
   resp::ReplyWriter& out = ctx.out;
   auto mb = [&](double v) { out.Bulk(search::FormatSearchNumber(v)); };
@@ -382,26 +203,31 @@ void FtInfoCommand(CommandContext& ctx) {
   out.Bulk("index_name");
   out.Bulk(def.name);
   out.Bulk("index_options");
-  out.ArrayHeader(def.options.size());
-  for (const auto& o : def.options) out.Bulk(o);
+  std::vector<std::string_view> options;
+  if (def.no_offsets) options.push_back("NOOFFSETS");
+  if (def.no_highlight) options.push_back("NOHL");
+  if (def.no_fields) options.push_back("NOFIELDS");
+  if (def.no_freqs) options.push_back("NOFREQS");
+  if (def.max_text_fields) options.push_back("MAXTEXTFIELDS");
+  out.ArrayHeader(options.size());
+  for (const auto& o : options) out.Bulk(o);
   out.Bulk("index_definition");
-  out.MapHeader(3 + (def.filter.empty() ? 0 : 1));
-  out.Bulk("key_type");
-  out.Bulk("HASH");
-  out.Bulk("prefixes");
-  if (def.prefixes.empty()) {
-    out.ArrayHeader(1);
-    out.Bulk("");
-  } else {
-    out.ArrayHeader(def.prefixes.size());
-    for (const auto& p : def.prefixes) out.Bulk(p);
+  const auto definition = search::DescribeDefinition(def);
+  out.MapHeader(definition.size() + 1);
+  for (const auto& [k, v] : definition) {
+    out.Bulk(k);
+    out.Bulk(v);
+    if (k == "key_type") {
+      out.Bulk("prefixes");
+      if (def.prefixes.empty()) {
+        out.ArrayHeader(1);
+        out.Bulk("");
+      } else {
+        out.ArrayHeader(def.prefixes.size());
+        for (const auto& p : def.prefixes) out.Bulk(p);
+      }
+    }
   }
-  if (!def.filter.empty()) {
-    out.Bulk("filter");
-    out.Bulk(def.filter);
-  }
-  out.Bulk("default_score");
-  out.Bulk(search::FormatSearchNumber(def.score));
   out.Bulk("attributes");
   out.ArrayHeader(def.fields.size());
   for (const auto& f : def.fields) WriteAttribute(out, f);
@@ -489,7 +315,7 @@ void FtInfoCommand(CommandContext& ctx) {
     out.Bulk("identifier");
     out.Bulk(f.identifier);
     out.Bulk("attribute");
-    out.Bulk(f.attribute);
+    out.Bulk(f.alias);
     out.Bulk("Index Errors");
     out.MapHeader(1);
     out.Bulk("indexing failures");
@@ -511,14 +337,9 @@ void FtTagValsCommand(CommandContext& ctx) {
 void FtExplainCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
-  search::SearchRequest req;
-  search::QueryParams params;
-  std::vector<std::unique_ptr<search::QueryNode>> filters;
-  std::string err = ParseSearchOptions(ctx, 3, &req, &params, &filters);
-  if (!err.empty()) return ctx.out.Error(err);
-  auto query = search::ParseQuery(ctx.arg(2), params);
-  if (!query.ok()) return ReplyStatus(ctx, query.status());
-  ctx.out.Bulk(search::ExplainQuery(*query));
+  auto req = search::ParseFtSearch(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  ctx.out.Bulk(req->query.ToString() + "\n");
 }
 
 struct ConfigOption {
@@ -561,20 +382,21 @@ void FtConfigCommand(CommandContext& ctx) {
     return;
   }
   if (IEquals(sub, "SET") && ctx.argc() == 4) {
-    uint64_t v = 0;
     for (const auto& o : kConfigOptions) {
       if (!IEquals(ctx.arg(2), o.name)) continue;
-      if (!search::ParseUint64(ctx.arg(3), &v) || v == 0) {
+      auto parsed = search::ParseUint64(ctx.arg(3));
+      if (!parsed || *parsed == 0) {
         return ctx.out.Error("Invalid value for `" + std::string(o.name) + "`");
       }
-      cfg.*(o.value) = v;
+      cfg.*(o.value) = *parsed;
       return ctx.out.Ok();
     }
     if (IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
-      if (!search::ParseUint64(ctx.arg(3), &v) || v < 1 || v > 4) {
+      auto parsed = search::ParseUint64(ctx.arg(3));
+      if (!parsed || *parsed < 1 || *parsed > 4) {
         return ctx.out.Error("Invalid value for `DEFAULT_DIALECT`");
       }
-      cfg.default_dialect = static_cast<int64_t>(v);
+      cfg.default_dialect = static_cast<int64_t>(*parsed);
       return ctx.out.Ok();
     }
     return ctx.out.Error("Invalid option");
@@ -620,9 +442,9 @@ void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> arg
   const int64_t now = ks.now_ms();
   std::string_view name = argv[0];
   auto parse_db = [&](std::string_view s, int* out) {
-    int64_t v = 0;
-    if (!search::ParseInt64(s, &v) || v < 0 || v >= ks.size()) return false;
-    *out = static_cast<int>(v);
+    auto v = search::ParseInt64(s);
+    if (!v || *v < 0 || *v >= ks.size()) return false;
+    *out = static_cast<int>(*v);
     return true;
   };
   if (IEquals(name, "FLUSHDB")) return mgr.OnFlush(db);
