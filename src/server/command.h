@@ -61,6 +61,9 @@ struct CommandSpec {
   CommandHandler handler;
   std::string group;  // COMMAND DOCS "group": string, hash, keyspace...
   std::string summary;
+  // INFO commandstats; counted here rather than in a name-keyed map so the
+  // hot path does no extra hashing.
+  mutable int64_t calls = 0;
 };
 
 class CommandTable {
@@ -89,6 +92,7 @@ void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
+void RegisterZSetCommands(CommandTable& table);
 // FT.* and MODULE (commands/ft_commands.cc).
 void RegisterSearchCommands(CommandTable& table);
 // The write observer that keeps FT indexes in step with the keyspace.

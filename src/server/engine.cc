@@ -53,6 +53,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterZSetCommands(commands_);
   RegisterSearchCommands(commands_);
   AddWriteObserver([this](int db, std::span<const std::string_view> argv) {
     SearchOnWrite(*this, db, argv);
@@ -132,7 +133,7 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   size_t reply_at = out.buffer()->size();
   spec.handler(ctx);
   ++stats_.total_commands_processed;
-  ++stats_.calls[spec.name];
+  ++spec.calls;
   s.last_command = spec.name;
   if (out.buffer()->size() > reply_at && (*out.buffer())[reply_at] == '-') {
     ++stats_.total_error_replies;
@@ -153,6 +154,14 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       }
     }
   }
+}
+
+void Engine::ResetStats() {
+  int64_t start = stats_.start_ms, dirty = stats_.dirty;
+  stats_ = Stats();
+  stats_.start_ms = start;
+  stats_.dirty = dirty;
+  for (const auto& [name, spec] : commands_.all()) spec.calls = 0;
 }
 
 void Engine::Propagate(int db, std::span<const std::string_view> argv) {
