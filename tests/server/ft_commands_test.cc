@@ -266,6 +266,34 @@ TEST_F(FtCommandsTest, ManagementCommands) {
   EXPECT_THAT(Run({"FT._LIST"}), IsStrings(std::vector<std::string>{}));
 }
 
+TEST_F(FtCommandsTest, Aggregate) {
+  CreateIndex("FLAT");
+  Doc("doc:1", 0, 0, "red", 10, "a");
+  Doc("doc:2", 1, 1, "blue", 20, "b");
+  Doc("doc:3", 2, 2, "red", 30, "c");
+  Doc("doc:4", 3, 3, "red", 5, "d");
+  resp::RespValue r = Run({"FT.AGGREGATE", "idx", "*", "GROUPBY", "1", "@tag", "REDUCE", "COUNT",
+                           "0", "AS", "n", "REDUCE", "SUM", "1", "@n", "AS", "total", "REDUCE",
+                           "AVG", "1", "@n", "AS", "avg", "REDUCE", "MIN", "1", "@n", "AS", "lo",
+                           "REDUCE", "MAX", "1", "@n", "AS", "hi", "SORTBY", "2", "@n", "DESC"});
+  ASSERT_EQ(r.type, resp::RespType::kArray) << r.DebugString();
+  ASSERT_EQ(r.elements.size(), 3u) << r.DebugString();
+  EXPECT_THAT(r.elements[1], IsStrings(std::vector<std::string>{
+                                 "tag", "red", "n", "3", "total", "45", "avg", "15", "lo", "5",
+                                 "hi", "30"}));
+  EXPECT_THAT(r.elements[2], IsStrings(std::vector<std::string>{
+                                 "tag", "blue", "n", "1", "total", "20", "avg", "20", "lo", "20",
+                                 "hi", "20"}));
+  // LOAD + KNN + SORTBY + LIMIT.
+  resp::RespValue knn = Run({"FT.AGGREGATE", "idx", "*=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B",
+                             Vec({3, 3}), "LOAD", "2", "@d", "@tag", "SORTBY", "2", "@d", "ASC",
+                             "LIMIT", "0", "2", "DIALECT", "2"});
+  ASSERT_EQ(knn.elements.size(), 3u) << knn.DebugString();
+  EXPECT_THAT(knn.elements[1], IsStrings(std::vector<std::string>{"d", "0", "tag", "red"}));
+  EXPECT_THAT(knn.elements[2], IsStrings(std::vector<std::string>{"d", "2", "tag", "red"}));
+  EXPECT_THAT(Run({"FT.AGGREGATE", "nope", "*"}), IsError("nope: no such index"));
+}
+
 TEST_F(FtCommandsTest, ConfigAndModuleList) {
   resp::RespValue all = Run({"FT.CONFIG", "GET", "*"});
   ASSERT_GE(all.elements.size(), 3u);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/aggregate.h"
 #include "search/index_manager.h"
 #include "search/parse_util.h"
 #include "server/commands/command_util.h"
@@ -160,6 +161,54 @@ void FtSearchCommand(CommandContext& ctx) {
       *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
   if (!result.ok()) return ReplyStatus(ctx, result.status());
   WriteSearchReply(ctx, *req, *result);
+}
+
+void FtAggregateCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.keyspace().now_ms();
+  auto result = search::RunAggregate(
+      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
+      Manager(ctx).config().max_aggregate_results);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  resp::ReplyWriter& out = ctx.out;
+  if (out.protocol() < 3) {
+    out.ArrayHeader(1 + result->rows.size());
+    out.Integer(static_cast<int64_t>(result->total));
+    for (const auto& row : result->rows) {
+      out.ArrayHeader(row.size() * 2);
+      for (const auto& [k, v] : row) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    return;
+  }
+  out.MapHeader(5);
+  out.Bulk("attributes");
+  out.ArrayHeader(0);
+  out.Bulk("format");
+  out.SimpleString("STRING");
+  out.Bulk("results");
+  out.ArrayHeader(result->rows.size());
+  for (const auto& row : result->rows) {
+    out.MapHeader(2);
+    out.Bulk("extra_attributes");
+    out.MapHeader(row.size());
+    for (const auto& [k, v] : row) {
+      out.Bulk(k);
+      out.Bulk(v);
+    }
+    out.Bulk("values");
+    out.ArrayHeader(0);
+  }
+  out.Bulk("total_results");
+  out.Integer(static_cast<int64_t>(result->total));
+  out.Bulk("warning");
+  out.ArrayHeader(0);
 }
 
 // ---- FT.INFO ----
@@ -483,6 +532,7 @@ void RegisterSearchCommands(CommandTable& t) {
   t.Add({"ft.drop", -2, kWrite, 0, 0, 0, FtDropCommand, "search", "Deletes the index (legacy)."});
   t.Add({"ft._list", 1, kReadOnly, 0, 0, 0, FtListCommand, "search", "Returns a list of all existing indexes."});
   t.Add({"ft.search", -3, kReadOnly, 0, 0, 0, FtSearchCommand, "search", "Searches the index with a textual query."});
+  t.Add({"ft.aggregate", -3, kReadOnly, 0, 0, 0, FtAggregateCommand, "search", "Runs a search query and performs aggregate transformations."});
   t.Add({"ft.info", 2, kReadOnly, 0, 0, 0, FtInfoCommand, "search", "Returns information and statistics on the index."});
   t.Add({"ft.tagvals", 3, kReadOnly, 0, 0, 0, FtTagValsCommand, "search", "Returns the distinct tags indexed in a Tag field."});
   t.Add({"ft.explain", -3, kReadOnly, 0, 0, 0, FtExplainCommand, "search", "Returns the execution plan for a complex query."});
