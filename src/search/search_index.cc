@@ -9,7 +9,8 @@
 // KNN with a pre-filter: the filter is materialised first, so its size s is
 // known exactly, and the planner (ChooseKnnPlan) picks
 //   - an exact scan of the allowed documents when s is small (cost s
-//     distances, and the answer is exact), or
+//     distances, and the answer is exact; run by the vector index over its
+//     stored codes with an allow-list bitmap, forced by ef >= s), or
 //   - the vector index's filtered graph search with an allow-list bitmap when
 //     s is large (cost ~ ef / selectivity hops, and it stays approximate like
 //     any HNSW query).
@@ -82,19 +83,6 @@ std::string TrimSpaces(std::string_view s) {
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
   return std::string(s.substr(b, e - b));
-}
-
-float Distance(vec::Metric metric, std::span<const float> q, std::span<const float> v) {
-  double acc = 0;
-  if (metric == vec::Metric::kL2) {
-    for (size_t i = 0; i < q.size(); ++i) {
-      double d = static_cast<double>(q[i]) - v[i];
-      acc += d * d;
-    }
-    return static_cast<float>(acc);
-  }
-  for (size_t i = 0; i < q.size(); ++i) acc += static_cast<double>(q[i]) * v[i];
-  return static_cast<float>(1.0 - acc);
 }
 
 }  // namespace
@@ -700,7 +688,6 @@ KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
   // that size (or when the filter keeps under 2% of the index, where the graph
   // walk degenerates) the scan is both cheaper and exact.
   constexpr size_t kExactScanMax = 4096;
-  if (allowed >= indexed) return KnnPlan::kUnfiltered;
   if (allowed <= std::max(kExactScanMax, k * 4) || allowed * 50 < indexed) {
     return KnnPlan::kExactScan;
   }
@@ -756,40 +743,19 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
       if (knn.ef_runtime) params.ef = std::max<size_t>(*knn.ef_runtime, k);
       KnnPlan plan = filtered ? ChooseKnnPlan(filter_ids.size(), f.vector->size(), k)
                               : KnnPlan::kUnfiltered;
+      std::optional<vec::BitmapFilter> bitmap;
+      if (plan != KnnPlan::kUnfiltered) {
+        bitmap.emplace(next_id_);
+        for (uint64_t id : filter_ids) bitmap->Set(id);
+        params.filter = &*bitmap;
+      }
       if (plan == KnnPlan::kExactScan) {
-        std::vector<float> qn = *q;
-        if (f.vector->spec().metric == vec::Metric::kCosine) {
-          double norm = 0;
-          for (float x : qn) norm += static_cast<double>(x) * x;
-          norm = std::sqrt(norm);
-          if (norm == 0) {
-            return Status::InvalidArgument(
-                "Error parsing vector similarity query: zero query vector under COSINE");
-          }
-          for (float& x : qn) x = static_cast<float>(x / norm);
-        }
-        for (uint64_t id : filter_ids) {
-          auto v = f.vector->GetVector(id);
-          if (!v) continue;
-          hits.push_back({id, Distance(f.vector->spec().metric, qn, *v)});
-        }
-        auto by_distance = [](const vec::Neighbor& a, const vec::Neighbor& b) {
-          return a.distance != b.distance ? a.distance < b.distance : a.label < b.label;
-        };
-        if (hits.size() > k) {
-          std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(k),
-                            hits.end(), by_distance);
-          hits.resize(k);
-        } else {
-          std::sort(hits.begin(), hits.end(), by_distance);
-        }
-      } else {
-        std::optional<vec::BitmapFilter> bitmap;
-        if (plan == KnnPlan::kFilteredGraph) {
-          bitmap.emplace(next_id_);
-          for (uint64_t id : filter_ids) bitmap->Set(id);
-          params.filter = &*bitmap;
-        }
+        // An ef of at least the allowed count makes the vector index take its
+        // exact scan of the allowed labels (SIMD kernels on the stored codes,
+        // no per-document decoding), so the answer is exact.
+        params.ef = std::max({params.ef, k, filter_ids.size()});
+      }
+      {
         auto r = f.vector->Search(*q, k, params);
         if (!r.ok()) {
           return Status::InvalidArgument("Error parsing vector similarity query: " +
@@ -828,7 +794,9 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     const bool asc = request.sort_by->ascending;
     auto yield_it = yields.find(by);
     const FieldSpec* fd = def_.FindField(by);
-    if (yield_it != yields.end()) {
+    if (by == distance_alias && yield_it == yields.end()) {
+      // No hits, nothing to order.
+    } else if (yield_it != yields.end()) {
       const auto& values = yield_it->second;
       std::stable_sort(candidates.begin(), candidates.end(),
                        [&](const Candidate& a, const Candidate& b) {
@@ -844,7 +812,9 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
                          if (!x || !y) return x.has_value() && !y.has_value();
                          return asc ? *x < *y : *x > *y;
                        });
-    } else if (fd != nullptr || by == distance_alias) {
+    } else if (fd != nullptr && !load) {
+      return Status::FailedPrecondition("SORTBY on a hash field needs the keyspace");
+    } else if (fd != nullptr) {
       const std::string& hash_field = fd != nullptr ? fd->identifier : by;
       using Keyed = std::pair<std::optional<std::string>, Candidate>;
       std::vector<Keyed> keyed;
@@ -875,43 +845,48 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     SearchHit hit;
     hit.key = key_of(c.id);
     hit.score = c.score;
-    const bool no_fields =
-        request.no_content || (request.return_fields.has_value() && request.return_fields->empty());
-    if (!no_fields) {
-      const store::HashMap* h = load(hit.key);
-      auto yielded = [&](const std::string& name) -> std::optional<std::string> {
-        auto y = yields.find(name);
-        if (y == yields.end()) return std::nullopt;
-        auto v = y->second.find(c.id);
-        if (v == y->second.end()) return std::nullopt;
-        return FormatSearchNumber(static_cast<double>(v->second));
-      };
-      if (request.return_fields) {
-        for (const ReturnField& r : *request.return_fields) {
-          if (auto y = yielded(r.name)) {
-            hit.fields.emplace_back(r.alias, std::move(*y));
-            continue;
-          }
-          if (h == nullptr) continue;
-          const FieldSpec* fd = def_.FindField(r.name);
-          auto it = h->find(fd != nullptr ? fd->identifier : r.name);
-          if (it != h->end()) hit.fields.emplace_back(r.alias, it->second);
-        }
-      } else {
-        for (const auto& [name, values] : yields) {
-          auto v = values.find(c.id);
-          if (v != values.end()) {
-            hit.fields.emplace_back(name, FormatSearchNumber(static_cast<double>(v->second)));
-          }
-        }
-        if (h != nullptr) {
-          for (const auto& [field, value] : *h) hit.fields.emplace_back(field, value);
-        }
+    for (const auto& [name, values] : yields) {
+      auto v = values.find(c.id);
+      if (v != values.end()) {
+        hit.yields.emplace_back(name, FormatSearchNumber(static_cast<double>(v->second)));
       }
     }
+    if (load) MaterializeHit(def_, request, load(hit.key), &hit);
     result.hits.push_back(std::move(hit));
   }
   return result;
+}
+
+void MaterializeHit(const IndexSchema& schema, const SearchRequest& request,
+                    const store::HashMap* hash, SearchHit* hit) {
+  hit->fields.clear();
+  if (request.no_content ||
+      (request.return_fields.has_value() && request.return_fields->empty())) {
+    return;
+  }
+  auto yielded = [&](const std::string& name) -> const std::string* {
+    for (const auto& [k, v] : hit->yields) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  };
+  if (request.return_fields) {
+    for (const ReturnField& r : *request.return_fields) {
+      if (const std::string* y = yielded(r.name)) {
+        hit->fields.emplace_back(r.alias, *y);
+        continue;
+      }
+      if (hash == nullptr) continue;
+      const FieldSpec* fd = schema.FindField(r.name);
+      auto it = hash->find(fd != nullptr ? fd->identifier : r.name);
+      if (it != hash->end()) hit->fields.emplace_back(r.alias, it->second);
+    }
+    return;
+  }
+  hit->fields = hit->yields;
+  if (hash != nullptr) {
+    for (const auto& [field, value] : *hash) hit->fields.emplace_back(field, value);
+  }
 }
 
 Status SearchIndex::CheckInvariants() const {

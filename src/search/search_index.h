@@ -49,6 +49,10 @@ namespace ragkv::search {
 struct SearchHit {
   std::string key;
   double score = 0;  // larger is better (BM25 for text queries, else 1)
+  // Yielded distances of this document (KNN alias, $YIELD_DISTANCE_AS),
+  // formatted as RediSearch does.
+  std::vector<std::pair<std::string, std::string>> yields;
+  // The reply's field/value pairs (empty until materialised).
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
@@ -72,7 +76,7 @@ struct IndexInfo {
 
 // Which plan a KNN with a filter took (exposed for tests and FT.PROFILE-like
 // diagnostics).
-enum class KnnPlan : uint8_t { kUnfiltered, kExactScan, kFilteredGraph };
+enum class KnnPlan : uint8_t { kUnfiltered, kExactScan, kFilteredGraph };  // kUnfiltered: '*'
 
 // Reads a hash from the keyspace: nullptr when the key is absent or not a
 // hash. Called only while the caller keeps the keyspace unchanged.
@@ -83,6 +87,11 @@ bool KeyMatches(const IndexSchema& schema, std::string_view key);
 
 // The ragkv_vector spec of a VECTOR field.
 vec::IndexSpec ToVectorSpec(const VectorParams& params);
+
+// Fills hit->fields from `hash` (nullptr: the key is gone) and hit->yields
+// per the request's RETURN / NOCONTENT.
+void MaterializeHit(const IndexSchema& schema, const SearchRequest& request,
+                    const store::HashMap* hash, SearchHit* hit);
 
 class SearchIndex {
  public:
@@ -109,6 +118,11 @@ class SearchIndex {
 
   // Executes `request`. kInvalidArgument with RediSearch's text for an unknown
   // field, a field of the wrong type, or a bad query vector.
+  // With a `load`er, hits come with their reply fields. Without one (a worker
+  // thread, which must not touch the keyspace) hits carry only keys, scores
+  // and yields, to be completed by MaterializeHit on the keyspace's thread;
+  // a SORTBY that needs hash values then fails with kFailedPrecondition and
+  // the caller runs the query with a loader instead.
   Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load) const;
 
   // The plan a KNN query with a filter matching `allowed` of size() documents

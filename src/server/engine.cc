@@ -131,7 +131,9 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   int db_index = s.db;
   CommandContext ctx{*this, s, argv, out, keyspace_.db(db_index)};
   size_t reply_at = out.buffer()->size();
+  ++call_depth_;
   spec.handler(ctx);
+  --call_depth_;
   ++stats_.total_commands_processed;
   ++spec.calls;
   s.last_command = spec.name;

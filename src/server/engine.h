@@ -86,6 +86,22 @@ class Engine {
 
   void AddWriteObserver(WriteObserver observer) { observers_.push_back(std::move(observer)); }
 
+  // Deferred replies (FT.SEARCH on worker threads, docs/search.md). A handler
+  // that calls Defer() writes no reply itself: `work` runs on a worker thread
+  // (it must not touch the keyspace) and returns the finisher, which the
+  // network layer runs on the event loop to append the reply; the connection
+  // reads no further command until then, so pipelined replies keep their
+  // order. Without a deferrer (tests, embedded use), or inside MULTI/EXEC,
+  // CanDefer() is false and handlers run synchronously.
+  using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
+  using DeferredWork = std::function<ReplyFinisher()>;
+  using Deferrer = std::function<void(Session&, DeferredWork)>;
+  void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
+  bool CanDefer(const Session& s) const {
+    return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
+  }
+  void Defer(Session& s, DeferredWork work) { deferrer_(s, std::move(work)); }
+
   // Source of "now" (unix ms); tests substitute a fake clock.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
   int64_t Now() const { return clock_(); }
@@ -136,6 +152,8 @@ class Engine {
   std::mt19937_64 rng_{0x5eed};
   std::function<int64_t()> clock_;
   std::vector<WriteObserver> observers_;
+  Deferrer deferrer_;
+  int call_depth_ = 0;  // nesting of Call (EXEC runs its commands inside)
   std::map<uint64_t, Session*> sessions_;
   uint64_t next_session_id_ = 1;
   std::vector<uint64_t> close_requests_;

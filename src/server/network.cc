@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -31,6 +32,7 @@
 #include "protocol/reply_writer.h"
 #include "protocol/request_parser.h"
 #include "server/errors.h"
+#include "server/worker_pool.h"
 
 namespace ragkv::server {
 namespace {
@@ -93,11 +95,28 @@ struct Server::Connection {
   bool registered_in = true;
   bool dead = false;
   bool close_after_flush = false;
+  bool blocked = false;  // a deferred command's reply is pending
 };
 
 Server::Server(Engine* engine) : engine_(engine) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  const size_t cores = std::thread::hardware_concurrency();
+  workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores, 2, 16));
+  engine_->set_deferrer([this](Session& session, Engine::DeferredWork work) {
+    Connection* c = executing_;
+    c->blocked = true;
+    workers_->Submit([this, fd = c->fd, id = session.id, work = std::move(work)] {
+      Engine::ReplyFinisher finish = work();
+      {
+        std::lock_guard lock(completions_mu_);
+        completions_.push_back({fd, id, std::move(finish)});
+      }
+      uint64_t one = 1;
+      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    });
+  });
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
@@ -105,6 +124,8 @@ Server::Server(Engine* engine) : engine_(engine) {
 }
 
 Server::~Server() {
+  engine_->set_deferrer(nullptr);
+  workers_.reset();  // joins; finished work still queued is dropped
   for (auto& [fd, c] : connections_) {
     engine_->CloseSession(c->session);
     close(fd);
@@ -276,7 +297,7 @@ void Server::ProcessInput(Connection* c) {
   resp::RequestLimits limits;
   limits.max_bulk_len = cfg.proto_max_bulk_len;
   size_t out_before = c->out.size();
-  while (!c->dead && !c->close_after_flush) {
+  while (!c->dead && !c->close_after_flush && !c->blocked) {
     if (static_cast<int64_t>(c->out.size() - c->out_pos) > cfg.client_output_pause) {
       c->read_paused = true;  // resumes when the client reads its replies
       break;
@@ -296,7 +317,9 @@ void Server::ProcessInput(Connection* c) {
     size_t consumed = c->parser.consumed();
     if (!args.empty()) {
       resp::ReplyWriter writer(&c->out, c->session.resp);
+      executing_ = c;
       engine_->Execute(c->session, std::span<const std::string_view>(args.data(), args.size()), writer);
+      executing_ = nullptr;
       if (c->session.close_after_reply) c->close_after_flush = true;
     }
     c->in_pos += consumed;
@@ -317,6 +340,26 @@ void Server::ProcessInput(Connection* c) {
   c->session.query_buffer_bytes = c->in_len - c->in_pos;
   if (c->out.size() != out_before || c->close_after_flush) QueueWrite(c);
   if (c->read_paused && c->registered_in) UpdateInterest(c);
+}
+
+void Server::DrainCompletions() {
+  std::vector<Completion> done;
+  {
+    std::lock_guard lock(completions_mu_);
+    done.swap(completions_);
+  }
+  for (Completion& d : done) {
+    auto it = connections_.find(d.fd);
+    if (it == connections_.end()) continue;
+    Connection* c = it->second.get();
+    // The fd may have been reused by a new connection since.
+    if (c->dead || !c->blocked || c->session.id != d.session_id) continue;
+    resp::ReplyWriter writer(&c->out, c->session.resp);
+    d.finish(writer);
+    c->blocked = false;
+    QueueWrite(c);
+    ProcessInput(c);  // commands pipelined behind the deferred one
+  }
 }
 
 void Server::QueueWrite(Connection* c) {
@@ -428,6 +471,7 @@ Status Server::Run() {
         uint64_t v;
         ssize_t ignored = read(wake_fd_, &v, sizeof(v));
         (void)ignored;
+        DrainCompletions();
         continue;
       }
       if (std::find(listen_fds_.begin(), listen_fds_.end(), fd) != listen_fds_.end()) {

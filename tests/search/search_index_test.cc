@@ -275,7 +275,7 @@ TEST(SearchIndexTest, PlannerPrefersExactScanForSmallFilters) {
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(100, 100000, 10), KnnPlan::kExactScan);
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(1500, 100000, 10), KnnPlan::kExactScan);  // 1.5%
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(50000, 100000, 10), KnnPlan::kFilteredGraph);
-  EXPECT_EQ(SearchIndex::ChooseKnnPlan(100000, 100000, 10), KnnPlan::kUnfiltered);
+  EXPECT_EQ(SearchIndex::ChooseKnnPlan(100000, 100000, 10), KnnPlan::kFilteredGraph);
 }
 
 }  // namespace

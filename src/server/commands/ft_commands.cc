@@ -94,9 +94,8 @@ void FtListCommand(CommandContext& ctx) {
 
 // ---- FT.SEARCH ----
 
-void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
+void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
                       const search::SearchResult& result) {
-  resp::ReplyWriter& out = ctx.out;
   if (out.protocol() < 3) {
     const size_t per_hit = 1 + (req.with_scores ? 1 : 0) + (req.no_content ? 0 : 1);
     out.ArrayHeader(1 + per_hit * result.hits.size());
@@ -148,19 +147,42 @@ void WriteSearchReply(CommandContext& ctx, const search::SearchRequest& req,
 void FtSearchCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
-  auto req = search::ParseFtSearch(ctx.argv.subspan(1));
-  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  auto parsed = search::ParseFtSearch(ctx.argv.subspan(1));
+  if (!parsed.ok()) return ReplyStatus(ctx, parsed.status());
+  auto req = std::make_shared<search::SearchRequest>(std::move(*parsed));
   const uint64_t cap = Manager(ctx).config().max_search_results;
   if (req->limit > 0 && req->offset + req->limit > cap) {
     return ctx.out.Error("LIMIT exceeds maximum of " + std::to_string(cap));
   }
   if (req->return_fields && req->return_fields->empty()) req->no_content = true;
-  store::Db& db = ctx.engine.keyspace().db(index->db());
-  const int64_t now = ctx.engine.keyspace().now_ms();
-  auto result = index->Search(
-      *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
-  if (!result.ok()) return ReplyStatus(ctx, result.status());
-  WriteSearchReply(ctx, *req, *result);
+  Engine* engine = &ctx.engine;
+  // Runs on the event loop: the keyspace is read only here.
+  auto run_here = [engine, index, req](resp::ReplyWriter& out) {
+    store::Db& db = engine->keyspace().db(index->db());
+    const int64_t now = engine->Now();
+    auto result = index->Search(
+        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+    if (!result.ok()) return out.Error(result.status().message());
+    WriteSearchReply(out, *req, *result);
+  };
+  if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
+  // The query runs on a worker under the index's shared lock; the page's
+  // fields are read from the keyspace when the reply is written on the loop.
+  ctx.engine.Defer(ctx.session, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
+    auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
+    return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
+      if (!result->ok()) {
+        if (result->status().code() == StatusCode::kFailedPrecondition) return run_here(out);
+        return out.Error(result->status().message());
+      }
+      store::Db& db = engine->keyspace().db(index->db());
+      const int64_t now = engine->Now();
+      for (search::SearchHit& hit : (*result)->hits) {
+        search::MaterializeHit(index->schema(), *req, search::PeekHash(db, hit.key, now), &hit);
+      }
+      WriteSearchReply(out, *req, **result);
+    };
+  });
 }
 
 void FtAggregateCommand(CommandContext& ctx) {
