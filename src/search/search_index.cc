@@ -176,7 +176,7 @@ void SearchIndex::RebuildTextIndexLocked() {
 }
 
 Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
-  std::unique_lock lock(mu_);
+  WriteLock lock(*this);
   for (const FieldSpec& f : fields) {
     if (def_.FindField(f.alias) != nullptr) {
       return Status::InvalidArgument("Duplicate field in schema - " + f.alias);
@@ -251,7 +251,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
       valid = numbers[i].has_value();
     }
   }
-  std::unique_lock lock(mu_);
+  WriteLock lock(*this);
   auto found = key_to_id_.find(std::string(key));
   uint64_t id = 0;
   if (found != key_to_id_.end()) {
@@ -317,7 +317,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
 }
 
 void SearchIndex::Remove(std::string_view key) {
-  std::unique_lock lock(mu_);
+  WriteLock lock(*this);
   auto it = key_to_id_.find(std::string(key));
   if (it != key_to_id_.end()) RemoveLocked(it->second);
 }
@@ -360,7 +360,7 @@ void SearchIndex::RemoveLocked(uint64_t id) {
 }
 
 void SearchIndex::Clear() {
-  std::unique_lock lock(mu_);
+  WriteLock lock(*this);
   std::vector<uint64_t> ids;
   ids.reserve(docs_.size());
   for (const auto& [id, doc] : docs_) ids.push_back(id);
@@ -368,12 +368,12 @@ void SearchIndex::Clear() {
 }
 
 size_t SearchIndex::size() const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   return docs_.size();
 }
 
 std::vector<std::string> SearchIndex::Keys() const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   std::vector<std::string> keys;
   keys.reserve(docs_.size());
   for (const auto& [id, doc] : docs_) keys.push_back(doc.key);
@@ -381,7 +381,7 @@ std::vector<std::string> SearchIndex::Keys() const {
 }
 
 IndexInfo SearchIndex::Info() const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   IndexInfo info;
   info.num_docs = docs_.size();
   info.max_doc_id = next_id_ - 1;
@@ -409,7 +409,7 @@ IndexInfo SearchIndex::Info() const {
 }
 
 Result<std::vector<std::string>> SearchIndex::TagValues(std::string_view attribute) const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   auto f = FieldFor(attribute);
   if (!f.ok()) return f.status();
   if ((*f)->def->type != FieldType::kTag) {
@@ -696,7 +696,7 @@ KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
 
 Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
                                          const HashLoader& load) const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   uses_.fetch_add(1, std::memory_order_relaxed);
   const Query& query = request.query;
   Yields yields;
@@ -890,7 +890,7 @@ void MaterializeHit(const IndexSchema& schema, const SearchRequest& request,
 }
 
 Status SearchIndex::CheckInvariants() const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   size_t tag_entries = 0, text_entries = 0, numeric_entries = 0;
   std::vector<size_t> vectors(fields_.size(), 0);
   for (const auto& [id, doc] : docs_) {

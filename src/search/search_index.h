@@ -189,8 +189,36 @@ class SearchIndex {
   void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
   Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
 
+  // Writer-preferring reader/writer lock. glibc's rwlock prefers readers, so
+  // a steady stream of overlapping searches on the workers could starve the
+  // event loop's updates forever; new readers first pass gate_, which a
+  // waiting writer holds.
+  class ReadLock {
+   public:
+    explicit ReadLock(const SearchIndex& index) : mu_(index.mu_) {
+      std::lock_guard gate(index.gate_);
+      mu_.lock_shared();
+    }
+    ~ReadLock() { mu_.unlock_shared(); }
+
+   private:
+    std::shared_mutex& mu_;
+  };
+  class WriteLock {
+   public:
+    explicit WriteLock(const SearchIndex& index) : mu_(index.mu_) {
+      std::lock_guard gate(index.gate_);
+      mu_.lock();
+    }
+    ~WriteLock() { mu_.unlock(); }
+
+   private:
+    std::shared_mutex& mu_;
+  };
+
   IndexSchema def_;
   int db_;
+  mutable std::mutex gate_;
   mutable std::shared_mutex mu_;
   std::vector<FieldState> fields_;
   std::unique_ptr<text::TextIndex> bm25_;  // null when there is no TEXT field

@@ -101,8 +101,11 @@ struct Server::Connection {
 Server::Server(Engine* engine) : engine_(engine) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // One core stays with the event loop; workers run at nice +5 so key-value
+  // commands are served first when searches saturate the CPU.
   const size_t cores = std::thread::hardware_concurrency();
-  workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores, 2, 16));
+  workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 16),
+                                          /*nice=*/5);
   engine_->set_deferrer([this](Session& session, Engine::DeferredWork work) {
     Connection* c = executing_;
     c->blocked = true;

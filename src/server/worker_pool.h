@@ -1,9 +1,17 @@
 // WorkerPool: a fixed set of threads running queued tasks in FIFO order
 // (FT.SEARCH executes here so a slow query does not stall the event loop).
 //
+// Workers can run at a lower CPU priority (a positive Linux nice value, which
+// is per thread), so that when every core is busy with searches the event
+// loop serving key-value traffic still gets the CPU first.
+//
 // Thread safety: Submit from any thread. The destructor finishes the running
 // tasks, drops the queued ones and joins.
 #pragma once
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -16,9 +24,16 @@ namespace ragkv::server {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(size_t threads) {
+  explicit WorkerPool(size_t threads, int nice = 0) {
     for (size_t i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { Loop(); });
+      threads_.emplace_back([this, nice] {
+        if (nice != 0) {
+          // Best effort: without permission the thread keeps the default.
+          const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+          (void)setpriority(PRIO_PROCESS, tid, nice);
+        }
+        Loop();
+      });
     }
   }
   ~WorkerPool() {
