@@ -95,12 +95,18 @@ class Engine {
   // CanDefer() is false and handlers run synchronously.
   using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
   using DeferredWork = std::function<ReplyFinisher()>;
-  using Deferrer = std::function<void(Session&, DeferredWork)>;
+  // A deferrer takes `work` (moving from it) and returns true, or returns
+  // false when it cannot park this session (then the work runs inline).
+  using Deferrer = std::function<bool(Session&, DeferredWork&)>;
   void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
   bool CanDefer(const Session& s) const {
     return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
   }
-  void Defer(Session& s, DeferredWork work) { deferrer_(s, std::move(work)); }
+  // Hands `work` to the deferrer, or runs it and its finisher here, writing
+  // the reply to `out`.
+  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work) {
+    if (deferrer_ == nullptr || !deferrer_(s, work)) work()(out);
+  }
 
   // Source of "now" (unix ms); tests substitute a fake clock.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }

@@ -106,8 +106,10 @@ Server::Server(Engine* engine) : engine_(engine) {
   const size_t cores = std::thread::hardware_concurrency();
   workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 16),
                                           /*nice=*/5);
-  engine_->set_deferrer([this](Session& session, Engine::DeferredWork work) {
+  engine_->set_deferrer([this](Session& session, Engine::DeferredWork& work) {
     Connection* c = executing_;
+    // Only a command this loop is executing for a connection can be parked.
+    if (c == nullptr || &c->session != &session) return false;
     c->blocked = true;
     workers_->Submit([this, fd = c->fd, id = session.id, work = std::move(work)] {
       Engine::ReplyFinisher finish = work();
@@ -119,6 +121,7 @@ Server::Server(Engine* engine) : engine_(engine) {
       ssize_t ignored = write(wake_fd_, &one, sizeof(one));
       (void)ignored;
     });
+    return true;
   });
   epoll_event ev{};
   ev.events = EPOLLIN;

@@ -168,7 +168,7 @@ void FtSearchCommand(CommandContext& ctx) {
   if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
   // The query runs on a worker under the index's shared lock; the page's
   // fields are read from the keyspace when the reply is written on the loop.
-  ctx.engine.Defer(ctx.session, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
+  ctx.engine.Defer(ctx.session, ctx.out, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
     auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
     return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
       if (!result->ok()) {
