@@ -190,6 +190,21 @@ void BM_SortedSetRank(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// ZINCRBY with small increments: most updates keep the member's position and
+// take the in-place path.
+void BM_SortedSetIncrBy(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  std::vector<std::string> members(n);
+  for (size_t i = 0; i < n; ++i) members[i] = "member:" + std::to_string(i);
+  SortedSet z;
+  for (size_t i = 0; i < n; ++i) z.Add(members[i], static_cast<double>(i));
+  std::mt19937_64 rng(8);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(z.Add(members[rng() % n], 0.25, AddFlags{.incr = true}));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
 BENCHMARK(BM_Insert<Tree>)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Insert<PooledTree>)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Insert<std::set<uint64_t>>)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
@@ -204,6 +219,7 @@ BENCHMARK(BM_CountInRangeAvl)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_CountInRangeStdSet)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_SortedSetAdd)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SortedSetRank)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_SortedSetIncrBy)->Arg(100000);
 
 }  // namespace
 }  // namespace ragkv::avl

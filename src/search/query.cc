@@ -27,6 +27,7 @@
 #include "search/query.h"
 
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
 #include "search/arg_parsing.h"
@@ -737,6 +738,91 @@ std::string Query::ToString() const {
     out += " AS " + knn->score_alias + "]";
   }
   return out;
+}
+
+namespace {
+
+// Mirrors RediSearch's QueryNode_DumpSds closely enough for humans and for
+// clients that only display it.
+void ExplainNode(const QueryNode& n, int depth, std::string* out) {
+  const std::string pad(static_cast<size_t>(depth) * 2, ' ');
+  std::string fields;
+  if (!n.fields.empty() && n.kind != NodeKind::kNumericRange && n.kind != NodeKind::kTag &&
+      n.kind != NodeKind::kVectorRange) {
+    fields = "@";
+    for (size_t i = 0; i < n.fields.size(); ++i) fields += (i > 0 ? "|" : "") + n.fields[i];
+    fields += ":";
+  }
+  auto children = [&](const char* head) {
+    *out += pad + fields + head + " {\n";
+    for (const auto& c : n.children) ExplainNode(*c, depth + 1, out);
+    *out += pad + "}\n";
+  };
+  char buf[128];
+  switch (n.kind) {
+    case NodeKind::kMatchAll:
+      *out += pad + "<WILDCARD>\n";
+      break;
+    case NodeKind::kTerm:
+      *out += pad + fields + n.text + "\n";
+      break;
+    case NodeKind::kPrefix:
+      *out += pad + fields + "PREFIX{" + n.text + "*}\n";
+      break;
+    case NodeKind::kFuzzy:
+      *out += pad + fields + "FUZZY{" + n.text + "}\n";
+      break;
+    case NodeKind::kPhrase:
+      *out += pad + fields + "EXACT {\n";
+      for (const auto& w : n.words) *out += pad + "  " + w + "\n";
+      *out += pad + "}\n";
+      break;
+    case NodeKind::kTag:
+      *out += pad + "TAG:@" + (n.fields.empty() ? std::string() : n.fields.front()) + " {\n";
+      for (const auto& t : n.tags) *out += pad + "  " + t.value + (t.prefix ? "*" : "") + "\n";
+      *out += pad + "}\n";
+      break;
+    case NodeKind::kNumericRange:
+      std::snprintf(buf, sizeof(buf), "NUMERIC {%f %s @", n.lo.value, n.lo.exclusive ? "<" : "<=");
+      *out += pad + buf + (n.fields.empty() ? std::string() : n.fields.front());
+      std::snprintf(buf, sizeof(buf), " %s %f}\n", n.hi.exclusive ? "<" : "<=", n.hi.value);
+      *out += buf;
+      break;
+    case NodeKind::kVectorRange:
+      std::snprintf(buf, sizeof(buf), "%f", n.radius);
+      *out += pad + "VECTOR {@" + (n.fields.empty() ? std::string() : n.fields.front()) +
+              ": RANGE(" + buf + ") of `$" + n.blob_param + "`}\n";
+      break;
+    case NodeKind::kAnd:
+      children("INTERSECT");
+      break;
+    case NodeKind::kOr:
+      children("UNION");
+      break;
+    case NodeKind::kNot:
+      children("NOT");
+      break;
+    case NodeKind::kOptional:
+      children("OPTIONAL");
+      break;
+  }
+}
+
+}  // namespace
+
+std::string Explain(const Query& query) {
+  std::string out;
+  if (!query.knn) {
+    if (query.root) ExplainNode(*query.root, 0, &out);
+    return out;
+  }
+  const KnnClause& k = *query.knn;
+  const std::string knn = "K=" + std::to_string(k.k) + " nearest vectors to `$" + k.blob_param +
+                          "` in @" + k.field + ", AS `" + k.score_alias + "`}\n";
+  if (!query.root || query.root->kind == NodeKind::kMatchAll) return "VECTOR {" + knn;
+  out = "VECTOR {\n";
+  ExplainNode(*query.root, 1, &out);
+  return out + "} => {" + knn;
 }
 
 Result<Query> ParseQuery(std::string_view text, const QueryParams& params) {

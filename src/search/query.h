@@ -115,6 +115,14 @@ struct Query {
   std::string ToString() const;
 };
 
+// FT.EXPLAIN's plan text in RediSearch's layout: one node per line, two
+// spaces of indent per level, e.g.
+//   INTERSECT {
+//     @title:hello
+//     NUMERIC {1.000000 <= @n <= inf}
+//   }
+std::string Explain(const Query& query);
+
 // Parses a DIALECT 2 query. `params` supplies $name values.
 Result<Query> ParseQuery(std::string_view text, const QueryParams& params);
 std::string ToString(const QueryNode& node);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "search/errors.h"
 #include "search/query.h"
 
 namespace ragkv::search {
@@ -229,6 +230,14 @@ TEST(FtAggregateArgsTest, Errors) {
             "Bad arguments for SORTBY: direction without a property");
   EXPECT_EQ(err({"idx", "*", "LIMIT", "0", "2000000"}), "LIMIT exceeds maximum of 1000000");
   EXPECT_EQ(err({"idx", "*", "NOPE"}), "Unknown argument `NOPE`");
+}
+
+TEST(SearchErrorsTest, StateDependentTexts) {
+  EXPECT_EQ(errors::NoSuchIndex("idx"), "idx: no such index");
+  EXPECT_EQ(errors::BlobSizeMismatch(12, 16),
+            "Error parsing vector similarity query: query vector blob size (12) does not match "
+            "index's expected size (16).");
+  EXPECT_EQ(errors::kUnknownIndexNameDrop, "Unknown Index name");
 }
 
 }  // namespace

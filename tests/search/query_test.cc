@@ -226,6 +226,51 @@ TEST(QueryTest, CapsRejectHugeValues) {
   EXPECT_NE(ErrorOf(std::string(kMaxQueryLength + 1, 'a')).find("too long"), std::string::npos);
 }
 
+TEST(QueryTest, ExplainUsesRediSearchLayout) {
+  auto q = ParseQuery("(foo bar)|(hello world) @date:[100 (200]", kNoParams);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(Explain(*q),
+            "UNION {\n"
+            "  INTERSECT {\n"
+            "    foo\n"
+            "    bar\n"
+            "  }\n"
+            "  INTERSECT {\n"
+            "    INTERSECT {\n"
+            "      hello\n"
+            "      world\n"
+            "    }\n"
+            "    NUMERIC {100.000000 <= @date < 200.000000}\n"
+            "  }\n"
+            "}\n");
+  auto tags = ParseQuery("-@t:{a|b*} @title:\"x y\" %z% pre*", kNoParams);
+  ASSERT_TRUE(tags.ok());
+  EXPECT_EQ(Explain(*tags),
+            "INTERSECT {\n"
+            "  NOT {\n"
+            "    TAG:@t {\n"
+            "      a\n"
+            "      b*\n"
+            "    }\n"
+            "  }\n"
+            "  @title:EXACT {\n"
+            "    x\n"
+            "    y\n"
+            "  }\n"
+            "  FUZZY{z}\n"
+            "  PREFIX{pre*}\n"
+            "}\n");
+  const QueryParams params = {{"B", "b"}};
+  EXPECT_EQ(Explain(*ParseQuery("*=>[KNN 3 @v $B AS s]", params)),
+            "VECTOR {K=3 nearest vectors to `$B` in @v, AS `s`}\n");
+  EXPECT_EQ(Explain(*ParseQuery("@x:{y}=>[KNN 3 @v $B]", params)),
+            "VECTOR {\n"
+            "  TAG:@x {\n"
+            "    y\n"
+            "  }\n"
+            "} => {K=3 nearest vectors to `$B` in @v, AS `__v_score`}\n");
+}
+
 // Every prefix of every valid query parses or fails with kInvalidArgument.
 TEST(QueryTest, EveryTruncationFailsCleanly) {
   const QueryParams params = {{"B", "blob"}, {"K", "3"}, {"t", "x"}};

@@ -151,6 +151,23 @@ class AvlTree {
     return ConstIterator(this, next);
   }
 
+  // Replaces the key `it` points to with `key` if that keeps the order
+  // (predecessor < key < successor), like Redis's zslUpdateScore fast path;
+  // otherwise returns false and changes nothing. Saves the erase + insert of
+  // small score updates (ZINCRBY). REQUIRES: `it` is dereferenceable.
+  // O(1) amortised, O(log n) worst case.
+  bool ReplaceInPlace(ConstIterator it, Key key) {
+    Node* node = it.node_;
+    const Node* prev = Predecessor(node);
+    const Node* next = Successor(node);
+    if ((prev != nullptr && !compare_(prev->key, key)) ||
+        (next != nullptr && !compare_(key, next->key))) {
+      return false;
+    }
+    node->key = std::move(key);
+    return true;
+  }
+
   // Returns the stored key equal to `key`, or nullptr. O(log n).
   const Key* Find(const Key& key) const {
     const Node* node = FindNode(key);

@@ -17,11 +17,15 @@
 // deletes what it has seen; see SortedSet::Scan).
 #include "index/avl/sorted_set.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cctype>
+#include <random>
 
 namespace ragkv::avl {
 namespace {
@@ -48,7 +52,19 @@ bool StrtodWhole(std::string_view text, double* value, int* err) {
   return end == buf.c_str() + buf.size() && !std::isnan(*value);
 }
 
+uint64_t ProcessHashSeed() {
+  static const uint64_t seed = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
+  return seed;
+}
+
 }  // namespace
+
+size_t SortedSet::Hash::operator()(std::string_view s) const {
+  return static_cast<size_t>(XXH3_64bits_withSeed(s.data(), s.size(), ProcessHashSeed()));
+}
 
 Result<ScoreBound> ParseScoreBound(std::string_view text) {
   ScoreBound bound;
@@ -183,9 +199,12 @@ AddOutcome SortedSet::Add(std::string_view member, double score, AddFlags flags)
       return {AddResult::kNotApplied, current};
     }
     if (score == current) return {AddResult::kUnchanged, current};
-    tree_.Erase(Entry{current, it->first});
+    auto pos = tree_.LowerBound(Entry{current, it->first});
+    if (!tree_.ReplaceInPlace(pos, Entry{score, it->first})) {
+      tree_.Erase(pos);
+      tree_.Insert(Entry{score, it->first});
+    }
     it->second = score;
-    tree_.Insert(Entry{score, it->first});
     return {AddResult::kUpdated, score};
   }
   if (flags.xx) return {AddResult::kNotApplied, 0};

@@ -163,8 +163,11 @@ class SortedSet {
 
   // zsetAdd: adds `member` with `score`, or updates it, as restricted by
   // `flags` (see AddResult). With flags.incr, `score` is added to the current
-  // score (0 for a new member). REQUIRES: `score` is not NaN and
-  // ValidateAddFlags(flags) is OK. O(log n).
+  // score (0 for a new member). A NaN score, given or computed, returns kNan
+  // and changes nothing. Flag mixes that ValidateAddFlags rejects are still
+  // safe but their outcome is unspecified. REQUIRES: size() <
+  // AvlTree::kMaxSize (2^32 - 1 members). O(log n); a score change that keeps
+  // the member's position updates in place.
   AddOutcome Add(std::string_view member, double score, AddFlags flags = {});
 
   // Removes `member`; returns false if absent (ZREM). O(log n).
@@ -181,7 +184,9 @@ class SortedSet {
   // (ZRANDMEMBER picks random ranks). O(log n).
   std::optional<Entry> AtRank(size_t rank) const;
 
-  // Ranks of the members inside a score or lex range. O(log n).
+  // Ranks of the members inside a score or lex range. Ranges are always
+  // (min, max): for ZREVRANGEBYSCORE key max min and ZRANGE ... REV the
+  // caller parses the two arguments in swapped order. O(log n).
   // Lex ranges compare members only; as in Redis they are meaningful only
   // when all scores are equal.
   RankWindow ScoreWindow(const ScoreRange& range) const;
@@ -258,9 +263,12 @@ class SortedSet {
   Status CheckInvariants() const;
 
  private:
+  // Seeded XXH3 (seed drawn once per process), so clients cannot precompute
+  // colliding members and degrade lookups to O(n), which std::hash's fixed
+  // seed would allow (Redis uses seeded SipHash for the same reason).
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const;
   };
   using Map = std::unordered_map<std::string, double, Hash, std::equal_to<>>;
 

@@ -153,6 +153,18 @@ TEST(AvlTreeTest, EraseByIteratorReturnsSuccessorAndKeepsOthersValid) {
   ASSERT_TRUE(tree.CheckInvariants().ok()) << tree.CheckInvariants().ToString();
 }
 
+TEST(AvlTreeTest, ReplaceInPlaceOnlyWhenOrderIsKept) {
+  AvlTree<int64_t> tree;
+  for (int64_t k : {10, 20, 30}) tree.Insert(k);
+  EXPECT_TRUE(tree.ReplaceInPlace(tree.IteratorAt(1), 25));
+  EXPECT_FALSE(tree.ReplaceInPlace(tree.IteratorAt(1), 30));  // equal to the successor
+  EXPECT_FALSE(tree.ReplaceInPlace(tree.IteratorAt(1), 5));
+  EXPECT_TRUE(tree.ReplaceInPlace(tree.IteratorAt(0), -100));  // no predecessor
+  EXPECT_TRUE(tree.ReplaceInPlace(tree.IteratorAt(2), 1000));  // no successor
+  EXPECT_EQ(Contents(tree), (std::vector<int64_t>{-100, 25, 1000}));
+  EXPECT_TRUE(tree.CheckInvariants().ok());
+}
+
 TEST(AvlTreeTest, EraseRangeSmallAndLargePathsMatchTwin) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 200; ++round) {
