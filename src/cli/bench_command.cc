@@ -207,14 +207,17 @@ IdMatrix ExactTruth(const Matrix& base, const Matrix& queries, size_t k, vec::Me
   return gt;
 }
 
-long RssKiB() {
-  std::ifstream in("/proc/self/status");
+// A "Name:   123 kB" field of a /proc file, in KiB (0 if absent).
+long ProcKiB(const char* file, const std::string& name) {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(name, 0) == 0) return std::strtol(line.c_str() + name.size(), nullptr, 10);
   }
   return 0;
 }
+
+long RssKiB() { return ProcKiB("/proc/self/status", "VmRSS:"); }
 
 int RunAnn(const Options& o) {
   auto fail = [](const Status& s) {
@@ -325,6 +328,7 @@ int RunAnn(const Options& o) {
     if (!s.ok()) return fail(s);
   }
   const long rss1 = RssKiB();
+  const long huge_kib = ProcKiB("/proc/self/smaps_rollup", "AnonHugePages:");
   if (!o.save.empty()) {
     Status s = index->Save(o.save);
     if (!s.ok()) return fail(s);
@@ -376,11 +380,11 @@ int RunAnn(const Options& o) {
       std::printf(
           "{\"engine\":\"ragkv\",\"type\":\"%s\",\"n\":%zu,\"dim\":%zu,\"m\":%zu,\"efc\":%zu,"
           "\"ef\":%zu,\"k\":%zu,\"filter\":%g,\"recall\":%.4f,\"qps\":%.1f,\"p50_us\":%.1f,"
-          "\"p99_us\":%.1f,\"p999_us\":%.1f,\"build_s\":%.2f,\"load_s\":%.3f,\"index_mib\":%.1f,\"rss_mib\":%.1f,"
-          "\"kernels\":\"%s\"}\n",
+          "\"p99_us\":%.1f,\"p999_us\":%.1f,\"build_s\":%.2f,\"load_s\":%.3f,"
+          "\"index_mib\":%.1f,\"rss_mib\":%.1f,\"huge_mib\":%.0f,\"kernels\":\"%s\"}\n",
           o.type.c_str(), base.rows, dim, o.m, o.ef_construction, r.ef, o.k, o.filter_fraction,
           r.recall, r.qps, r.p50_us, r.p99_us, r.p999_us, build_s, load_s, index_mib, rss_mib,
-          std::string(vec::KernelLevel()).c_str());
+          static_cast<double>(huge_kib) / 1024.0, std::string(vec::KernelLevel()).c_str());
     }
     return 0;
   }
@@ -388,8 +392,10 @@ int RunAnn(const Options& o) {
               o.type.c_str(), base.rows, dim, o.m, o.ef_construction, o.k, o.threads,
               std::string(vec::KernelLevel()).c_str(),
               filter ? (" filter=" + std::to_string(o.filter_fraction)).c_str() : "");
-  std::printf("build %.2f s  load %.3f s  index %.1f MiB  rss +%.1f MiB  max_level %d  unreachable %zu\n",
-              build_s, load_s, index_mib, rss_mib, stats.max_level, stats.unreachable);
+  std::printf("build %.2f s  load %.3f s  index %.1f MiB  rss +%.1f MiB  huge pages %.0f MiB  "
+              "max_level %d  unreachable %zu\n",
+              build_s, load_s, index_mib, rss_mib, static_cast<double>(huge_kib) / 1024.0,
+              stats.max_level, stats.unreachable);
   std::printf("%6s %9s %10s %9s %9s %9s %9s\n", "ef", "recall", "QPS", "mean us", "p50 us",
               "p99 us", "p99.9 us");
   for (const Row& r : rows) {
