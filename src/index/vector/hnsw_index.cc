@@ -378,6 +378,13 @@ Result<std::vector<Neighbor>> HnswIndex::Search(std::span<const float> query, si
   size_t ef = params.ef != 0 ? params.ef : std::max(spec_.ef_runtime, k);
   ef = std::min<size_t>(std::max(ef, k), num_slots_.load());
 
+  struct ReportStats {
+    const QueryForm& q;
+    SearchStats* stats;
+    ~ReportStats() {
+      if (stats != nullptr) stats->distances = q.computed;
+    }
+  } report{q, params.stats};
   if (params.filter == nullptr) {
     float d;
     const uint32_t ep = EntryForSearch(q, &d);
