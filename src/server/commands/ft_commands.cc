@@ -411,7 +411,7 @@ void FtExplainCommand(CommandContext& ctx) {
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
   auto req = search::ParseFtSearch(ctx.argv.subspan(1));
   if (!req.ok()) return ReplyStatus(ctx, req.status());
-  ctx.out.Bulk(req->query.ToString() + "\n");
+  ctx.out.Bulk(search::Explain(req->query));
 }
 
 struct ConfigOption {
