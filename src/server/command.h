@@ -94,5 +94,9 @@ void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 void RegisterZSetCommands(CommandTable& table);
 void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRITEAOF
+// FT.* and MODULE (commands/ft_commands.cc).
+void RegisterSearchCommands(CommandTable& table);
+// The write observer that keeps FT indexes in step with the keyspace.
+void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv);
 
 }  // namespace ragkv::server

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "search/index_manager.h"
 #include "server/errors.h"
 #include "server/memory_usage.h"
 #include "server/persistence.h"
@@ -45,6 +46,7 @@ std::vector<std::string_view> CommandKeys(const CommandSpec& spec,
 Engine::Engine(std::unique_ptr<Config> config)
     : config_(std::move(config)),
       keyspace_(static_cast<int>(config_->databases)),
+      search_(std::make_unique<search::IndexManager>()),
       clock_(store::UnixTimeMs) {
   RegisterConnectionCommands(commands_);
   RegisterServerCommands(commands_);
@@ -54,6 +56,10 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterTransactionCommands(commands_);
   RegisterZSetCommands(commands_);
   RegisterPersistenceCommands(commands_);
+  RegisterSearchCommands(commands_);
+  AddWriteObserver([this](int db, std::span<const std::string_view> argv) {
+    SearchOnWrite(*this, db, argv);
+  });
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -63,6 +69,8 @@ Engine::Engine(std::unique_ptr<Config> config)
     Propagate(db, del);
   });
 }
+
+Engine::~Engine() = default;
 
 void Engine::OpenSession(Session& session) {
   session.id = next_session_id_++;
@@ -132,7 +140,9 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   int db_index = s.db;
   CommandContext ctx{*this, s, argv, out, keyspace_.db(db_index)};
   size_t reply_at = out.buffer()->size();
+  ++call_depth_;
   spec.handler(ctx);
+  --call_depth_;
   ++stats_.total_commands_processed;
   ++spec.calls;
   s.last_command = spec.name;
@@ -145,6 +155,11 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       for (std::string_view key : CommandKeys(spec, argv)) TouchKey(db_index, key);
     }
     if (!observers_.empty()) {
+      if (in_transaction_ && !transaction_propagated_) {
+        transaction_propagated_ = true;
+        std::string_view multi[1] = {"MULTI"};
+        Propagate(db_index, multi);
+      }
       if (ctx.rewritten.empty()) {
         Propagate(db_index, argv);
       } else {
@@ -155,6 +170,15 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       }
     }
   }
+}
+
+void Engine::EndTransaction() {
+  if (transaction_propagated_) {
+    std::string_view exec[1] = {"EXEC"};
+    Propagate(0, exec);
+  }
+  in_transaction_ = false;
+  transaction_propagated_ = false;
 }
 
 void Engine::ResetStats() {

@@ -29,6 +29,10 @@
 #include "server/session.h"
 #include "store/db.h"
 
+namespace ragkv::search {
+class IndexManager;
+}  // namespace ragkv::search
+
 namespace ragkv::server {
 
 class Persistence;  // server/persistence.h
@@ -57,6 +61,7 @@ class Engine {
 
   // Takes the configuration as loaded; `databases` is fixed from here on.
   explicit Engine(std::unique_ptr<Config> config = std::make_unique<Config>());
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -67,6 +72,8 @@ class Engine {
   // Zeroes statistics (CONFIG RESETSTAT), keeping start time and dirty count.
   void ResetStats();
   std::mt19937_64& rng() { return rng_; }
+  // FT.* indexes over this engine's keyspace.
+  search::IndexManager& search() { return *search_; }
 
   // Registers a session (assigns its id; authenticates it when no password
   // is configured). Sessions must be closed before they are destroyed.
@@ -85,6 +92,28 @@ class Engine {
   // (EXEC uses it to wrap a transaction's writes in MULTI ... EXEC, so the
   // AOF replays them all or none).
   void Propagate(int db, std::span<const std::string_view> argv);
+
+  // Deferred replies (FT.SEARCH on worker threads, docs/search.md). A handler
+  // that calls Defer() writes no reply itself: `work` runs on a worker thread
+  // (it must not touch the keyspace) and returns the finisher, which the
+  // network layer runs on the event loop to append the reply; the connection
+  // reads no further command until then, so pipelined replies keep their
+  // order. Without a deferrer (tests, embedded use), or inside MULTI/EXEC,
+  // CanDefer() is false and handlers run synchronously.
+  using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
+  using DeferredWork = std::function<ReplyFinisher()>;
+  // A deferrer takes `work` (moving from it) and returns true, or returns
+  // false when it cannot park this session (then the work runs inline).
+  using Deferrer = std::function<bool(Session&, DeferredWork&)>;
+  void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
+  bool CanDefer(const Session& s) const {
+    return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
+  }
+  // Hands `work` to the deferrer, or runs it and its finisher here, writing
+  // the reply to `out`.
+  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work) {
+    if (deferrer_ == nullptr || !deferrer_(s, work)) work()(out);
+  }
 
   // Source of "now" (unix ms); tests substitute a fake clock.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
@@ -126,6 +155,12 @@ class Engine {
   std::string executable;
   int64_t connected_clients() const { return static_cast<int64_t>(sessions_.size()); }
 
+  // EXEC brackets its queued commands with these so that write observers see
+  // the transaction's writes wrapped in MULTI ... EXEC (emitted only when at
+  // least one queued command wrote), as Redis propagates them.
+  void BeginTransaction() { in_transaction_ = true; }
+  void EndTransaction();
+
   // Runs a command spec directly (EXEC uses it for queued commands).
   void Call(Session& session, const CommandSpec& spec, std::span<const std::string_view> argv,
             resp::ReplyWriter& out);
@@ -135,11 +170,14 @@ class Engine {
 
   std::unique_ptr<Config> config_;
   store::Keyspace keyspace_;
+  std::unique_ptr<search::IndexManager> search_;
   CommandTable commands_;
   Stats stats_;
   std::mt19937_64 rng_{0x5eed};
   std::function<int64_t()> clock_;
   std::vector<WriteObserver> observers_;
+  Deferrer deferrer_;
+  int call_depth_ = 0;  // nesting of Call (EXEC runs its commands inside)
   std::map<uint64_t, Session*> sessions_;
   uint64_t next_session_id_ = 1;
   std::vector<uint64_t> close_requests_;
@@ -150,6 +188,8 @@ class Engine {
       watched_keys_;
   size_t watched_count_ = 0;
   size_t expire_db_cursor_ = 0;
+  bool in_transaction_ = false;
+  bool transaction_propagated_ = false;  // MULTI already sent to observers
   // Sample for instantaneous_ops_per_sec.
   int64_t ops_sample_ms_ = 0;
   int64_t ops_sample_count_ = 0;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -32,6 +33,7 @@
 #include "protocol/request_parser.h"
 #include "server/errors.h"
 #include "server/persistence.h"
+#include "server/worker_pool.h"
 
 namespace ragkv::server {
 namespace {
@@ -95,11 +97,34 @@ struct Server::Connection {
   bool dead = false;
   bool close_after_flush = false;
   bool awaiting_durability = false;  // has replies to writes not yet known durable
+  bool blocked = false;  // a deferred command's reply is pending
 };
 
 Server::Server(Engine* engine) : engine_(engine) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // One core stays with the event loop; workers run at nice +5 so key-value
+  // commands are served first when searches saturate the CPU.
+  const size_t cores = std::thread::hardware_concurrency();
+  workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 16),
+                                          /*nice=*/5);
+  engine_->set_deferrer([this](Session& session, Engine::DeferredWork& work) {
+    Connection* c = executing_;
+    // Only a command this loop is executing for a connection can be parked.
+    if (c == nullptr || &c->session != &session) return false;
+    c->blocked = true;
+    workers_->Submit([this, fd = c->fd, id = session.id, work = std::move(work)] {
+      Engine::ReplyFinisher finish = work();
+      {
+        std::lock_guard lock(completions_mu_);
+        completions_.push_back({fd, id, std::move(finish)});
+      }
+      uint64_t one = 1;
+      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    });
+    return true;
+  });
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
@@ -107,6 +132,8 @@ Server::Server(Engine* engine) : engine_(engine) {
 }
 
 Server::~Server() {
+  engine_->set_deferrer(nullptr);
+  workers_.reset();  // joins; finished work still queued is dropped
   for (auto& [fd, c] : connections_) {
     engine_->CloseSession(c->session);
     close(fd);
@@ -278,7 +305,7 @@ void Server::ProcessInput(Connection* c) {
   resp::RequestLimits limits;
   limits.max_bulk_len = cfg.proto_max_bulk_len;
   size_t out_before = c->out.size();
-  while (!c->dead && !c->close_after_flush) {
+  while (!c->dead && !c->close_after_flush && !c->blocked) {
     if (static_cast<int64_t>(c->out.size() - c->out_pos) > cfg.client_output_pause) {
       c->read_paused = true;  // resumes when the client reads its replies
       break;
@@ -299,7 +326,9 @@ void Server::ProcessInput(Connection* c) {
     if (!args.empty()) {
       resp::ReplyWriter writer(&c->out, c->session.resp);
       const int64_t dirty_before = engine_->stats().dirty;
+      executing_ = c;
       engine_->Execute(c->session, std::span<const std::string_view>(args.data(), args.size()), writer);
+      executing_ = nullptr;
       if (engine_->stats().dirty != dirty_before) c->awaiting_durability = true;
       if (c->session.close_after_reply) c->close_after_flush = true;
     }
@@ -321,6 +350,26 @@ void Server::ProcessInput(Connection* c) {
   c->session.query_buffer_bytes = c->in_len - c->in_pos;
   if (c->out.size() != out_before || c->close_after_flush) QueueWrite(c);
   if (c->read_paused && c->registered_in) UpdateInterest(c);
+}
+
+void Server::DrainCompletions() {
+  std::vector<Completion> done;
+  {
+    std::lock_guard lock(completions_mu_);
+    done.swap(completions_);
+  }
+  for (Completion& d : done) {
+    auto it = connections_.find(d.fd);
+    if (it == connections_.end()) continue;
+    Connection* c = it->second.get();
+    // The fd may have been reused by a new connection since.
+    if (c->dead || !c->blocked || c->session.id != d.session_id) continue;
+    resp::ReplyWriter writer(&c->out, c->session.resp);
+    d.finish(writer);
+    c->blocked = false;
+    QueueWrite(c);
+    ProcessInput(c);  // commands pipelined behind the deferred one
+  }
 }
 
 void Server::QueueWrite(Connection* c) {
@@ -448,6 +497,7 @@ Status Server::Run() {
         uint64_t v;
         ssize_t ignored = read(wake_fd_, &v, sizeof(v));
         (void)ignored;
+        DrainCompletions();
         continue;
       }
       if (std::find(listen_fds_.begin(), listen_fds_.end(), fd) != listen_fds_.end()) {

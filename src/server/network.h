@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,8 +72,22 @@ class Server {
   void HandleCloseRequests();
   void CheckIdleClients();
   void Shutdown();
+  // Runs the finishers of deferred commands (FT.SEARCH) that workers posted,
+  // then resumes their connections' input.
+  void DrainCompletions();
 
   Engine* engine_;
+  // Deferred commands: the connection whose command is executing (for the
+  // deferrer), the worker pool, and finished work posted back to the loop.
+  struct Completion {
+    int fd;
+    uint64_t session_id;
+    Engine::ReplyFinisher finish;
+  };
+  Connection* executing_ = nullptr;
+  std::unique_ptr<class WorkerPool> workers_;
+  std::mutex completions_mu_;
+  std::vector<Completion> completions_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   int port_ = 0;
