@@ -264,8 +264,17 @@ TEST(NetworkLimitsTest, IdleClientsTimeOut) {
   EXPECT_TRUE(busy.Command({"PING"}).ok());
 }
 
+// Removes the named files when the test ends, however it ends.
+struct FileCleanup {
+  std::vector<std::string> paths;
+  ~FileCleanup() {
+    for (const auto& p : paths) unlink(p.c_str());
+  }
+};
+
 TEST(ConfigFileTest, LoadedAtStartupAndRewritten) {
   std::string path = "/tmp/ragkv-serve-test-" + std::to_string(getpid()) + ".conf";
+  FileCleanup cleanup{{path, path + ".tmp"}};
   {
     std::ofstream f(path);
     f << "maxmemory 5mb\nmaxmemory-policy allkeys-lru\nrequirepass pw\n";
@@ -285,11 +294,11 @@ TEST(ConfigFileTest, LoadedAtStartupAndRewritten) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr("maxmemory \"6291456\""));
-  unlink(path.c_str());
 }
 
 TEST(ConfigFileTest, PidfileAndLogfile) {
   std::string base = "/tmp/ragkv-serve-test-" + std::to_string(getpid());
+  FileCleanup cleanup{{base + ".pid", base + ".log"}};
   TestServer server;
   ASSERT_TRUE(server.Start({"--pidfile", base + ".pid", "--logfile", base + ".log"})) << server.log();
   std::ifstream pid_in(base + ".pid");
@@ -303,7 +312,6 @@ TEST(ConfigFileTest, PidfileAndLogfile) {
   log_text << log_in.rdbuf();
   EXPECT_THAT(log_text.str(), HasSubstr("Ready to accept connections"));
   EXPECT_NE(access((base + ".pid").c_str(), F_OK), 0);  // removed on exit
-  unlink((base + ".log").c_str());
 }
 
 TEST(ShutdownTest, SigtermIsGraceful) {
