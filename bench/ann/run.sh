@@ -7,6 +7,7 @@
 # Usage: bench/ann/run.sh [dataset]        (default fashion-mnist; or sift5k-ngt)
 # Env:   ROUNDS=2 REPS=3 TYPES="float32 uint8" FAISS=0|1 EFS=10,20,40,80,160,320
 #        FILTERS="0.01 0.1" (filtered ragkv runs, float32)  OUT=/tmp/ragkv-ann
+#        SHARED=/work/shared (datasets and the anchor's prepare_data.py)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATASET="${1:-fashion-mnist}"
@@ -17,6 +18,7 @@ FAISS="${FAISS:-0}"
 EFS="${EFS:-10,20,40,80,160,320}"
 FILTERS="${FILTERS:-}"
 OUT="${OUT:-/tmp/ragkv-ann}"
+SHARED="${SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
 DATA="$OUT/data"
 BUILD="$ROOT/build/bench"
 
@@ -24,7 +26,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRAGKV_BUILD_BENCH=ON \
       -DRAGKV_BUILD_TESTS=OFF > /dev/null
 cmake --build "$BUILD" -j2 --target ragkv ann_reference
 [ -f "$DATA/$DATASET/base.fvecs" ] ||
-  /usr/bin/python3 "$ROOT/../shared/bench/ann_anchor/prepare_data.py" "$ROOT/../shared/datasets" "$DATA"
+  /usr/bin/python3 "$SHARED/bench/ann_anchor/prepare_data.py" "$SHARED/datasets" "$DATA"
 
 D="$DATA/$DATASET"
 FILES=(--base "$D/base.fvecs" --queries "$D/query.fvecs" --gt "$D/gt.ivecs")
