@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "server/engine.h"
 #include "server/network.h"
+#include "server/persistence.h"
 
 namespace ragkv::cli {
 namespace {
@@ -34,6 +35,12 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   if (log::ParseLevel(config->loglevel, &level)) log::SetLevel(level);
   server::Engine engine(std::move(config));
   engine.executable = argv0;
+  // Loads the data set (AOF or snapshot) before accepting connections.
+  auto persistence = server::Persistence::Start(engine);
+  if (!persistence.ok()) {
+    log::Warn(persistence.status().ToString());
+    return 1;
+  }
   server::Server srv(&engine);
   s = srv.Listen();
   if (!s.ok()) {
@@ -46,11 +53,13 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   std::printf("port %d\n", srv.port());
   std::fflush(stdout);
   s = srv.Run();
+  Status saved = (*persistence)->Shutdown(/*save=*/false, /*nosave=*/false);
+  if (!saved.ok()) log::Warn("Error persisting data at shutdown: " + saved.ToString());
   if (!s.ok()) {
     log::Warn(s.ToString());
     return 1;
   }
-  return 0;
+  return saved.ok() ? 0 : 1;
 }
 
 std::function<int()> SetupServe(CLI::App& app) {

@@ -44,7 +44,12 @@ const std::pair<const char*, const char*> kPassthroughDefaults[] = {
     {"appendonly", "no"},
     {"appendfsync", "everysec"},
     {"appendfilename", "appendonly.aof"},
-    {"dbfilename", "dump.rdb"},
+    {"appenddirname", "appendonlydir"},
+    {"aof-load-truncated", "yes"},
+    {"auto-aof-rewrite-percentage", "100"},
+    {"auto-aof-rewrite-min-size", "67108864"},
+    {"no-appendfsync-on-rewrite", "no"},
+    {"dbfilename", "dump.rks"},  // our snapshot format, not RDB (docs/formats/snapshot.md)
     {"daemonize", "no"},
     {"supervised", "no"},
     {"unixsocket", ""},

@@ -10,6 +10,7 @@
 
 #include "server/errors.h"
 #include "server/memory_usage.h"
+#include "server/persistence.h"
 
 namespace ragkv::server {
 
@@ -51,6 +52,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterPersistenceCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -110,6 +112,13 @@ void Engine::Execute(Session& s, std::span<const std::string_view> argv, resp::R
     out.SimpleString("QUEUED");
     return;
   }
+  if ((cmd->flags & kWrite) && persistence != nullptr) {
+    std::string refusal = persistence->WriteRefusal();
+    if (!refusal.empty()) {
+      reject(refusal);
+      return;
+    }
+  }
   if ((cmd->flags & kDenyOom) && config_->maxmemory > 0 && !EnsureMemoryForWrite()) {
     reject(errors::kOom);
     return;
@@ -153,6 +162,7 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
+  if (persistence != nullptr) persistence->Cron();
   // Redis's active expiry: a bounded amount of work per tick, spread across
   // databases round-robin.
   size_t budget = 200;

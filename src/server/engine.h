@@ -31,6 +31,8 @@
 
 namespace ragkv::server {
 
+class Persistence;  // server/persistence.h
+
 // Counters under their INFO names.
 struct Stats {
   int64_t start_ms = 0;
@@ -106,6 +108,12 @@ class Engine {
   // True when a write may proceed; evicts keys first under an eviction
   // policy. False means: reply OOM.
   bool EnsureMemoryForWrite();
+
+  // The durability layer, set by Persistence::Start; null when there is none.
+  // Execute refuses write commands while it reports a write refusal (MISCONF),
+  // Cron drives its save points and child processes, and the network layer
+  // calls its BeforeReply barrier before sending replies.
+  Persistence* persistence = nullptr;
 
   // Set by the network layer for INFO.
   int64_t tcp_port = 0;

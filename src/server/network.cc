@@ -31,6 +31,7 @@
 #include "protocol/reply_writer.h"
 #include "protocol/request_parser.h"
 #include "server/errors.h"
+#include "server/persistence.h"
 
 namespace ragkv::server {
 namespace {
@@ -89,6 +90,7 @@ struct Server::Connection {
   bool registered_in = true;
   bool dead = false;
   bool close_after_flush = false;
+  bool awaiting_durability = false;  // has replies to writes not yet known durable
 };
 
 Server::Server(Engine* engine) : engine_(engine) {
@@ -291,7 +293,9 @@ void Server::ProcessInput(Connection* c) {
     size_t consumed = c->parser.consumed();
     if (!args.empty()) {
       resp::ReplyWriter writer(&c->out, c->session.resp);
+      const int64_t dirty_before = engine_->stats().dirty;
       engine_->Execute(c->session, std::span<const std::string_view>(args.data(), args.size()), writer);
+      if (engine_->stats().dirty != dirty_before) c->awaiting_durability = true;
       if (c->session.close_after_reply) c->close_after_flush = true;
     }
     c->in_pos += consumed;
@@ -319,6 +323,22 @@ void Server::QueueWrite(Connection* c) {
 }
 
 bool Server::Flush(Connection* c) {
+  // Group commit: replies leave only after the writes applied so far are as
+  // durable as appendfsync promises; the first Flush of an event-loop
+  // iteration pays one write (+ fsync) for all of them, the rest find it done.
+  if (engine_->persistence != nullptr && c->out_pos < c->out.size()) {
+    Status s = engine_->persistence->BeforeReply();
+    if (s.ok()) {
+      c->awaiting_durability = false;
+    } else if (c->awaiting_durability) {
+      // Never acknowledge what is not stored: the client sees a dropped
+      // connection (outcome unknown), not an OK.
+      log::Warn("Closing client " + c->session.addr +
+                " without replying: its writes could not be persisted: " + s.ToString());
+      MarkDead(c);
+      return false;
+    }
+  }
   while (c->out_pos < c->out.size()) {
     ssize_t n = send(c->fd, c->out.data() + c->out_pos, c->out.size() - c->out_pos, MSG_NOSIGNAL);
     if (n < 0) {

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/commands/command_util.h"
+#include "server/persistence.h"
 #include "store/glob.h"
 
 namespace ragkv::server {
@@ -171,7 +172,10 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     line("mem_fragmentation_ratio", ratio);
     line("mem_allocator", "libc");
   }
-  if (want("persistence", true)) {
+  if (want("persistence", true) && engine.persistence != nullptr) {
+    if (!out.empty()) out.append("\r\n");
+    out.append(engine.persistence->InfoSection());
+  } else if (want("persistence", true)) {
     header("Persistence");
     line("loading", "0");
     line("async_loading", "0");
@@ -262,7 +266,10 @@ void TimeCommand(CommandContext& ctx) {
   ctx.out.Bulk(std::to_string(ts.tv_nsec / 1000));
 }
 
-void LastSaveCommand(CommandContext& ctx) { ctx.out.Integer(ctx.engine.stats().start_ms / 1000); }
+void LastSaveCommand(CommandContext& ctx) {
+  ctx.out.Integer(ctx.engine.persistence != nullptr ? ctx.engine.persistence->last_save_time()
+                                                    : ctx.engine.stats().start_ms / 1000);
+}
 
 void WriteCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.out.ArrayHeader(10);

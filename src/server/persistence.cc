@@ -1,0 +1,455 @@
+// Persistence: loading at startup, the AOF write path, and Redis-style
+// snapshots and rewrites by fork().
+//
+// Why fork for BGSAVE/BGREWRITEAOF: the keyspace is single-threaded and not
+// versioned, so a point-in-time view without stopping the event loop needs
+// either copy-on-write pages (fork, Redis's way) or versioned entries with a
+// write hook (Dragonfly's way). Fork needs no change to the store and its cost
+// (page-table copy, COW growth under writes) is measured in
+// docs/benchmarks/persistence.md. The child only serialises and _exit()s; it
+// never logs or touches locks other threads may hold.
+//
+// Why replay through Engine::Execute: the log holds commands exactly as the
+// engine applied them (absolute expiry times, DEL for expired keys), so
+// running them through the same path guarantees the same result, and no
+// second implementation of any command exists.
+#include "server/persistence.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "common/log.h"
+#include "protocol/reply_writer.h"
+#include "server/session.h"
+
+namespace ragkv::server {
+namespace {
+
+using persistence::AofOptions;
+using persistence::SnapshotEntry;
+
+std::string ConfigValue(const Config& cfg, std::string_view name) {
+  for (const auto& [k, v] : cfg.Get(name)) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
+
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Applies snapshot entries to the keyspace and commands through the engine.
+class KeyspaceLoader : public persistence::AofVisitor {
+ public:
+  explicit KeyspaceLoader(Engine& engine) : engine_(engine), writer_(&reply_) {
+    session_.authenticated = true;
+    now_ = engine.Now();
+  }
+
+  Status OnEntry(SnapshotEntry& e) override {
+    store::Keyspace& ks = engine_.keyspace();
+    if (e.db >= ks.size()) {
+      return Status::OutOfRange("snapshot has db " + std::to_string(e.db) + " but databases is " +
+                                std::to_string(ks.size()));
+    }
+    if (e.expire_at_ms >= 0 && e.expire_at_ms <= now_) return Status::Ok();  // already expired
+    store::Db& db = ks.db(e.db);
+    switch (e.kind) {
+      case SnapshotEntry::Kind::kString:
+        db.Set(e.key, store::Object(std::move(e.value)));
+        break;
+      case SnapshotEntry::Kind::kHash: {
+        store::Object obj = store::Object::NewHash();
+        for (auto& [f, v] : e.fields) obj.hash().emplace(std::move(f), std::move(v));
+        db.Set(e.key, std::move(obj));
+        break;
+      }
+      case SnapshotEntry::Kind::kZSet:
+        return Status::InvalidArgument("sorted set " + e.key + ": not supported by this build");
+    }
+    if (e.expire_at_ms >= 0) db.SetExpire(e.key, e.expire_at_ms);
+    return Status::Ok();
+  }
+
+  Status OnCommand(int db, std::vector<std::string>& argv) override {
+    if (db >= engine_.keyspace().size()) {
+      return Status::OutOfRange("AOF selects db " + std::to_string(db) + " but databases is " +
+                                std::to_string(engine_.keyspace().size()));
+    }
+    session_.db = db;
+    reply_.clear();
+    engine_.Execute(session_, argv, writer_);
+    if (!reply_.empty() && reply_[0] == '-') {
+      if (reply_.rfind("-ERR unknown command", 0) == 0) {
+        return Status::Corruption("unknown command in AOF: " + argv[0]);
+      }
+      ++errors_;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t errors() const { return errors_; }
+
+ private:
+  Engine& engine_;
+  Session session_;
+  std::string reply_;
+  resp::ReplyWriter writer_;
+  int64_t now_ = 0;
+  uint64_t errors_ = 0;
+};
+
+}  // namespace
+
+Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
+                     persistence::SnapshotWriter& writer) {
+  SnapshotEntry e;
+  for (int i = 0; i < keyspace.size(); ++i) {
+    for (const auto& [key, entry] : keyspace.db(i).map()) {
+      if (entry.expire_ms >= 0 && entry.expire_ms <= now_ms) continue;
+      e.db = i;
+      e.key = key;
+      e.expire_at_ms = entry.expire_ms;
+      e.fields.clear();
+      if (entry.value.type() == store::ValueType::kString) {
+        e.kind = SnapshotEntry::Kind::kString;
+        e.value = entry.value.str();
+      } else if (entry.value.type() == store::ValueType::kHash) {
+        e.kind = SnapshotEntry::Kind::kHash;
+        e.value.clear();
+        for (const auto& [f, v] : entry.value.hash()) e.fields.emplace_back(f, v);
+      } else {
+        return Status::Internal("unknown value type in keyspace");
+      }
+      RAGKV_RETURN_IF_ERROR(writer.Add(e));
+    }
+  }
+  return Status::Ok();
+}
+
+Persistence::Persistence(Engine& engine, persistence::FileSystem& fs)
+    : engine_(engine), fs_(fs), alive_(std::make_shared<bool>(true)) {}
+
+Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
+                                                        persistence::FileSystem& fs) {
+  std::unique_ptr<Persistence> p(new Persistence(engine, fs));
+  const Config& cfg = engine.config();
+  auto points = persistence::ParseSavePoints(ConfigValue(cfg, "save"));
+  if (!points.ok()) return points.status();
+  p->save_points_ = std::move(*points);
+  p->stop_writes_on_bgsave_error_ = ConfigValue(cfg, "stop-writes-on-bgsave-error") != "no";
+  int64_t pct = 100;
+  if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-percentage"), &pct) || pct < 0) pct = 100;
+  int64_t min_size = 64 << 20;
+  if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-min-size"), &min_size)) min_size = 64 << 20;
+  p->auto_rewrite_ = {pct, static_cast<uint64_t>(std::max<int64_t>(min_size, 0))};
+
+  RAGKV_ASSIGN_OR_RETURN(p->lock_, persistence::LockDataDir(fs, cfg.dir));
+  RAGKV_RETURN_IF_ERROR(p->Load());
+  p->Attach();
+  return p;
+}
+
+std::string Persistence::SnapshotPath() const {
+  return persistence::JoinPath(engine_.config().dir, ConfigValue(engine_.config(), "dbfilename"));
+}
+
+Status Persistence::Load() {
+  const Config& cfg = engine_.config();
+  const int64_t start = MonotonicMs();
+  KeyspaceLoader loader(engine_);
+  const bool appendonly = ConfigValue(cfg, "appendonly") == "yes";
+  const std::string snapshot = SnapshotPath();
+  AofOptions options;
+  options.dir = cfg.dir;
+  options.dirname = ConfigValue(cfg, "appenddirname");
+  options.filename = ConfigValue(cfg, "appendfilename");
+  auto policy = persistence::ParseFsyncPolicy(ConfigValue(cfg, "appendfsync"));
+  if (!policy.ok()) return policy.status();
+  options.fsync = *policy;
+  options.load_truncated = ConfigValue(cfg, "aof-load-truncated") != "no";
+  const bool have_aof = fs_.Exists(persistence::JoinPath(
+      persistence::JoinPath(options.dir, options.dirname), options.filename + ".manifest"));
+
+  // Without an AOF yet, the snapshot is the data (also when appendonly was
+  // just switched on: Redis 7 would start empty here; we seed the new AOF
+  // from the snapshot instead).
+  bool seeded_from_snapshot = false;
+  if ((!appendonly || !have_aof) && fs_.Exists(snapshot)) {
+    persistence::SnapshotReadStats st;
+    Status s = persistence::ReadSnapshot(fs_, snapshot, loader, &st);
+    if (!s.ok()) {
+      engine_.keyspace().FlushAll();
+      return s.code() == StatusCode::kCorruption
+                 ? Status::Corruption(std::string(s.message()) +
+                                      ": refusing to start. Inspect it with \"ragkv "
+                                      "check-snapshot " +
+                                      snapshot + "\"")
+                 : s;
+    }
+    seeded_from_snapshot = appendonly;
+    log::Info("DB loaded from snapshot " + snapshot + ": " + std::to_string(st.entries) +
+              " keys in " + std::to_string(MonotonicMs() - start) + " ms");
+  }
+  if (appendonly) {
+    persistence::AofLoadStats stats;
+    auto aof = persistence::AppendOnlyLog::Open(fs_, options, loader, &stats);
+    if (!aof.ok()) {
+      engine_.keyspace().FlushAll();
+      return aof.status();
+    }
+    aof_ = std::move(*aof);
+    log::Info("DB loaded from append only file: " + std::to_string(stats.base_entries) +
+              " base keys, " + std::to_string(stats.commands) + " commands in " +
+              std::to_string(MonotonicMs() - start) + " ms");
+    if (loader.errors() > 0) {
+      log::Warn(std::to_string(loader.errors()) + " commands in the AOF replied with an error");
+    }
+    if (seeded_from_snapshot) {
+      RAGKV_RETURN_IF_ERROR(aof_->Rewrite([this](persistence::SnapshotWriter& w) {
+        return WriteKeyspace(engine_.keyspace(), engine_.Now(), w);
+      }));
+    }
+  }
+  last_save_s_ = NowSeconds();
+  dirty_at_last_save_ = engine_.stats().dirty;
+  return Status::Ok();
+}
+
+void Persistence::Attach() {
+  engine_.persistence = this;
+  if (aof_) {
+    std::shared_ptr<bool> alive = alive_;
+    engine_.AddWriteObserver([this, alive](int db, std::span<const std::string_view> argv) {
+      if (*alive) last_offset_ = aof_->Append(db, argv);
+    });
+  }
+}
+
+Persistence::~Persistence() {
+  *alive_ = false;
+  if (engine_.persistence == this) engine_.persistence = nullptr;
+  for (pid_t child : {save_child_, rewrite_child_}) {
+    if (child > 0) ::waitpid(child, nullptr, 0);
+  }
+  if (rewrite_child_ > 0 && aof_) aof_->AbortRewrite();
+  if (aof_) {
+    Status s = aof_->writer().SyncNow();
+    if (!s.ok()) log::Warn("Final AOF fsync failed: " + s.ToString());
+  }
+}
+
+Status Persistence::BeforeReply() {
+  if (!aof_) return Status::Ok();
+  return aof_->WaitDurable(last_offset_);
+}
+
+std::string Persistence::WriteRefusal() const {
+  if (aof_) {
+    Status s = aof_->writer().status();
+    if (!s.ok()) return "MISCONF Errors writing to the AOF file: " + std::string(s.message());
+  }
+  if (stop_writes_on_bgsave_error_ && !save_points_.empty() && !last_bgsave_ok_) {
+    return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+           "persist to disk. Commands that may modify the data set are disabled, because this "
+           "instance is configured to report errors during writes if RDB snapshotting fails "
+           "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
+           "the RDB error.";
+  }
+  return "";
+}
+
+Status Persistence::Save() {
+  if (save_child_ > 0) return Status::FailedPrecondition("Background save already in progress");
+  const int64_t start = MonotonicMs();
+  last_save_attempt_s_ = NowSeconds();
+  Status s = [&]() -> Status {
+    RAGKV_ASSIGN_OR_RETURN(auto w, persistence::SnapshotWriter::Create(fs_, SnapshotPath()));
+    RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), *w));
+    return w->Finish();
+  }();
+  last_bgsave_ok_ = s.ok();
+  if (!s.ok()) {
+    log::Warn("Error saving DB on disk: " + s.ToString());
+    return s;
+  }
+  last_save_s_ = NowSeconds();
+  dirty_at_last_save_ = engine_.stats().dirty;
+  ++saves_;
+  log::Info("DB saved on disk in " + std::to_string(MonotonicMs() - start) + " ms");
+  return Status::Ok();
+}
+
+Status Persistence::BackgroundSave() {
+  if (save_child_ > 0) return Status::FailedPrecondition("Background save already in progress");
+  if (rewrite_child_ > 0) {
+    return Status::FailedPrecondition(
+        "Another child process is active (AOF?): can't BGSAVE right now");
+  }
+  last_save_attempt_s_ = NowSeconds();
+  const std::string path = SnapshotPath();
+  const int64_t now = engine_.Now();
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    auto w = persistence::SnapshotWriter::Create(fs_, path);
+    Status s = w.ok() ? WriteKeyspace(engine_.keyspace(), now, **w) : w.status();
+    if (s.ok()) s = (*w)->Finish();
+    ::_exit(s.ok() ? 0 : 1);
+  }
+  save_child_ = pid;
+  save_child_start_ms_ = MonotonicMs();
+  dirty_at_bgsave_start_ = engine_.stats().dirty;
+  log::Info("Background saving started by pid " + std::to_string(pid));
+  return Status::Ok();
+}
+
+Status Persistence::BackgroundRewriteAof() {
+  if (!aof_) return Status::FailedPrecondition("appendonly is no: there is no AOF to rewrite");
+  if (rewrite_child_ > 0) {
+    return Status::FailedPrecondition("Background append only file rewriting already in progress");
+  }
+  if (save_child_ > 0) {
+    rewrite_scheduled_ = true;
+    return Status::Ok();
+  }
+  rewrite_scheduled_ = false;
+  // The switch to a new incr file and the fork happen in the same event-loop
+  // turn, so the child's view is exactly the state at the cut.
+  RAGKV_RETURN_IF_ERROR(aof_->BeginRewrite());
+  const std::string path = aof_->pending_base_path();
+  const int64_t now = engine_.Now();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    aof_->AbortRewrite();
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    auto w = persistence::SnapshotWriter::Create(fs_, path);
+    Status s = w.ok() ? WriteKeyspace(engine_.keyspace(), now, **w) : w.status();
+    if (s.ok()) s = (*w)->Finish();
+    ::_exit(s.ok() ? 0 : 1);
+  }
+  rewrite_child_ = pid;
+  rewrite_child_start_ms_ = MonotonicMs();
+  log::Info("Background append only file rewriting started by pid " + std::to_string(pid));
+  return Status::Ok();
+}
+
+void Persistence::ReapChildren() {
+  int status = 0;
+  if (save_child_ > 0 && ::waitpid(save_child_, &status, WNOHANG) == save_child_) {
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    last_bgsave_ok_ = ok;
+    last_bgsave_time_sec_ = (MonotonicMs() - save_child_start_ms_) / 1000;
+    save_child_ = -1;
+    if (ok) {
+      last_save_s_ = NowSeconds();
+      dirty_at_last_save_ = dirty_at_bgsave_start_;
+      ++saves_;
+      log::Info("Background saving terminated with success");
+    } else {
+      log::Warn("Background saving error");
+    }
+  }
+  if (rewrite_child_ > 0 && ::waitpid(rewrite_child_, &status, WNOHANG) == rewrite_child_) {
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    rewrite_child_ = -1;
+    last_rewrite_time_sec_ = (MonotonicMs() - rewrite_child_start_ms_) / 1000;
+    Status s = ok ? aof_->AdoptBase() : Status::IOError("rewrite child failed");
+    if (s.ok()) s = aof_->CommitRewrite();
+    last_rewrite_ok_ = s.ok();
+    if (s.ok()) {
+      ++rewrites_;
+      log::Info("Background AOF rewrite finished successfully");
+    } else {
+      aof_->AbortRewrite();
+      log::Warn("Background AOF rewrite failed: " + s.ToString());
+    }
+  }
+}
+
+void Persistence::Cron() {
+  ReapChildren();
+  if (save_child_ > 0 || rewrite_child_ > 0) return;
+  if (rewrite_scheduled_) {
+    Status s = BackgroundRewriteAof();
+    if (!s.ok()) log::Warn("Scheduled AOF rewrite failed to start: " + s.ToString());
+    return;
+  }
+  persistence::SaveState st;
+  st.now_s = NowSeconds();
+  st.last_save_s = last_save_s_;
+  st.last_attempt_s = last_save_attempt_s_;
+  st.dirty =
+      static_cast<uint64_t>(std::max<int64_t>(0, engine_.stats().dirty - dirty_at_last_save_));
+  st.last_save_ok = last_bgsave_ok_;
+  if (persistence::ShouldSave(save_points_, st)) {
+    Status s = BackgroundSave();
+    if (!s.ok()) log::Warn("Save point reached but BGSAVE failed: " + s.ToString());
+    return;
+  }
+  if (aof_ && persistence::ShouldRewrite(auto_rewrite_, aof_->current_size(),
+                                         aof_->size_at_last_rewrite())) {
+    log::Info("Starting automatic rewriting of AOF");
+    Status s = BackgroundRewriteAof();
+    if (!s.ok()) log::Warn("Automatic AOF rewrite failed to start: " + s.ToString());
+  }
+}
+
+Status Persistence::Shutdown(bool save, bool nosave) {
+  for (pid_t* child : {&save_child_, &rewrite_child_}) {
+    if (*child > 0) ::waitpid(*child, nullptr, 0);
+  }
+  if (rewrite_child_ > 0 && aof_) aof_->AbortRewrite();
+  save_child_ = rewrite_child_ = -1;
+  Status result;
+  if (aof_) result = aof_->writer().SyncNow();
+  if (save || (!save_points_.empty() && !nosave)) {
+    Status s = Save();
+    if (result.ok()) result = s;
+  }
+  return result;
+}
+
+std::string Persistence::InfoSection() const {
+  persistence::PersistenceInfo info;
+  const Stats& st = engine_.stats();
+  info.changes_since_last_save =
+      static_cast<uint64_t>(std::max<int64_t>(0, st.dirty - dirty_at_last_save_));
+  info.bgsave_in_progress = save_child_ > 0;
+  info.last_save_time = last_save_s_;
+  info.last_bgsave_ok = last_bgsave_ok_;
+  info.last_bgsave_time_sec = last_bgsave_time_sec_;
+  info.current_bgsave_time_sec =
+      save_child_ > 0 ? (MonotonicMs() - save_child_start_ms_) / 1000 : -1;
+  info.saves = saves_;
+  info.aof_enabled = aof_ != nullptr;
+  info.aof_rewrite_in_progress = rewrite_child_ > 0;
+  info.aof_rewrite_scheduled = rewrite_scheduled_;
+  info.aof_last_rewrite_time_sec = last_rewrite_time_sec_;
+  info.aof_current_rewrite_time_sec =
+      rewrite_child_ > 0 ? (MonotonicMs() - rewrite_child_start_ms_) / 1000 : -1;
+  info.aof_last_bgrewrite_ok = last_rewrite_ok_;
+  info.aof_rewrites = rewrites_;
+  if (aof_) {
+    const auto ws = aof_->writer().stats();
+    info.aof_last_write_ok = ws.ok;
+    info.aof_current_size = aof_->current_size();
+    info.aof_base_size = aof_->base_size();
+    info.aof_buffer_length = ws.buffer_length;
+    info.aof_fsyncs = ws.fsyncs;
+  }
+  return persistence::FormatInfoPersistence(info);
+}
+
+}  // namespace ragkv::server

@@ -1,0 +1,125 @@
+// Persistence: the server's side of durability. Connects an Engine to the
+// append-only log and snapshots of ragkv_persistence (docs/persistence.md).
+//
+//   Engine engine(std::move(config));
+//   RAGKV_ASSIGN_OR_RETURN(auto persistence, Persistence::Start(engine));  // loads data
+//   ... serve ...
+//
+// What it wires in:
+//  * every applied write (Engine's write observer) is appended to the AOF;
+//  * BeforeReply() is the group-commit barrier the network layer calls before
+//    sending replies: one write (+ fsync under appendfsync always) covers all
+//    commands of an event-loop iteration;
+//  * WriteRefusal() is checked before write commands: -MISCONF while the AOF
+//    cannot be written or the last background save failed;
+//  * SAVE, BGSAVE (fork), BGREWRITEAOF (fork), LASTSAVE, save points and
+//    automatic rewrites (Cron), INFO persistence.
+//
+// Config (Redis names): dir, dbfilename, save, appendonly, appendfsync,
+// appendfilename, appenddirname, aof-load-truncated,
+// auto-aof-rewrite-percentage, auto-aof-rewrite-min-size,
+// stop-writes-on-bgsave-error. Read at Start; changing them at run time takes
+// effect at the next restart.
+//
+// Thread safety: the event-loop thread only (like Engine).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "persistence/aof.h"
+#include "persistence/file_system.h"
+#include "persistence/policy.h"
+#include "server/engine.h"
+
+namespace ragkv::server {
+
+class Persistence {
+ public:
+  // Locks the data directory, loads the AOF (appendonly yes) or else the
+  // snapshot into the engine's keyspace, then installs itself into `engine`
+  // (engine.persistence). Errors: kCorruption (damaged files; the message
+  // names the file, offset and repair command), kFailedPrecondition
+  // (directory locked by another process; torn AOF with aof-load-truncated
+  // no), I/O errors. `engine` and `fs` must outlive the result.
+  static Result<std::unique_ptr<Persistence>> Start(
+      Engine& engine, persistence::FileSystem& fs = *persistence::DefaultFileSystem());
+  // Detaches from the engine, waits for a running child, fsyncs the AOF.
+  ~Persistence();
+  Persistence(const Persistence&) = delete;
+  Persistence& operator=(const Persistence&) = delete;
+
+  // Group commit: makes every write applied so far as durable as appendfsync
+  // promises. Non-OK means those writes must not be acknowledged.
+  Status BeforeReply();
+  // Empty, or the full error text ("MISCONF ...") for a write command.
+  std::string WriteRefusal() const;
+
+  // SAVE: writes the snapshot in this thread. kFailedPrecondition if a
+  // background save is running.
+  Status Save();
+  // BGSAVE: forks a child that writes the snapshot.
+  Status BackgroundSave();
+  // BGREWRITEAOF: switches to a new incr file and forks a child that writes
+  // the new base. kFailedPrecondition without appendonly or when busy.
+  Status BackgroundRewriteAof();
+  // Reaps children, applies save points and the auto-rewrite policy. Called
+  // from Engine::Cron.
+  void Cron();
+  // SHUTDOWN: waits for children, fsyncs the AOF, saves if save points are
+  // configured (unless `nosave`) or `save`.
+  Status Shutdown(bool save, bool nosave);
+
+  int64_t last_save_time() const { return last_save_s_; }  // LASTSAVE
+  bool aof_enabled() const { return aof_ != nullptr; }
+  // The "# Persistence" section of INFO, CRLF lines.
+  std::string InfoSection() const;
+
+ private:
+  explicit Persistence(Engine& engine, persistence::FileSystem& fs);
+  Status Load();
+  void Attach();
+  std::string SnapshotPath() const;
+  void ReapChildren();
+
+  Engine& engine_;
+  persistence::FileSystem& fs_;
+  std::unique_ptr<persistence::FileLock> lock_;
+  std::unique_ptr<persistence::AppendOnlyLog> aof_;
+  uint64_t last_offset_ = 0;
+  std::vector<persistence::SavePoint> save_points_;
+  persistence::AutoRewritePolicy auto_rewrite_;
+  bool stop_writes_on_bgsave_error_ = true;
+
+  int64_t last_save_s_ = 0;
+  int64_t last_save_attempt_s_ = 0;
+  int64_t dirty_at_last_save_ = 0;
+  int64_t dirty_at_bgsave_start_ = 0;
+  bool last_bgsave_ok_ = true;
+  int64_t last_bgsave_time_sec_ = -1;
+  uint64_t saves_ = 0;
+  pid_t save_child_ = -1;
+  int64_t save_child_start_ms_ = 0;
+
+  pid_t rewrite_child_ = -1;
+  int64_t rewrite_child_start_ms_ = 0;
+  bool last_rewrite_ok_ = true;
+  int64_t last_rewrite_time_sec_ = -1;
+  uint64_t rewrites_ = 0;
+  bool rewrite_scheduled_ = false;
+  // Cleared on destruction; the write observer (which the engine keeps)
+  // checks it, since observers cannot be removed.
+  std::shared_ptr<bool> alive_;
+};
+
+// Writes every live key of `keyspace` (skipping keys expired at `now_ms`)
+// through `writer`, db by db. Used by SAVE, BGSAVE and BGREWRITEAOF.
+Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
+                     persistence::SnapshotWriter& writer);
+
+}  // namespace ragkv::server
