@@ -90,5 +90,6 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRITEAOF
+void RegisterPubSubCommands(CommandTable& table);  // SUBSCRIBE, PUBLISH, PSUBSCRIBE...
 
 }  // namespace ragkv::server

@@ -53,6 +53,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
   RegisterPersistenceCommands(commands_);
+  RegisterPubSubCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -74,6 +75,8 @@ void Engine::OpenSession(Session& session) {
 
 void Engine::CloseSession(Session& session) {
   Unwatch(session);
+  pubsub_.RemoveSession(session);
+  if (replication != nullptr) replication->OnSessionClosed(session);
   sessions_.erase(session.id);
 }
 
@@ -106,6 +109,17 @@ void Engine::Execute(Session& s, std::span<const std::string_view> argv, resp::R
   if (!s.authenticated && !(cmd->flags & kNoAuth)) {
     reject(errors::kNoAuth);
     return;
+  }
+  if (s.subscriptions > 0 && s.resp == 2 && !PubSub::AllowedWhileSubscribed(cmd->name)) {
+    reject(PubSub::NotAllowedError(cmd->name));
+    return;
+  }
+  if (replication != nullptr) {
+    std::string refusal = replication->Refusal(s, *cmd);
+    if (!refusal.empty()) {
+      reject(refusal);
+      return;
+    }
   }
   if (s.in_multi && !(cmd->flags & kNoMulti)) {
     s.queued.emplace_back(argv.begin(), argv.end());
@@ -163,6 +177,11 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
   if (persistence != nullptr) persistence->Cron();
+  if (replication != nullptr) {
+    replication->Cron();
+    // Followers never expire keys themselves: the leader's DEL does.
+    if (replication->is_follower()) return;
+  }
   // Redis's active expiry: a bounded amount of work per tick, spread across
   // databases round-robin.
   size_t budget = 200;

@@ -23,7 +23,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,10 +35,10 @@
 
 namespace ragkv::server {
 
-class Server {
+class Server : public SessionIo {
  public:
   explicit Server(Engine* engine);
-  ~Server();
+  ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -55,6 +57,13 @@ class Server {
   // Routes SIGTERM and SIGINT to server->Stop(); ignores SIGPIPE.
   static void InstallSignalHandlers(Server* server);
 
+  // SessionIo (installed as engine->io): deferred replies, replica streams,
+  // pub/sub messages, and tasks from other threads (replication link).
+  int64_t Send(uint64_t id, std::string_view bytes) override;
+  void Unblock(uint64_t id) override;
+  void Kill(uint64_t id) override;
+  void Post(std::function<void()> fn) override;
+
  private:
   struct Connection;
 
@@ -71,6 +80,7 @@ class Server {
   void HandleCloseRequests();
   void CheckIdleClients();
   void Shutdown();
+  void RunPosted();
 
   Engine* engine_;
   int epoll_fd_ = -1;
@@ -82,6 +92,8 @@ class Server {
   std::vector<Connection*> pending_writes_;
   std::vector<Connection*> dead_;
   std::atomic<bool> stop_{false};
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace ragkv::server
