@@ -3,6 +3,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,7 +70,13 @@ class Node {
     if (!dir_.empty()) RunShell("rm -rf '" + dir_ + "'");
   }
 
-  resp::RespValue operator()(const std::vector<std::string>& args) { return Cmd(*client_, args); }
+  // Runs a command; reconnects once if the connection was closed (Sentinel
+  // kills normal clients on reconfiguration).
+  resp::RespValue operator()(const std::vector<std::string>& args) {
+    resp::RespValue v = Cmd(*client_, args);
+    if (v.is_error() && v.str.rfind("CLIENT ", 0) == 0 && Reconnect()) v = Cmd(*client_, args);
+    return v;
+  }
   resp::RespClient& client() { return *client_; }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -99,6 +109,56 @@ class Node {
   std::unique_ptr<resp::RespClient> client_;
   std::string dir_;
   int port_ = 0;
+};
+
+}  // namespace ragkv::testing
+
+namespace ragkv::testing {
+
+// A free loopback TCP port (bound and released; fine for tests).
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A child process (redis-sentinel) with its output in a log file; killed
+// (SIGTERM, then SIGKILL) on destruction.
+class Process {
+ public:
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    return pid_ > 0;
+  }
+  ~Process() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
 };
 
 }  // namespace ragkv::testing

@@ -1,0 +1,143 @@
+// Automatic failover by Debian's unmodified redis-sentinel 7.0: three
+// sentinels watch a leader and two followers; the leader is SIGKILLed under
+// write load. Checks: a follower is promoted within 10 s, every write that
+// WAIT reported as received by both followers is on the new leader, and the
+// old leader, restarted empty on its old port, is turned into a follower and
+// converges.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "cluster.h"
+#include "util/resp_matchers.h"
+
+namespace ragkv::testing {
+namespace {
+
+int SentinelMasterPort(int sentinel_port) {
+  resp::RespClient c;
+  if (!c.Connect("127.0.0.1", sentinel_port, 1000).ok()) return -1;
+  auto v = Cmd(c, {"SENTINEL", "get-master-addr-by-name", "mymaster"});
+  if (v.elements.size() != 2) return -1;
+  return std::atoi(v.elements[1].str.c_str());
+}
+
+int64_t SentinelCount(int sentinel_port, const std::string& what) {
+  resp::RespClient c;
+  if (!c.Connect("127.0.0.1", sentinel_port, 1000).ok()) return -1;
+  auto v = Cmd(c, {"SENTINEL", what, "mymaster"});
+  return v.type == resp::RespType::kArray ? static_cast<int64_t>(v.elements.size()) : -1;
+}
+
+TEST(SentinelTest, KillNineLeaderFailsOverWithoutLosingWaitedWrites) {
+  if (RunShell("command -v redis-sentinel").status != 0) {
+    GTEST_SKIP() << "redis-sentinel is not installed";
+  }
+  Node leader, f1, f2;
+  ASSERT_TRUE(leader.Start());
+  ASSERT_TRUE(f1.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_TRUE(f2.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_TRUE(WaitFor([&] { return leader.Info("connected_slaves") == "2"; }, 5000));
+
+  std::vector<int> sentinel_ports;
+  std::vector<std::unique_ptr<Process>> sentinels;
+  for (int i = 0; i < 3; ++i) {
+    int port = FreePort();
+    std::string conf = leader.dir() + "/sentinel-" + std::to_string(i) + ".conf";
+    std::ofstream(conf) << "port " << port << "\nbind 127.0.0.1\ndaemonize no\n"
+                        << "dir " << leader.dir() << "\n"
+                        << "sentinel monitor mymaster 127.0.0.1 " << leader.port() << " 2\n"
+                        << "sentinel down-after-milliseconds mymaster 1000\n"
+                        << "sentinel failover-timeout mymaster 6000\n"
+                        << "sentinel parallel-syncs mymaster 2\n";
+    auto p = std::make_unique<Process>();
+    ASSERT_TRUE(p->Start({"redis-sentinel", conf}, conf + ".log"));
+    sentinels.push_back(std::move(p));
+    sentinel_ports.push_back(port);
+  }
+  // Discovery: every sentinel sees both followers and the two other sentinels.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (int p : sentinel_ports) {
+          if (SentinelCount(p, "replicas") != 2 || SentinelCount(p, "sentinels") != 2) return false;
+        }
+        return true;
+      },
+      30000))
+      << RunShell("cat " + leader.dir() + "/sentinel-0.conf.log").output;
+
+  // Writer: SET, then WAIT 2; keys acknowledged by both followers are
+  // recorded as "must survive".
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<int> acked;
+  std::thread writer([&] {
+    resp::RespClient c;
+    if (!c.Connect("127.0.0.1", leader.port(), 2000).ok()) return;
+    std::vector<int> batch;
+    for (int i = 0; !stop.load(); ++i) {
+      auto r = Cmd(c, {"SET", "w:" + std::to_string(i), std::to_string(i)});
+      if (r.is_error()) return;
+      batch.push_back(i);
+      if (batch.size() == 20) {
+        auto w = Cmd(c, {"WAIT", "2", "1000"});
+        if (w.is_error()) return;
+        if (w.integer == 2) {
+          std::lock_guard<std::mutex> lock(mu);
+          acked.insert(acked.end(), batch.begin(), batch.end());
+        }
+        batch.clear();
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int old_port = leader.port();
+  leader.Kill9();
+  auto killed_at = std::chrono::steady_clock::now();
+  stop.store(true);
+  writer.join();
+  ASSERT_GT(acked.size(), 100u);
+
+  int new_port = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        new_port = SentinelMasterPort(sentinel_ports[0]);
+        return new_port > 0 && new_port != old_port;
+      },
+      10000))
+      << "no promotion within 10 s";
+  auto promoted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - killed_at).count();
+  std::printf("failover: promoted 127.0.0.1:%d %lld ms after kill -9; %zu acknowledged writes\n",
+              new_port, static_cast<long long>(promoted_ms), acked.size());
+  Node& promoted = new_port == f1.port() ? f1 : f2;
+  Node& other = new_port == f1.port() ? f2 : f1;
+  ASSERT_EQ(promoted.port(), new_port);
+  ASSERT_TRUE(WaitFor([&] { return promoted.Info("role") == "master"; }, 5000));
+  for (int i : acked) {
+    ASSERT_THAT(promoted({"GET", "w:" + std::to_string(i)}), IsBulk(std::to_string(i))) << i;
+  }
+  // The other follower is re-pointed, and continues partially.
+  ASSERT_TRUE(WaitFor([&] {
+    return other.Info("master_port") == std::to_string(new_port) &&
+           other.Info("master_link_status") == "up";
+  }, 15000)) << other.server().log();
+
+  // The old leader comes back empty on its old port; sentinel turns it into a
+  // follower of the new leader, and it converges.
+  ASSERT_TRUE(leader.Start()) << leader.server().log();
+  ASSERT_TRUE(WaitFor([&] {
+    return leader.Info("role") == "slave" && leader.Info("master_link_status") == "up";
+  }, 30000)) << leader.server().log();
+  EXPECT_THAT(promoted({"SET", "after", "1"}), IsOk());
+  EXPECT_THAT(promoted({"WAIT", "2", "5000"}), IsInt(2));
+  EXPECT_EQ(leader.Digest(), promoted.Digest());
+  EXPECT_EQ(other.Digest(), promoted.Digest());
+}
+
+}  // namespace
+}  // namespace ragkv::testing
