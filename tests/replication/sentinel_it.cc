@@ -33,14 +33,26 @@ int64_t SentinelCount(int sentinel_port, const std::string& what) {
   return v.type == resp::RespType::kArray ? static_cast<int64_t>(v.elements.size()) : -1;
 }
 
-TEST(SentinelTest, KillNineLeaderFailsOverWithoutLosingWaitedWrites) {
+// Parameter: false = acknowledged means WAIT 2 (received by both followers);
+// true = every node runs appendfsync always and acknowledged means WAITAOF
+// 0 2 (fsynced by both followers).
+class SentinelTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SentinelTest, KillNineLeaderFailsOverWithoutLosingAcknowledgedWrites) {
   if (RunShell("command -v redis-sentinel").status != 0) {
     GTEST_SKIP() << "redis-sentinel is not installed";
   }
+  const bool aof = GetParam();
+  std::vector<std::string> persist;
+  if (aof) persist = {"--appendonly", "yes", "--appendfsync", "always"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), persist.begin(), persist.end());
+    return args;
+  };
   Node leader, f1, f2;
-  ASSERT_TRUE(leader.Start());
-  ASSERT_TRUE(f1.Start({"--replicaof", leader.ReplicaOfArg()}));
-  ASSERT_TRUE(f2.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_TRUE(leader.Start(with({})));
+  ASSERT_TRUE(f1.Start(with({"--replicaof", leader.ReplicaOfArg()})));
+  ASSERT_TRUE(f2.Start(with({"--replicaof", leader.ReplicaOfArg()})));
   ASSERT_TRUE(WaitFor([&] { return leader.Info("connected_slaves") == "2"; }, 5000));
 
   std::vector<int> sentinel_ports;
@@ -84,9 +96,10 @@ TEST(SentinelTest, KillNineLeaderFailsOverWithoutLosingWaitedWrites) {
       if (r.is_error()) return;
       batch.push_back(i);
       if (batch.size() == 20) {
-        auto w = Cmd(c, {"WAIT", "2", "1000"});
+        auto w = aof ? Cmd(c, {"WAITAOF", "0", "2", "1000"}) : Cmd(c, {"WAIT", "2", "1000"});
         if (w.is_error()) return;
-        if (w.integer == 2) {
+        int64_t replicas = aof ? (w.elements.size() == 2 ? w.elements[1].integer : 0) : w.integer;
+        if (replicas == 2) {
           std::lock_guard<std::mutex> lock(mu);
           acked.insert(acked.end(), batch.begin(), batch.end());
         }
@@ -126,10 +139,12 @@ TEST(SentinelTest, KillNineLeaderFailsOverWithoutLosingWaitedWrites) {
     return other.Info("master_port") == std::to_string(new_port) &&
            other.Info("master_link_status") == "up";
   }, 15000)) << other.server().log();
+  // It shared the promoted node's history (replid2), so it continued.
+  EXPECT_EQ(promoted.Info("sync_partial_ok"), "1");
 
   // The old leader comes back empty on its old port; sentinel turns it into a
   // follower of the new leader, and it converges.
-  ASSERT_TRUE(leader.Start()) << leader.server().log();
+  ASSERT_TRUE(leader.Start(with({}))) << leader.server().log();
   ASSERT_TRUE(WaitFor([&] {
     return leader.Info("role") == "slave" && leader.Info("master_link_status") == "up";
   }, 30000)) << leader.server().log();
@@ -138,6 +153,11 @@ TEST(SentinelTest, KillNineLeaderFailsOverWithoutLosingWaitedWrites) {
   EXPECT_EQ(leader.Digest(), promoted.Digest());
   EXPECT_EQ(other.Digest(), promoted.Digest());
 }
+
+INSTANTIATE_TEST_SUITE_P(AckedBy, SentinelTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("WaitAofAlways") : std::string("Wait");
+                         });
 
 }  // namespace
 }  // namespace ragkv::testing
