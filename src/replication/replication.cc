@@ -67,35 +67,65 @@ void AppendCommand(std::string* out, std::span<const std::string_view> argv) {
   }
 }
 
-// Loads a verified full-sync snapshot into the keyspace. Keys that expired
-// in flight are kept: the leader's DEL removes them.
+// Loads a verified full-sync snapshot by executing one write per key (SET or
+// HSET, then PEXPIREAT) on the master session: the same path as the stream,
+// so the AOF records the new data set and secondary indexes see every key.
+// Rejected: writing entries straight into the store — faster, but invisible
+// to the AOF (a restart would resurrect the old data) and to indexes.
 class SyncLoader : public persistence::SnapshotVisitor {
  public:
-  explicit SyncLoader(store::Keyspace& keyspace) : keyspace_(keyspace) {}
+  SyncLoader(server::Engine& engine, server::Session& session)
+      : engine_(engine), session_(session), writer_(&reply_, 2) {}
+
+  Status Run(std::initializer_list<std::string_view> argv) {
+    return Run(std::span<const std::string_view>(argv.begin(), argv.size()));
+  }
+  Status Run(std::span<const std::string_view> argv) {
+    reply_.clear();
+    engine_.Execute(session_, argv, writer_);
+    if (!reply_.empty() && reply_[0] == '-') {
+      return Status::Corruption("full sync: " + std::string(argv[0]) + " failed: " + reply_);
+    }
+    return Status::Ok();
+  }
+
   Status OnEntry(persistence::SnapshotEntry& e) override {
-    if (e.db < 0 || e.db >= keyspace_.size()) {
+    if (e.db < 0 || e.db >= engine_.keyspace().size()) {
       return Status::OutOfRange("full sync has db " + std::to_string(e.db));
     }
-    store::Db& db = keyspace_.db(e.db);
+    if (session_.db != e.db) {
+      std::string db = std::to_string(e.db);
+      RAGKV_RETURN_IF_ERROR(Run({"SELECT", db}));
+    }
     switch (e.kind) {
       case persistence::SnapshotEntry::Kind::kString:
-        db.Set(e.key, store::Object(std::move(e.value)));
+        RAGKV_RETURN_IF_ERROR(Run({"SET", e.key, e.value}));
         break;
       case persistence::SnapshotEntry::Kind::kHash: {
-        store::Object obj = store::Object::NewHash();
-        for (auto& [f, v] : e.fields) obj.hash().emplace(std::move(f), std::move(v));
-        db.Set(e.key, std::move(obj));
+        argv_.assign({"HSET", e.key});
+        for (const auto& [f, v] : e.fields) {
+          argv_.push_back(f);
+          argv_.push_back(v);
+        }
+        RAGKV_RETURN_IF_ERROR(Run(argv_));
         break;
       }
       case persistence::SnapshotEntry::Kind::kZSet:
         return Status::InvalidArgument("sorted sets are not supported by this build");
     }
-    if (e.expire_at_ms >= 0) db.SetExpire(e.key, e.expire_at_ms);
+    if (e.expire_at_ms >= 0) {
+      std::string when = std::to_string(e.expire_at_ms);
+      RAGKV_RETURN_IF_ERROR(Run({"PEXPIREAT", e.key, when}));
+    }
     return Status::Ok();
   }
 
  private:
-  store::Keyspace& keyspace_;
+  server::Engine& engine_;
+  server::Session& session_;
+  std::string reply_;
+  resp::ReplyWriter writer_;
+  std::vector<std::string_view> argv_;
 };
 
 }  // namespace
@@ -131,6 +161,7 @@ Result<std::unique_ptr<Replication>> Replication::Start(server::Engine& engine) 
   r->ReadSettings();
   r->backlog_.Resize(static_cast<size_t>(r->settings_.backlog_size));
   r->started_empty_ = engine.keyspace().TotalKeys() == 0;
+  r->LoadState();
   RegisterReplicationCommands(engine);
   Replication* self = r.get();
   std::shared_ptr<bool> alive = r->alive_;
@@ -152,7 +183,43 @@ Result<std::unique_ptr<Replication>> Replication::Start(server::Engine& engine) 
   return r;
 }
 
+std::string Replication::StatePath() const {
+  return engine_.config().dir + "/replication.state";
+}
+
+void Replication::SaveState() {
+  // Only when the data set survives the restart exactly as it is now: the
+  // AOF holds every applied write and is fsynced by Persistence::Shutdown.
+  if (!following_ || engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) {
+    return;
+  }
+  std::ofstream out(StatePath(), std::ios::trunc);
+  out << replid_ << ' ' << backlog_.offset() << ' ' << master_session_.db << '\n';
+  if (!out) log::Warn("Cannot write " + StatePath() + ": the next start will need a full sync");
+}
+
+void Replication::LoadState() {
+  std::ifstream in(StatePath());
+  if (!in) return;
+  std::string id;
+  int64_t offset = -1;
+  int db = 0;
+  bool ok = static_cast<bool>(in >> id >> offset >> db);
+  // Used once: after this start the data moves on and the file would lie.
+  unlink(StatePath().c_str());
+  if (!ok || id.size() != 40 || offset < 0 || db < 0 || db >= engine_.keyspace().size() ||
+      engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) {
+    return;
+  }
+  replid_ = id;
+  backlog_.Reset(offset);
+  master_session_.db = db;
+  log::Info("Replication history loaded: replid " + id + " offset " + std::to_string(offset) +
+            " (a partial resync is possible)");
+}
+
 Replication::~Replication() {
+  SaveState();
   *alive_ = false;
   StopLink();
   if (engine_.replication == this) engine_.replication = nullptr;
@@ -475,14 +542,16 @@ void Replication::Promote() {
 void Replication::LoadFullSync(const std::string& replid, int64_t offset, const std::string& path) {
   log::Info("MASTER <-> REPLICA sync: Flushing old data");
   store::Keyspace& ks = engine_.keyspace();
-  ks.FlushAll();
-  engine_.TouchAllWatched(-1);
-  SyncLoader loader(ks);
-  Status s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
+  ks.set_expiry_mode(store::ExpiryMode::kKeep);
+  SyncLoader loader(engine_, master_session_);
+  master_session_.db = 0;
+  Status s = loader.Run({"FLUSHALL"});
+  if (s.ok()) s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
+  ks.set_expiry_mode(store::ExpiryMode::kHide);
   unlink(path.c_str());
   if (!s.ok()) {
     log::Warn("Failed trying to load the MASTER synchronization DB from disk: " + s.ToString());
-    ks.FlushAll();
+    if (!loader.Run({"FLUSHALL"}).ok()) log::Warn("FLUSHALL after a failed full sync failed");
     if (link_) link_->Drop();
     return;
   }
@@ -497,9 +566,9 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   log::Info("MASTER <-> REPLICA sync: Finished with success, " + std::to_string(ks.TotalKeys()) +
             " keys");
   if (engine_.persistence != nullptr && engine_.persistence->aof_enabled()) {
-    // The AOF still describes the old data set: rewrite it from the new one.
+    // The AOF holds FLUSHALL + the new data as commands; compact it.
     Status rw = engine_.persistence->BackgroundRewriteAof();
-    if (!rw.ok()) log::Warn("Background AOF rewrite after full sync: " + rw.ToString());
+    if (!rw.ok()) log::Info("AOF rewrite after full sync not started: " + rw.ToString());
   }
 }
 

@@ -96,6 +96,11 @@ class Replication : public server::ReplicationHooks {
 
   explicit Replication(server::Engine& engine);
   void ReadSettings();
+  // A follower's (replid, offset, stream db) saved at a clean shutdown with
+  // AOF on, so that it can PSYNC partially after a restart.
+  std::string StatePath() const;
+  void SaveState();
+  void LoadState();
   // Appends raw stream bytes: backlog, offset, every online replica.
   void Feed(std::string_view bytes);
   void FeedCommand(std::span<const std::string_view> argv);

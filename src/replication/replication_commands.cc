@@ -191,7 +191,10 @@ void Replication::Psync(CommandContext& ctx) {
               std::to_string(backlog_.offset() - want_offset + 1) + " bytes of backlog starting from offset " +
               std::to_string(want_offset) + ".");
   } else {
-    if (want_id != "?" && started_empty_ && !settings_.allow_empty_leader) {
+    // The empty-restart rule: a node that came up without data must not
+    // replace a replica's longer, unrelated history with its own.
+    if (want_id != "?" && started_empty_ && want_offset - 1 > backlog_.offset() &&
+        !settings_.allow_empty_leader) {
       ctx.out.Error(
           "ERR empty leader after restart: refusing to wipe a replica with history (set "
           "repl-allow-empty-leader yes)");
