@@ -61,6 +61,9 @@ struct CommandSpec {
   CommandHandler handler;
   std::string group;  // COMMAND DOCS "group": string, hash, keyspace...
   std::string summary;
+  // INFO commandstats; counted here rather than in a name-keyed map so the
+  // hot path does no extra hashing.
+  mutable int64_t calls = 0;
 };
 
 class CommandTable {
@@ -91,5 +94,6 @@ void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
 void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRITEAOF
 void RegisterPubSubCommands(CommandTable& table);  // SUBSCRIBE, PUBLISH, PSUBSCRIBE...
+void RegisterZSetCommands(CommandTable& table);
 
 }  // namespace ragkv::server

@@ -54,6 +54,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterTransactionCommands(commands_);
   RegisterPersistenceCommands(commands_);
   RegisterPubSubCommands(commands_);
+  RegisterZSetCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -147,7 +148,7 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
   size_t reply_at = out.buffer()->size();
   spec.handler(ctx);
   ++stats_.total_commands_processed;
-  ++stats_.calls[spec.name];
+  ++spec.calls;
   s.last_command = spec.name;
   if (out.buffer()->size() > reply_at && (*out.buffer())[reply_at] == '-') {
     ++stats_.total_error_replies;
@@ -168,6 +169,14 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       }
     }
   }
+}
+
+void Engine::ResetStats() {
+  int64_t start = stats_.start_ms, dirty = stats_.dirty;
+  stats_ = Stats();
+  stats_.start_ms = start;
+  stats_.dirty = dirty;
+  for (const auto& [name, spec] : commands_.all()) spec.calls = 0;
 }
 
 void Engine::Propagate(int db, std::span<const std::string_view> argv) {

@@ -50,7 +50,6 @@ struct Stats {
   int64_t total_error_replies = 0;
   int64_t unexpected_error_replies = 0;
   int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
-  std::unordered_map<std::string, int64_t> calls;  // per command, INFO commandstats
 };
 
 class Engine {
@@ -66,6 +65,8 @@ class Engine {
   store::Keyspace& keyspace() { return keyspace_; }
   Stats& stats() { return stats_; }
   const CommandTable& commands() const { return commands_; }
+  // Zeroes statistics (CONFIG RESETSTAT), keeping start time and dirty count.
+  void ResetStats();
   std::mt19937_64& rng() { return rng_; }
 
   // Registers a session (assigns its id; authenticates it when no password

@@ -79,7 +79,11 @@ void OnSignal(int sig) {
 struct Server::Connection {
   int fd = -1;
   Session session;
+  // Query buffer: bytes [in_pos, in_len) are unprocessed; in.size() is the
+  // allocated capacity (grown, never shrunk per read, so reads do not pay
+  // for zero-filling a fresh chunk each time).
   std::string in;
+  size_t in_len = 0;
   size_t in_pos = 0;  // start of the first unprocessed request
   resp::RequestParser parser;
   std::string out;
@@ -252,17 +256,18 @@ void Server::UpdateInterest(Connection* c) {
 }
 
 void Server::HandleReadable(Connection* c) {
-  size_t old = c->in.size();
-  c->in.resize(old + kReadChunk);
-  ssize_t n = read(c->fd, c->in.data() + old, kReadChunk);
+  if (c->in.size() - c->in_len < kReadChunk) {
+    c->in.resize(std::max(c->in.size() * 2, c->in_len + kReadChunk));
+  }
+  size_t room = c->in.size() - c->in_len;
+  ssize_t n = read(c->fd, c->in.data() + c->in_len, room);
   if (n <= 0) {
-    c->in.resize(old);
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) MarkDead(c);
     return;
   }
-  c->in.resize(old + static_cast<size_t>(n));
+  c->in_len += static_cast<size_t>(n);
   engine_->stats().total_net_input_bytes += n;
-  if (static_cast<int64_t>(c->in.size() - c->in_pos) > engine_->config().client_query_buffer_limit) {
+  if (static_cast<int64_t>(c->in_len - c->in_pos) > engine_->config().client_query_buffer_limit) {
     log::Warn("Closing client that reached max query buffer length: addr=" + c->session.addr);
     MarkDead(c);
     return;
@@ -285,7 +290,7 @@ void Server::ProcessInput(Connection* c) {
     }
     limits.unauthenticated = !c->session.authenticated;
     c->parser.set_limits(limits);
-    std::string_view pending(c->in.data() + c->in_pos, c->in.size() - c->in_pos);
+    std::string_view pending(c->in.data() + c->in_pos, c->in_len - c->in_pos);
     resp::ParseStatus st = c->parser.Parse(pending);
     if (st == resp::ParseStatus::kNeedMore) break;
     if (st == resp::ParseStatus::kError) {
@@ -307,15 +312,18 @@ void Server::ProcessInput(Connection* c) {
   }
   // Drop consumed bytes: cheap when all is consumed (the common case);
   // otherwise only once the dead prefix is large.
-  if (c->in_pos == c->in.size()) {
-    c->in.clear();
-    c->in_pos = 0;
-    if (c->in.capacity() > 1024 * 1024) c->in.shrink_to_fit();
+  if (c->in_pos == c->in_len) {
+    c->in_pos = c->in_len = 0;
+    if (c->in.size() > 1024 * 1024) {
+      c->in.clear();
+      c->in.shrink_to_fit();
+    }
   } else if (c->in_pos > 64 * 1024) {
-    c->in.erase(0, c->in_pos);
+    std::memmove(c->in.data(), c->in.data() + c->in_pos, c->in_len - c->in_pos);
+    c->in_len -= c->in_pos;
     c->in_pos = 0;
   }
-  c->session.query_buffer_bytes = c->in.size() - c->in_pos;
+  c->session.query_buffer_bytes = c->in_len - c->in_pos;
   if (c->out.size() != out_before || c->close_after_flush) QueueWrite(c);
   if (c->read_paused && c->registered_in) UpdateInterest(c);
 }
@@ -377,7 +385,7 @@ bool Server::Flush(Connection* c) {
     UpdateInterest(c);
   }
   // Requests left in the buffer while paused are processed now.
-  if (resume && c->in_pos < c->in.size()) ProcessInput(c);
+  if (resume && c->in_pos < c->in_len) ProcessInput(c);
   return true;
 }
 

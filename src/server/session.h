@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,7 +33,7 @@ struct Session {
   bool loopback = true;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_command;  // lowercased, for CLIENT LIST "cmd="
+  std::string_view last_command;  // command table name, for CLIENT LIST "cmd="
   size_t query_buffer_bytes = 0;
   size_t output_buffer_bytes = 0;
 

@@ -28,9 +28,14 @@ Object Object::Clone() const {
       o.lru_ = lru_;
       return o;
     }
-    case ValueType::kHash:
-    default: {
+    case ValueType::kHash: {
       Object o(std::make_unique<HashMap>(hash()));
+      o.lru_ = lru_;
+      return o;
+    }
+    case ValueType::kZSet:
+    default: {
+      Object o(std::make_unique<avl::SortedSet>(zset()));
       o.lru_ = lru_;
       return o;
     }
@@ -100,6 +105,10 @@ Object& Db::Set(std::string_view key, Object value, bool keep_ttl) {
   auto [ins, inserted] = map_.emplace(std::string(key), Entry{std::move(value)});
   (void)inserted;
   return ins->second.value;
+}
+
+Object& Db::InsertNew(std::string_view key, Object value) {
+  return map_.emplace(std::string(key), Entry{std::move(value)}).first->second.value;
 }
 
 std::pair<Object*, bool> Db::Insert(std::string_view key, Object value) {

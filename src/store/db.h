@@ -68,6 +68,12 @@ class Db {
   // object now under key and whether it was inserted.
   std::pair<Object*, bool> Insert(std::string_view key, Object value);
 
+  // Inserts a key known to be absent (the caller just looked it up): one
+  // hash probe instead of two. REQUIRES: Find(key) == nullptr.
+  Object& InsertNew(std::string_view key, Object value);
+  // Removes the TTL of an entry obtained from FindEntry (no second lookup).
+  void ClearTtl(Entry& entry) { RemoveVolatile(entry); }
+
   // Removes `key`; returns whether it existed (expired keys count as absent).
   bool Delete(std::string_view key);
   // Moves the value (and TTL) of `from` to `to`, replacing `to`. REQUIRES:

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <variant>
 
+#include "index/avl/sorted_set.h"
+
 namespace ragkv::store {
 
 // Serialized in snapshots later: explicit numbers, never reused.
@@ -31,8 +33,10 @@ class Object {
  public:
   explicit Object(std::string s) : value_(std::move(s)) {}
   explicit Object(std::unique_ptr<HashMap> h) : value_(std::move(h)) {}
+  explicit Object(std::unique_ptr<avl::SortedSet> z) : value_(std::move(z)) {}
 
   static Object NewHash() { return Object(std::make_unique<HashMap>()); }
+  static Object NewZSet() { return Object(std::make_unique<avl::SortedSet>()); }
 
   ValueType type() const { return static_cast<ValueType>(value_.index()); }
 
@@ -41,6 +45,8 @@ class Object {
   const std::string& str() const { return std::get<std::string>(value_); }
   HashMap& hash() { return *std::get<std::unique_ptr<HashMap>>(value_); }
   const HashMap& hash() const { return *std::get<std::unique_ptr<HashMap>>(value_); }
+  avl::SortedSet& zset() { return *std::get<std::unique_ptr<avl::SortedSet>>(value_); }
+  const avl::SortedSet& zset() const { return *std::get<std::unique_ptr<avl::SortedSet>>(value_); }
 
   // Deep copy (COPY command).
   Object Clone() const;
@@ -52,7 +58,7 @@ class Object {
 
  private:
   // Index order matches ValueType.
-  std::variant<std::string, std::unique_ptr<HashMap>> value_;
+  std::variant<std::string, std::unique_ptr<HashMap>, std::unique_ptr<avl::SortedSet>> value_;
   uint32_t lru_ = 0;
 };
 

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "protocol/resp_client.h"
@@ -245,6 +247,30 @@ TEST(NetworkLimitsTest, ProtectedModeRefusesNonLoopback) {
   RespClient remote;
   ASSERT_TRUE(remote.Connect(ip, open.port()).ok());
   EXPECT_THAT(*remote.Command({"PING"}), IsSimple("PONG"));
+}
+
+TEST(ConfigFileTest, LoadedAtStartupAndRewritten) {
+  std::string path = "/tmp/ragkv-serve-test-" + std::to_string(getpid()) + ".conf";
+  {
+    std::ofstream f(path);
+    f << "maxmemory 5mb\nmaxmemory-policy allkeys-lru\nrequirepass pw\n";
+  }
+  TestServer server;
+  ASSERT_TRUE(server.Start({"--maxclients", "77"}, 10000, path)) << server.log();
+  RespClient c;
+  ASSERT_TRUE(c.Connect("127.0.0.1", server.port()).ok());
+  EXPECT_THAT(*c.Command({"AUTH", "pw"}), IsOk());
+  EXPECT_THAT(*c.Command({"CONFIG", "GET", "maxmemory"}),
+              IsStrings(std::vector<std::string>{"maxmemory", "5242880"}));
+  EXPECT_THAT(*c.Command({"CONFIG", "GET", "maxclients"}),
+              IsStrings(std::vector<std::string>{"maxclients", "77"}));
+  EXPECT_THAT(*c.Command({"CONFIG", "SET", "maxmemory", "6mb"}), IsOk());
+  EXPECT_THAT(*c.Command({"CONFIG", "REWRITE"}), IsOk());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("maxmemory \"6291456\""));
+  unlink(path.c_str());
 }
 
 TEST(ShutdownTest, SigtermIsGraceful) {

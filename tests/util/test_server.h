@@ -36,16 +36,20 @@ class TestServer {
 
   static std::string BinaryPath() { return std::string(RAGKV_BINARY_DIR) + "/ragkv"; }
 
-  // Starts the server with extra config arguments; returns false (see log())
-  // if it does not report a port within `timeout_ms`.
-  bool Start(const std::vector<std::string>& extra = {}, int timeout_ms = 10000) {
+  // Starts the server with extra config arguments (after an optional config
+  // file, as redis-server takes them); returns false (see log()) if it does
+  // not report a port within `timeout_ms`.
+  bool Start(const std::vector<std::string>& extra = {}, int timeout_ms = 10000,
+             const std::string& config_file = "") {
     char tmpl[] = "/tmp/ragkv-test-XXXXXX";
     int log_fd = mkstemp(tmpl);
     if (log_fd < 0) return false;
     log_path_ = tmpl;
     int out_pipe[2];
     if (pipe(out_pipe) != 0) return false;
-    std::vector<std::string> args = {BinaryPath(), "serve", "--port", "0", "--bind", "127.0.0.1"};
+    std::vector<std::string> args = {BinaryPath(), "serve"};
+    if (!config_file.empty()) args.push_back(config_file);
+    for (const char* a : {"--port", "0", "--bind", "127.0.0.1"}) args.push_back(a);
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();
     if (pid_ == 0) {

@@ -197,7 +197,7 @@ std::string ClientInfoLine(const Engine& engine, const Session& s, int64_t now_m
   kv("omem", std::to_string(s.output_buffer_bytes));
   kv("tot-mem", std::to_string(s.query_buffer_bytes + s.output_buffer_bytes));
   kv("events", "r");
-  kv("cmd", s.last_command.empty() ? "NULL" : s.last_command);
+  kv("cmd", s.last_command.empty() ? std::string_view("NULL") : s.last_command);
   kv("user", "default");
   kv("redir", "-1");
   kv("resp", std::to_string(s.resp));

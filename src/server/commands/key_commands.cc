@@ -305,8 +305,13 @@ std::string_view Encoding(const Object& o) {
       }
       return "listpack";
     }
-    case ValueType::kZSet:
-      return "skiplist";
+    case ValueType::kZSet: {
+      const avl::SortedSet& z = o.zset();
+      if (z.size() > 128) return "skiplist";
+      bool small = true;
+      z.ForEach([&small](std::string_view m, double) { small = small && m.size() <= 64; });
+      return small ? "listpack" : "skiplist";
+    }
   }
   return "raw";
 }

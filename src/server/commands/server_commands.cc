@@ -232,7 +232,10 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
   }
   if (want("commandstats", false)) {
     header("Commandstats");
-    std::vector<std::pair<std::string, int64_t>> calls(st.calls.begin(), st.calls.end());
+    std::vector<std::pair<std::string, int64_t>> calls;
+    for (const auto& [name, spec] : engine.commands().all()) {
+      if (spec.calls > 0) calls.emplace_back(name, spec.calls);
+    }
     std::sort(calls.begin(), calls.end());
     for (const auto& [name, n] : calls) {
       line("cmdstat_" + name, "calls=" + std::to_string(n) +
@@ -404,11 +407,7 @@ void ConfigCommand(CommandContext& ctx) {
     }
     ctx.out.Ok();
   } else if (EqualsIgnoreCase(sub, "RESETSTAT") && ctx.argc() == 2) {
-    Stats& st = ctx.engine.stats();
-    int64_t start = st.start_ms, dirty = st.dirty;
-    st = Stats();
-    st.start_ms = start;
-    st.dirty = dirty;
+    ctx.engine.ResetStats();
     ctx.out.Ok();
   } else if (EqualsIgnoreCase(sub, "REWRITE") && ctx.argc() == 2) {
     Status s = cfg.Rewrite();

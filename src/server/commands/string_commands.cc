@@ -54,15 +54,25 @@ void GetCommand(CommandContext& ctx) {
   }
 }
 
-// Stores a string value, reusing the old buffer when the key holds one.
-void StoreString(store::Db& db, std::string_view key, std::string_view value, bool keep_ttl) {
-  store::Db::Entry* e = db.FindEntry(key);
-  if (e != nullptr && e->value.type() == ValueType::kString) {
-    e->value.str().assign(value);
-    if (!keep_ttl) db.Persist(key);
+// Stores a string value under `key`, whose entry the caller has looked up
+// (`e`, nullptr if absent): one hash probe per SET. Reuses the old buffer
+// when the key already holds a string.
+void StoreString(store::Db& db, store::Db::Entry* e, std::string_view key, std::string_view value,
+                 bool keep_ttl) {
+  if (e == nullptr) {
+    db.InsertNew(key, Object(std::string(value)));
     return;
   }
-  db.Set(key, Object(std::string(value)), keep_ttl);
+  if (e->value.type() == ValueType::kString) {
+    e->value.str().assign(value);
+  } else {
+    e->value = Object(std::string(value));
+  }
+  if (!keep_ttl) db.ClearTtl(*e);
+}
+
+void StoreString(store::Db& db, std::string_view key, std::string_view value, bool keep_ttl) {
+  StoreString(db, db.FindEntry(key), key, value, keep_ttl);
 }
 
 void RewriteAsSetPxat(CommandContext& ctx, std::string_view key, std::string_view value,
@@ -125,7 +135,7 @@ void SetCommand(CommandContext& ctx) {
       ctx.out.Null();
     }
   }
-  StoreString(ctx.db, key, value, flags & kKeepTtl);
+  StoreString(ctx.db, e, key, value, flags & kKeepTtl);
   if (flags & kExpire) {
     ctx.db.SetExpire(key, when_ms);
     if (relative) RewriteAsSetPxat(ctx, key, value, when_ms);
