@@ -103,6 +103,9 @@ class AofWriter {
   // Releases the lock during I/O; holds it again on return.
   void RunIo(std::unique_lock<std::mutex>& lock, bool sync);
   uint64_t DurableOffset() const;  // REQUIRES: mu_ held
+  // everysec: fsyncs what is written, concurrently with later writes.
+  // REQUIRES: lock held, !io_busy_, !sync_busy_, !needs_repair_.
+  void BackgroundSync(std::unique_lock<std::mutex>& lock);
   void BackgroundLoop();
 
   const FsyncPolicy policy_;
@@ -116,11 +119,12 @@ class AofWriter {
   uint64_t synced_ = 0;
   uint64_t writes_ = 0;
   uint64_t fsyncs_ = 0;
-  bool io_busy_ = false;
+  bool io_busy_ = false;    // a leader is writing
+  bool sync_busy_ = false;  // the background thread is fsyncing
   bool stop_ = false;
   Status error_;
-  // Owned by the I/O leader (only touched while io_busy_ is set by it, or
-  // under mu_ when no I/O runs).
+  // Guarded by mu_; the file itself is written by the leader and fsynced by
+  // the leader or the background thread, outside the mutex.
   std::shared_ptr<WritableFile> file_;
   uint64_t file_good_size_ = 0;  // the file's bytes before this offset never need rewriting
   std::string retained_;         // bytes after file_good_size_ (rewritten after an error)

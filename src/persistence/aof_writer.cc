@@ -15,11 +15,14 @@
 // clean, so a second fsync can "succeed" without the data (fsyncgate; Rebello
 // et al., ATC'20). Redis exits on that under always; we keep serving reads.
 //
-// Rejected: a dedicated writer thread per record (a context switch per
-// command), and letting the everysec fsync run concurrently with writes (it
-// would need a second lock order for repairs; one I/O at a time is simpler and
-// an fsync on a healthy disk takes milliseconds). Known limit: under everysec
-// a WaitDurable that arrives during the background fsync waits for it.
+// Under everysec the background thread fsyncs what the event loop already
+// wrote while later writes go on (write(2) and fdatasync(2) on one file may
+// run concurrently); only a repair, which truncates, waits for that fsync.
+// Unlike Redis, a write is never postponed behind a slow fsync, so a process
+// crash never loses an acknowledged write.
+//
+// Rejected: a dedicated writer thread that every committer hands records to
+// (a context switch per command, and the event loop must still wait for it).
 #include <algorithm>
 #include <charconv>
 
@@ -87,42 +90,73 @@ uint64_t AofWriter::DurableOffset() const {
 
 void AofWriter::RunIo(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = true;
+  // A repair truncates the file, which must not race with an fsync of it.
+  cv_.wait(lock, [this] { return !needs_repair_ || !sync_busy_; });
   const uint64_t batch_end = appended_;
-  // Under "no" nothing is retained past a good write, so a new batch starts
-  // at the current end of the file.
-  retained_.append(pending_);
-  const size_t batch_size = pending_.size();
-  pending_.clear();
   const bool repair = needs_repair_;
+  // The leader writes from its own copy, so the background fsync may trim
+  // retained_ (under the mutex) while this write runs.
+  std::string batch = std::move(pending_);
+  pending_.clear();
+  // Kept until known durable (or, under "no", until written), so a failed
+  // round can be redone from the last good length.
+  retained_.append(batch);
+  const std::string to_write = repair ? retained_ : std::move(batch);
+  const uint64_t good_size = file_good_size_;
   std::shared_ptr<WritableFile> file = file_;
   lock.unlock();
 
   Status s;
-  if (repair) {
-    s = file->Truncate(file_good_size_);
-    if (s.ok()) s = file->Append(retained_);
-  } else if (batch_size > 0) {
-    s = file->Append(std::string_view(retained_).substr(retained_.size() - batch_size));
-  }
+  if (repair) s = file->Truncate(good_size);
+  if (s.ok() && !to_write.empty()) s = file->Append(to_write);
   bool synced = false;
   if (s.ok() && sync) {
     s = file->Sync();
     synced = s.ok();
   }
-  if (s.ok() && (synced || policy_ == FsyncPolicy::kNo)) {
-    file_good_size_ = file->size();
-    retained_.clear();
-  }
+  const uint64_t size_after = file->size();
 
   lock.lock();
   io_busy_ = false;
   if (s.ok()) {
     written_ = std::max(written_, batch_end);
-    if (sync) synced_ = std::max(synced_, batch_end);
-    if (repair || batch_size > 0) ++writes_;
+    if (synced) synced_ = std::max(synced_, batch_end);
+    if (!to_write.empty()) ++writes_;
     if (synced) ++fsyncs_;
-    needs_repair_ = false;
-    error_ = Status::Ok();
+    if (synced || policy_ == FsyncPolicy::kNo) {
+      file_good_size_ = size_after;
+      retained_.clear();
+    }
+    // Only a repair round fixes an earlier failure; a plain write that
+    // succeeded after a failed background fsync does not.
+    if (repair) needs_repair_ = false;
+    if (!needs_repair_) error_ = Status::Ok();
+  } else {
+    needs_repair_ = true;
+    error_ = std::move(s);
+  }
+  cv_.notify_all();
+}
+
+void AofWriter::BackgroundSync(std::unique_lock<std::mutex>& lock) {
+  sync_busy_ = true;
+  const uint64_t target = written_;
+  // With no write in flight, the file holds exactly [0, good) + retained_.
+  const uint64_t size_at_start = file_good_size_ + retained_.size();
+  std::shared_ptr<WritableFile> file = file_;
+  lock.unlock();
+  Status s = file->Sync();
+  lock.lock();
+  sync_busy_ = false;
+  if (s.ok()) {
+    synced_ = std::max(synced_, target);
+    ++fsyncs_;
+    // Drop the now-durable prefix of retained_, unless a foreground sync or a
+    // file switch already moved past it.
+    if (file == file_ && file_good_size_ <= size_at_start) {
+      retained_.erase(0, size_at_start - file_good_size_);
+      file_good_size_ = size_at_start;
+    }
   } else {
     needs_repair_ = true;
     error_ = std::move(s);
@@ -170,8 +204,8 @@ Status AofWriter::SwitchFile(std::unique_ptr<WritableFile> next,
   // appends can arrive while the lock is released for I/O, so loop until a
   // round ends with nothing pending.
   int attempts = 0;
-  while (!pending_.empty() || synced_ < appended_ || needs_repair_ || io_busy_) {
-    if (io_busy_) {
+  while (!pending_.empty() || synced_ < appended_ || needs_repair_ || io_busy_ || sync_busy_) {
+    if (io_busy_ || sync_busy_) {  // the old file is closed below: no fsync may be running
       cv_.wait(lock);
       continue;
     }
@@ -212,11 +246,16 @@ void AofWriter::BackgroundLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, kBackgroundPeriod, [this] { return stop_; });
-    if (stop_ || io_busy_) continue;
-    const bool behind = policy_ == FsyncPolicy::kEverysec ? synced_ < appended_
-                                                          : written_ < appended_ && needs_repair_;
-    if (behind || needs_repair_) {
+    if (stop_ || io_busy_ || sync_busy_) continue;
+    if (needs_repair_) {
       RunIo(lock, /*sync=*/policy_ != FsyncPolicy::kNo);
+    } else if (policy_ == FsyncPolicy::kEverysec && written_ < appended_) {
+      RunIo(lock, /*sync=*/true);  // nobody waited for these yet: write and sync them
+    } else if (policy_ == FsyncPolicy::kEverysec && synced_ < written_) {
+      // The common case: fsync what the event loop already wrote, without
+      // holding up its next writes (write(2) and fdatasync(2) on one file
+      // may run concurrently).
+      BackgroundSync(lock);
     }
   }
 }

@@ -61,29 +61,32 @@ std::string Header() {
 }
 
 // Sequential input with position tracking, a running CRC over consumed
-// bytes, and lengths bounded by the file size.
+// bytes, and lengths bounded by the file size. The CRC is folded in lazily,
+// a buffer at a time, so reading a varint costs a few instructions.
 class Input {
  public:
   Input(SequentialFile& file, std::string path, uint64_t file_size)
       : file_(file), path_(std::move(path)), file_size_(file_size) {}
 
   uint64_t offset() const { return offset_; }
-  uint32_t crc() const { return crc_; }
+  // CRC of every byte consumed so far.
+  uint32_t crc() {
+    FoldCrc();
+    return crc_;
+  }
 
   Status Corrupt(uint64_t at, std::string_view why) const {
     return Status::Corruption("snapshot " + path_ + " at offset " + std::to_string(at) + ": " +
                               std::string(why));
   }
 
-  // Copies the next n bytes into *out (appending).
+  // Appends the next n bytes to *out.
   Status Bytes(size_t n, std::string* out) {
     if (n > file_size_ - offset_) return Corrupt(offset_, "truncated (item runs past end of file)");
     while (n > 0) {
       if (pos_ == buf_.size()) RAGKV_RETURN_IF_ERROR(Refill());
-      size_t k = std::min(n, buf_.size() - pos_);
-      const char* p = buf_.data() + pos_;
-      crc_ = crc32c::Extend(crc_, p, k);
-      if (out) out->append(p, k);
+      const size_t k = std::min(n, buf_.size() - pos_);
+      out->append(buf_.data() + pos_, k);
       pos_ += k;
       offset_ += k;
       n -= k;
@@ -92,9 +95,12 @@ class Input {
   }
 
   Result<uint8_t> Byte() {
-    std::string b;
-    RAGKV_RETURN_IF_ERROR(Bytes(1, &b));
-    return static_cast<uint8_t>(b[0]);
+    if (pos_ == buf_.size()) {
+      if (offset_ >= file_size_) return Corrupt(offset_, "truncated (item runs past end of file)");
+      RAGKV_RETURN_IF_ERROR(Refill());
+    }
+    ++offset_;
+    return static_cast<uint8_t>(buf_[pos_++]);
   }
 
   Result<uint64_t> Varint() {
@@ -109,11 +115,11 @@ class Input {
   }
 
   Result<uint64_t> Fixed(int width) {
-    std::string b;
-    RAGKV_RETURN_IF_ERROR(Bytes(width, &b));
     uint64_t v = 0;
-    for (int i = 0; i < width; ++i)
-      v |= static_cast<uint64_t>(static_cast<uint8_t>(b[i])) << (8 * i);
+    for (int i = 0; i < width; ++i) {
+      RAGKV_ASSIGN_OR_RETURN(uint8_t b, Byte());
+      v |= static_cast<uint64_t>(b) << (8 * i);
+    }
     return v;
   }
 
@@ -122,7 +128,6 @@ class Input {
     RAGKV_ASSIGN_OR_RETURN(uint64_t len, Varint());
     if (len > file_size_ - offset_) return Corrupt(at, "string length runs past end of file");
     out->clear();
-    out->reserve(len);
     return Bytes(len, out);
   }
 
@@ -130,18 +135,25 @@ class Input {
   Result<uint64_t> Count(size_t min_item) {
     const uint64_t at = offset_;
     RAGKV_ASSIGN_OR_RETURN(uint64_t n, Varint());
-    if (n > (file_size_ - offset_) / min_item)
+    if (n > (file_size_ - offset_) / min_item) {
       return Corrupt(at, "element count runs past end of file");
+    }
     return n;
   }
 
  private:
+  void FoldCrc() {
+    crc_ = crc32c::Extend(crc_, buf_.data() + crc_from_, pos_ - crc_from_);
+    crc_from_ = pos_;
+  }
+
   Status Refill() {
+    FoldCrc();
     buf_.resize(kBufferSize);
     RAGKV_ASSIGN_OR_RETURN(size_t got, file_.Read(buf_.data(), buf_.size()));
-    if (got == 0) return Corrupt(offset_, "file shorter than its size");
     buf_.resize(got);
-    pos_ = 0;
+    pos_ = crc_from_ = 0;
+    if (got == 0) return Corrupt(offset_, "file shorter than its size");
     return Status::Ok();
   }
 
@@ -150,6 +162,7 @@ class Input {
   uint64_t file_size_;
   std::string buf_;
   size_t pos_ = 0;
+  size_t crc_from_ = 0;  // buf_[crc_from_, pos_) is consumed but not yet in crc_
   uint64_t offset_ = 0;
   uint32_t crc_ = 0;
 };

@@ -82,6 +82,10 @@ class Engine {
   void Execute(Session& session, const std::vector<std::string>& argv, resp::ReplyWriter& out);
 
   void AddWriteObserver(WriteObserver observer) { observers_.push_back(std::move(observer)); }
+  // Reports `argv` to every write observer as if a command had written it
+  // (EXEC uses it to wrap a transaction's writes in MULTI ... EXEC, so the
+  // AOF replays them all or none).
+  void Propagate(int db, std::span<const std::string_view> argv);
 
   // Source of "now" (unix ms); tests substitute a fake clock.
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
@@ -136,7 +140,6 @@ class Engine {
             resp::ReplyWriter& out);
 
  private:
-  void Propagate(int db, std::span<const std::string_view> argv);
   bool EvictOne();
 
   std::unique_ptr<Config> config_;

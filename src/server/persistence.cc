@@ -85,6 +85,11 @@ class KeyspaceLoader : public persistence::AofVisitor {
       return Status::OutOfRange("AOF selects db " + std::to_string(db) + " but databases is " +
                                 std::to_string(engine_.keyspace().size()));
     }
+    // The log reader delivers a MULTI ... EXEC block only once it is
+    // complete, so replaying its commands one by one is already all or
+    // nothing; running MULTI here would instead queue them and run them all
+    // in the db selected at EXEC.
+    if (argv[0] == "MULTI" || argv[0] == "EXEC") return Status::Ok();
     session_.db = db;
     reply_.clear();
     engine_.Execute(session_, argv, writer_);
@@ -298,6 +303,7 @@ Status Persistence::BackgroundSave() {
   last_save_attempt_s_ = NowSeconds();
   const std::string path = SnapshotPath();
   const int64_t now = engine_.Now();
+  const auto fork_start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -306,10 +312,14 @@ Status Persistence::BackgroundSave() {
     if (s.ok()) s = (*w)->Finish();
     ::_exit(s.ok() ? 0 : 1);
   }
+  latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - fork_start)
+                          .count();
   save_child_ = pid;
   save_child_start_ms_ = MonotonicMs();
   dirty_at_bgsave_start_ = engine_.stats().dirty;
-  log::Info("Background saving started by pid " + std::to_string(pid));
+  log::Info("Background saving started by pid " + std::to_string(pid) + " (fork took " +
+            std::to_string(latest_fork_usec_) + " us)");
   return Status::Ok();
 }
 
@@ -328,6 +338,7 @@ Status Persistence::BackgroundRewriteAof() {
   RAGKV_RETURN_IF_ERROR(aof_->BeginRewrite());
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
+  const auto fork_start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
@@ -339,9 +350,13 @@ Status Persistence::BackgroundRewriteAof() {
     if (s.ok()) s = (*w)->Finish();
     ::_exit(s.ok() ? 0 : 1);
   }
+  latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - fork_start)
+                          .count();
   rewrite_child_ = pid;
   rewrite_child_start_ms_ = MonotonicMs();
-  log::Info("Background append only file rewriting started by pid " + std::to_string(pid));
+  log::Info("Background append only file rewriting started by pid " + std::to_string(pid) +
+            " (fork took " + std::to_string(latest_fork_usec_) + " us)");
   return Status::Ok();
 }
 

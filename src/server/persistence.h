@@ -75,7 +75,8 @@ class Persistence {
   // configured (unless `nosave`) or `save`.
   Status Shutdown(bool save, bool nosave);
 
-  int64_t last_save_time() const { return last_save_s_; }  // LASTSAVE
+  int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
+  int64_t latest_fork_usec() const { return latest_fork_usec_; }  // INFO stats latest_fork_usec
   bool aof_enabled() const { return aof_ != nullptr; }
   // The "# Persistence" section of INFO, CRLF lines.
   std::string InfoSection() const;
@@ -112,6 +113,7 @@ class Persistence {
   int64_t last_rewrite_time_sec_ = -1;
   uint64_t rewrites_ = 0;
   bool rewrite_scheduled_ = false;
+  int64_t latest_fork_usec_ = 0;
   // Cleared on destruction; the write observer (which the engine keeps)
   // checks it, since observers cannot be removed.
   std::shared_ptr<bool> alive_;

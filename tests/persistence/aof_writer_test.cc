@@ -165,6 +165,53 @@ TEST(AofWriterTest, EverysecBackgroundThreadFsyncsWithinAboutASecond) {
   EXPECT_GT(log->writer().stats().fsyncs, base);
 }
 
+// The real background thread (not SyncNow stand-ins): writes keep flowing
+// while it fsyncs; after a power cut everything up to the last completed
+// background fsync is there, and what survives is a prefix. A failed
+// background fsync is repaired by rewriting, not trusted.
+TEST(AofWriterTest, EverysecBackgroundFsyncBoundsTheLossWindow) {
+  for (bool fail_one_sync : {false, true}) {
+    FaultInjectingFileSystem fs(fail_one_sync ? 2 : 1);
+    std::vector<Command> appended;
+    std::vector<uint64_t> end_offsets;
+    uint64_t synced = 0;
+    {
+      auto log = OpenLog(fs, FsyncPolicy::kEverysec, nullptr);
+      const auto start = std::chrono::steady_clock::now();
+      bool armed = false;
+      // The thread fsyncs once a second; with one failure, the second try counts.
+      const auto run_for = std::chrono::milliseconds(fail_one_sync ? 2300 : 1300);
+      while (std::chrono::steady_clock::now() - start < run_for) {
+        if (fail_one_sync && !armed &&
+            std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500)) {
+          fs.FailNextSyncs(1);  // the first background fsync fails
+          armed = true;
+        }
+        appended.push_back(Cmd(0, static_cast<int>(appended.size())));
+        end_offsets.push_back(AppendCmd(*log, appended.back()));
+        (void)log->WaitDurable(end_offsets.back());
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      const AofWriterStats st = log->writer().stats();
+      EXPECT_GT(st.fsyncs, 0u) << "the background thread never fsynced";
+      if (fail_one_sync) {
+        EXPECT_TRUE(st.ok) << "the failed fsync was not repaired: " << st.last_error;
+      }
+      synced = st.synced_bytes;
+      fs.PowerLoss(PowerLossMode::kTearUnsynced);
+    }
+    size_t must_survive = 0;
+    while (must_survive < end_offsets.size() && end_offsets[must_survive] <= synced) {
+      ++must_survive;
+    }
+    EXPECT_GT(must_survive, 0u);
+    CollectingVisitor v;
+    auto log = OpenLog(fs, FsyncPolicy::kEverysec, &v);
+    ASSERT_NE(log, nullptr);
+    ExpectPrefixWithAcked(v.commands, appended, must_survive);
+  }
+}
+
 // A file wrapper whose Sync takes 2 ms, so that concurrent committers pile up
 // behind the leader the way they do on a real disk.
 class SlowSyncFs : public FaultInjectingFileSystem {

@@ -24,6 +24,7 @@
 #include <random>
 #include <thread>
 
+#include "persistence/server_process.h"
 #include "persistence/test_util.h"
 #include "protocol/resp_client.h"
 
@@ -32,55 +33,7 @@ namespace {
 
 using resp::RespClient;
 using resp::RespType;
-
-class ServerProcess {
- public:
-  // Starts `ragkv serve` on an ephemeral port; returns false on failure.
-  bool Start(const std::string& dir, const std::string& fsync) {
-    int out[2];
-    if (::pipe(out) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      const std::string log = dir + "/server.log";
-      int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (err >= 0) ::dup2(err, 2);
-      ::close(out[0]);
-      const std::string bin = std::string(RAGKV_BINARY_DIR) + "/ragkv";
-      ::execl(bin.c_str(), bin.c_str(), "serve", "--port", "0", "--dir", dir.c_str(),
-              "--appendonly", "yes", "--appendfsync", fsync.c_str(), "--save", "",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    pollfd pfd{out[0], POLLIN, 0};
-    while (line.find('\n') == std::string::npos) {
-      if (::poll(&pfd, 1, 10000) <= 0 || ::read(out[0], &c, 1) != 1) break;
-      line.push_back(c);
-    }
-    ::close(out[0]);
-    if (line.rfind("port ", 0) != 0) return false;
-    port_ = std::atoi(line.c_str() + 5);
-    return port_ > 0;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  ~ServerProcess() { Kill(); }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using testing::ServerProcess;
 
 // What the clients know was acknowledged.
 struct Acked {
@@ -159,6 +112,10 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
   char tmpl[] = "/tmp/ragkv-crash-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } cleanup{dir};
   std::mt19937_64 rng(seed);
   Acked acked;
   int total_ops = 0;
@@ -173,7 +130,15 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
     for (int t = 0; t < 4; ++t) {
       clients.emplace_back(WriteUntilKilled, server.port(), round, t, rng(), &acked, &ops);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 60));
+    // Kill at a random moment of a write stream that has made progress: after
+    // a random number of acknowledged writes (bounded wait on a slow disk),
+    // plus a random few milliseconds.
+    const int target = 1 + static_cast<int>(rng() % 400);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (ops.load() < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
     server.Kill();
     for (auto& c : clients) c.join();
     total_ops += ops.load();
@@ -184,7 +149,6 @@ void RunCrashLoop(const std::string& fsync, int kills, uint64_t seed) {
   std::printf("[ crash    ] appendfsync %s: %d kills, %d acknowledged writes, none lost\n",
               fsync.c_str(), kills, total_ops);
   server.Kill();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CrashTest, AlwaysLosesNoAcknowledgedWriteOver50Kills) { RunCrashLoop("always", 50, 42); }

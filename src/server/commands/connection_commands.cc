@@ -406,12 +406,28 @@ void ExecCommand(CommandContext& ctx) {
     return;
   }
   ctx.out.ArrayHeader(queued.size());
+  // A transaction with writes is logged as MULTI ... EXEC, so that a crash
+  // in the middle of writing it never replays half of it.
+  bool has_write = false;
+  for (const auto& cmd : queued) {
+    const CommandSpec* spec = ctx.engine.commands().Find(cmd[0]);
+    has_write = has_write || (spec != nullptr && (spec->flags & kWrite));
+  }
+  const int first_db = s.db;
+  if (has_write) {
+    const std::string_view multi[] = {"MULTI"};
+    ctx.engine.Propagate(first_db, multi);
+  }
   std::vector<std::string_view> argv;
   for (const auto& cmd : queued) {
     argv.assign(cmd.begin(), cmd.end());
     const CommandSpec* spec = ctx.engine.commands().Find(argv[0]);
     ctx.engine.keyspace().set_now_ms(ctx.engine.Now());
     ctx.engine.Call(s, *spec, argv, ctx.out);
+  }
+  if (has_write) {
+    const std::string_view exec[] = {"EXEC"};
+    ctx.engine.Propagate(s.db, exec);
   }
 }
 
