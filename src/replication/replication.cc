@@ -110,8 +110,17 @@ class SyncLoader : public persistence::SnapshotVisitor {
         RAGKV_RETURN_IF_ERROR(Run(argv_));
         break;
       }
-      case persistence::SnapshotEntry::Kind::kZSet:
-        return Status::InvalidArgument("sorted sets are not supported by this build");
+      case persistence::SnapshotEntry::Kind::kZSet: {
+        scores_.clear();
+        for (const auto& [member, score] : e.members) scores_.push_back(resp::FormatDouble(score));
+        argv_.assign({"ZADD", e.key});
+        for (size_t i = 0; i < e.members.size(); ++i) {
+          argv_.push_back(scores_[i]);
+          argv_.push_back(e.members[i].first);
+        }
+        RAGKV_RETURN_IF_ERROR(Run(argv_));
+        break;
+      }
     }
     if (e.expire_at_ms >= 0) {
       std::string when = std::to_string(e.expire_at_ms);
@@ -126,6 +135,7 @@ class SyncLoader : public persistence::SnapshotVisitor {
   std::string reply_;
   resp::ReplyWriter writer_;
   std::vector<std::string_view> argv_;
+  std::vector<std::string> scores_;
 };
 
 }  // namespace
