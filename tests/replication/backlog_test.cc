@@ -4,6 +4,8 @@
 // every other offset must be refused.
 #include "replication/backlog.h"
 
+#include "store/db.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -108,6 +110,32 @@ TEST(BacklogTest, ResizeKeepsTheNewestBytesThatFit) {
   b.CopyFrom(b.first_byte_offset(), &out);
   EXPECT_EQ(out, "6789ab");
   EXPECT_EQ(b.offset(), 12);
+}
+
+}  // namespace
+}  // namespace ragkv::replication
+
+namespace ragkv::replication {
+namespace {
+
+// The follower's expiry rule in the store: hidden for clients, present for
+// the leader's stream, deleted only in the default mode.
+TEST(ExpiryModeTest, FollowersHideButKeepExpiredKeys) {
+  store::Keyspace ks(1);
+  ks.set_now_ms(1000);
+  store::Db& db = ks.db(0);
+  db.Set("k", store::Object(std::string("v")));
+  db.SetExpire("k", 1500);
+  ks.set_now_ms(2000);
+  ks.set_expiry_mode(store::ExpiryMode::kHide);
+  EXPECT_EQ(db.Find("k"), nullptr);
+  EXPECT_EQ(db.size(), 1u);
+  ks.set_expiry_mode(store::ExpiryMode::kKeep);
+  ASSERT_NE(db.Find("k"), nullptr);
+  EXPECT_EQ(db.Find("k")->str(), "v");
+  ks.set_expiry_mode(store::ExpiryMode::kDelete);
+  EXPECT_EQ(db.Find("k"), nullptr);
+  EXPECT_EQ(db.size(), 0u);
 }
 
 }  // namespace

@@ -47,8 +47,9 @@ inline bool WaitFor(const std::function<bool()>& pred, int timeout_ms) {
 // One server process plus a client connection to it.
 class Node {
  public:
-  // Starts with `args` (after --port 0 --bind 127.0.0.1) and a private dir.
-  bool Start(std::vector<std::string> args = {}) {
+  // Starts with `args` (after --port 0 --bind 127.0.0.1) and a private dir,
+  // optionally from a config file.
+  bool Start(std::vector<std::string> args = {}, const std::string& config_file = "") {
     if (dir_.empty()) {
       char tmpl[] = "/tmp/ragkv-repl-XXXXXX";
       if (mkdtemp(tmpl) == nullptr) return false;
@@ -57,7 +58,7 @@ class Node {
     args.insert(args.begin(), {"--dir", dir_});
     if (port_ > 0) args.insert(args.end(), {"--port", std::to_string(port_)});
     server_ = std::make_unique<TestServer>();
-    if (!server_->Start(args)) return false;
+    if (!server_->Start(args, 10000, config_file)) return false;
     port_ = server_->port();
     return Reconnect();
   }
@@ -80,6 +81,12 @@ class Node {
   resp::RespClient& client() { return *client_; }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
+  // Creates the private dir before Start (to put a config file in it).
+  const std::string& MakeDir() {
+    char tmpl[] = "/tmp/ragkv-repl-XXXXXX";
+    if (dir_.empty() && mkdtemp(tmpl) != nullptr) dir_ = tmpl;
+    return dir_;
+  }
   TestServer& server() { return *server_; }
   void Kill9() {
     kill(server_->pid(), SIGKILL);

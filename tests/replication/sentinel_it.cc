@@ -10,6 +10,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "cluster.h"
@@ -152,6 +153,60 @@ TEST_P(SentinelTest, KillNineLeaderFailsOverWithoutLosingAcknowledgedWrites) {
   EXPECT_THAT(promoted({"WAIT", "2", "5000"}), IsInt(2));
   EXPECT_EQ(leader.Digest(), promoted.Digest());
   EXPECT_EQ(other.Digest(), promoted.Digest());
+}
+
+// What Sentinel sends during a failover, as it sends it: a MULTI with
+// SLAVEOF, CONFIG REWRITE and CLIENT KILLs must not abort; the rewritten
+// config file must carry the new replicaof; CLIENT KILL TYPE must spare
+// replicas and pub/sub links of other types.
+TEST(SentinelNeedsTest, FailoverTransactionRewritesConfigAndKillsByType) {
+  Node leader, f;
+  ASSERT_TRUE(leader.Start());
+  std::string conf = f.MakeDir() + "/ragkv.conf";
+  std::ofstream(conf) << "replicaof 127.0.0.1 " << leader.port() << "\n";
+  ASSERT_TRUE(f.Start({}, conf)) << f.server().log();
+  ASSERT_TRUE(WaitFor([&] { return f.Info("master_link_status") == "up"; }, 5000));
+
+  resp::RespClient sub;
+  ASSERT_TRUE(sub.Connect("127.0.0.1", leader.port()).ok());
+  auto ack = Cmd(sub, {"SUBSCRIBE", "__sentinel__:hello"});
+  ASSERT_EQ(ack.elements.size(), 3u);
+  EXPECT_EQ(ack.elements[0].str, "subscribe");
+  EXPECT_EQ(ack.elements[2].integer, 1);
+  EXPECT_THAT(leader({"PUBLISH", "__sentinel__:hello", "hi"}), IsInt(1));
+  auto msg = sub.ReadReply();
+  ASSERT_TRUE(msg.ok());
+  ASSERT_EQ(msg->elements.size(), 3u);
+  EXPECT_EQ(msg->elements[0].str, "message");
+  EXPECT_EQ(msg->elements[1].str, "__sentinel__:hello");
+  EXPECT_EQ(msg->elements[2].str, "hi");
+  EXPECT_THAT(Cmd(sub, {"GET", "x"}), ErrorStartsWith("ERR Can't execute 'get'"));
+
+  // On the leader: TYPE normal spares the replica link and the subscriber.
+  resp::RespClient other;
+  ASSERT_TRUE(other.Connect("127.0.0.1", leader.port()).ok());
+  EXPECT_THAT(leader({"CLIENT", "KILL", "TYPE", "normal"}), IsInt(1));
+  EXPECT_THAT(leader({"CLIENT", "KILL", "TYPE", "pubsub"}), IsInt(1));
+  EXPECT_EQ(leader.Info("connected_slaves"), "1");
+
+  // Promotion the way Sentinel does it.
+  EXPECT_THAT(f({"MULTI"}), IsOk());
+  EXPECT_THAT(f({"SLAVEOF", "NO", "ONE"}), IsSimple("QUEUED"));
+  f({"CONFIG", "REWRITE"});
+  EXPECT_THAT(f({"CLIENT", "KILL", "TYPE", "normal"}), IsSimple("QUEUED"));
+  EXPECT_THAT(f({"CLIENT", "KILL", "TYPE", "pubsub"}), IsSimple("QUEUED"));
+  auto exec = f({"EXEC"});
+  EXPECT_EQ(exec.type, resp::RespType::kArray) << exec.DebugString();
+  EXPECT_EQ(f.Info("role"), "master");
+  // Re-pointing, then CONFIG REWRITE records it.
+  EXPECT_THAT(f({"SLAVEOF", "127.0.0.1", std::to_string(leader.port())}), IsOk());
+  EXPECT_THAT(f({"CONFIG", "REWRITE"}), IsOk());
+  std::ifstream in(conf);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), ::testing::HasSubstr("replicaof \"127.0.0.1 " +
+                                               std::to_string(leader.port()) + "\""));
+  EXPECT_THAT(f({"ROLE"}).elements[0], IsBulk("slave"));
 }
 
 INSTANTIATE_TEST_SUITE_P(AckedBy, SentinelTest, ::testing::Values(false, true),
