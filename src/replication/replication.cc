@@ -461,12 +461,12 @@ void Replication::Follow(const std::string& host, int port) {
   options.dir = engine_.config().dir;
   options.timeout_ms = settings_.timeout_s * 1000;
 
-  auto generation = std::make_shared<uint64_t>(1);
+  auto generation = std::make_shared<std::atomic<uint64_t>>(1);
   link_generation_ = generation;
-  const uint64_t gen = *generation;
+  const uint64_t gen = generation->load();
   server::SessionIo* io = engine_.io;
   // Runs `fn` on the loop unless this link has been replaced meanwhile.
-  auto post = [this, io, generation, gen](std::function<void()> fn) {
+  auto post = [io, generation, gen](std::function<void()> fn) {
     io->Post([generation, gen, fn = std::move(fn)] {
       if (*generation == gen) fn();
     });

@@ -23,6 +23,7 @@
 // the Server.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -157,7 +158,7 @@ class Replication : public server::ReplicationHooks {
   int master_port_ = 0;
   std::unique_ptr<FollowerLink> link_;
   // Shared with the link's events so posted tasks from an old link are dropped.
-  std::shared_ptr<uint64_t> link_generation_;
+  std::shared_ptr<std::atomic<uint64_t>> link_generation_;
   LinkState link_state_ = LinkState::kConnect;
   bool link_up_ = false;
   int64_t link_down_since_ms_ = 0;
