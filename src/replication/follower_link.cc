@@ -211,7 +211,7 @@ void FollowerLink::Run() {
         streaming_ = false;
       }
       int64_t started = NowMs();
-      Session(fd);
+      RunConnection(fd);
       {
         std::lock_guard<std::mutex> lock(fd_mu_);
         fd_ = -1;
@@ -227,7 +227,7 @@ void FollowerLink::Run() {
   }
 }
 
-void FollowerLink::Session(int fd) {
+void FollowerLink::RunConnection(int fd) {
   Reader reader(fd, stop_, options_.timeout_ms);
   std::string line;
   auto command = [&](const std::vector<std::string_view>& argv) {

@@ -66,7 +66,7 @@ class FollowerLink {
  private:
   void Run();
   // One connection's life; returns when it ends.
-  void Session(int fd);
+  void RunConnection(int fd);
   bool SleepInterruptible(int64_t ms);
 
   LinkOptions options_;

@@ -481,10 +481,7 @@ void Replication::Follow(const std::string& host, int port) {
       if (up) last_io_ms_ = MonotonicMs();
     });
   };
-  events.on_error = [this, post](std::string error) {
-    log::Warn(error);
-    post([this, error] { last_error_ = error; });
-  };
+  events.on_error = [](std::string error) { log::Warn(error); };
   events.prepare_psync = [this, io, generation, gen]() -> std::pair<std::string, int64_t> {
     auto promise = std::make_shared<std::promise<std::pair<std::string, int64_t>>>();
     auto future = promise->get_future();

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -170,7 +171,6 @@ class Replication : public server::ReplicationHooks {
   bool getack_requested_ = false;
   int64_t fsynced_offset_ = 0;
   int64_t last_ack_sent_ms_ = 0;
-  std::string last_error_;
   // Cleared on destruction; the engine keeps our write observer.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

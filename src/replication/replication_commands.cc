@@ -1,7 +1,6 @@
 // Replication commands: REPLICAOF/SLAVEOF, REPLCONF, PSYNC/SYNC, WAIT,
 // WAITAOF, ROLE. Thin parsers over Replication's methods; the handlers find
 // the Replication through Engine::replication.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
