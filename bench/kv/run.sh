@@ -9,7 +9,7 @@
 # shared machine is noisy, CPU per request much less so.
 #
 # Usage: bench/kv/run.sh [-n requests] [-c clients] [-r keyspace] [-P "1 16"]
-#   env RAGKV=path/to/ragkv (default build/release/ragkv)
+#   env RAGKV=path/to/ragkv (default build/release/ragkv), PIN=1 to pin CPUs
 set -euo pipefail
 
 N=1000000
@@ -46,13 +46,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# PIN=1: servers on CPU 0, redis-benchmark on CPU 1 (taskset), so client and
+# server do not share a core. Only useful on a quiet machine: on a shared one
+# it stops the scheduler from moving the server off a busy core.
+SERVER_CPU=()
+CLIENT_CPU=()
+if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  SERVER_CPU=(taskset -c 0)
+  CLIENT_CPU=(taskset -c 1)
+fi
+
 RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
+"${SERVER_CPU[@]}" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" \
   --logfile "$WORK/redis.log" &
 PIDS+=($!)
 REDIS_PID=$!
 KPORT=$(free_port)
-"$RAGKV" serve --port "$KPORT" --bind 127.0.0.1 >"$WORK/ragkv.out" 2>"$WORK/ragkv.log" &
+"${SERVER_CPU[@]}" "$RAGKV" serve --port "$KPORT" --bind 127.0.0.1 >"$WORK/ragkv.out" 2>"$WORK/ragkv.log" &
 PIDS+=($!)
 RAGKV_PID=$!
 for port in "$RPORT" "$KPORT"; do
@@ -60,7 +70,7 @@ for port in "$RPORT" "$KPORT"; do
 done
 
 echo "redis-benchmark -n $N -c $C -r $R, P in {$PIPELINES}; $(redis-server --version | cut -d' ' -f3) vs ragkv $("$RAGKV" version | cut -d' ' -f2)"
-echo "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "$(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')${SERVER_CPU:+; servers pinned to CPU 0, redis-benchmark to CPU 1}"
 printf "\n| %-6s | %2s | %12s | %12s | %6s | %9s | %9s | %9s | %9s | %11s | %11s |\n" \
   test P "ragkv ops/s" "redis ops/s" ratio "ragkv p50" "redis p50" "ragkv p99" "redis p99" \
   "ragkv cpu/op" "redis cpu/op"
@@ -76,7 +86,7 @@ measure() {
   local before after
   before=$(cpu_ticks "$pid")
   local line
-  line=$(redis-benchmark -p "$port" -n "$N" -c "$C" -r "$R" -P "$p" -t "$test" --csv -q 2>/dev/null |
+  line=$("${CLIENT_CPU[@]}" redis-benchmark -p "$port" -n "$N" -c "$C" -r "$R" -P "$p" -t "$test" --csv -q 2>/dev/null |
     awk -F'","' 'NR==2 { print $2, $5, $7 }')
   after=$(cpu_ticks "$pid")
   echo "$line $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$N" \

@@ -185,6 +185,15 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
+  int64_t now = keyspace_.now_ms();
+  if (now - ops_sample_ms_ >= 1000) {
+    if (ops_sample_ms_ > 0) {
+      stats_.instantaneous_ops_per_sec =
+          (stats_.total_commands_processed - ops_sample_count_) * 1000 / (now - ops_sample_ms_);
+    }
+    ops_sample_ms_ = now;
+    ops_sample_count_ = stats_.total_commands_processed;
+  }
   if (persistence != nullptr) persistence->Cron();
   if (replication != nullptr) {
     replication->Cron();
@@ -285,8 +294,9 @@ bool Engine::EvictOne() {
         if (!k) break;
         key = std::move(*k);
       }
-      store::Db::Entry* e = db.map().find(key) == db.map().end() ? nullptr : &db.map().find(key)->second;
-      if (e == nullptr) continue;
+      auto it = db.map().find(key);
+      if (it == db.map().end()) continue;
+      const store::Db::Entry* e = &it->second;
       int64_t score;
       switch (policy) {
         case EvictionPolicy::kVolatileTtl: score = -e->expire_ms; break;

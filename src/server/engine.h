@@ -50,6 +50,7 @@ struct Stats {
   int64_t total_error_replies = 0;
   int64_t unexpected_error_replies = 0;
   int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
+  int64_t instantaneous_ops_per_sec = 0;
 };
 
 class Engine {
@@ -160,6 +161,9 @@ class Engine {
       watched_keys_;
   size_t watched_count_ = 0;
   size_t expire_db_cursor_ = 0;
+  // Sample for instantaneous_ops_per_sec.
+  int64_t ops_sample_ms_ = 0;
+  int64_t ops_sample_count_ = 0;
 };
 
 }  // namespace ragkv::server

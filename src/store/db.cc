@@ -8,6 +8,8 @@
 // is good enough). SCAN walks buckets; see db.h for the growth caveat.
 #include "store/db.h"
 
+#include "store/bucket_scan.h"
+
 #include <chrono>
 
 namespace ragkv::store {
@@ -26,6 +28,7 @@ Object Object::Clone() const {
     case ValueType::kString: {
       Object o(str());
       o.lru_ = lru_;
+      o.raw_string_ = raw_string_;
       return o;
     }
     case ValueType::kHash: {
@@ -170,20 +173,11 @@ int64_t Db::AverageTtlMs() const {
 
 uint64_t Db::Scan(uint64_t cursor, size_t count,
                   const std::function<void(const std::string&, Entry&)>& fn) {
-  size_t buckets = map_.bucket_count();
-  if (cursor >= buckets || map_.empty()) return 0;
-  size_t seen = 0;
-  size_t b = static_cast<size_t>(cursor);
   const int64_t now = keyspace_->now_ms();
-  for (; b < buckets && seen < count; ++b) {
-    for (auto it = map_.begin(b); it != map_.end(b); ++it) {
-      ++seen;
-      Entry& e = const_cast<Entry&>(it->second);
-      if (e.expire_ms >= 0 && e.expire_ms <= now) continue;  // logically gone
-      fn(it->first, e);
-    }
-  }
-  return b >= buckets ? 0 : b;
+  return ScanBuckets(map_, cursor, count, [&](Map::value_type& kv) {
+    if (kv.second.expire_ms >= 0 && kv.second.expire_ms <= now) return;  // logically gone
+    fn(kv.first, kv.second);
+  });
 }
 
 std::optional<std::string> Db::RandomKey(std::mt19937_64& rng) {

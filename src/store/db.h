@@ -94,9 +94,8 @@ class Db {
 
   // Cursor-based iteration over buckets (SCAN). Calls `fn` for each live key
   // in up to ~`count` elements; returns the next cursor, 0 when done. Keys
-  // present for the whole scan are returned at least once as long as the
-  // table does not grow during it; growth can make SCAN repeat or (rarely)
-  // miss keys (see docs/server.md).
+  // present for the whole scan are returned at least once; a resize during
+  // the scan restarts it, so keys may repeat (store/bucket_scan.h).
   uint64_t Scan(uint64_t cursor, size_t count,
                 const std::function<void(const std::string& key, Entry& entry)>& fn);
 

@@ -51,6 +51,11 @@ class Object {
   // Deep copy (COPY command).
   Object Clone() const;
 
+  // Redis turns a string into its "raw" encoding once it is modified in place
+  // (APPEND, SETRANGE); tracked only so OBJECT ENCODING answers the same.
+  bool raw_string() const { return raw_string_; }
+  void set_raw_string(bool raw) { raw_string_ = raw; }
+
   // LRU clock in seconds (24 bits would do; Redis's shape), for eviction and
   // OBJECT IDLETIME/FREQ.
   uint32_t lru() const { return lru_; }
@@ -60,6 +65,7 @@ class Object {
   // Index order matches ValueType.
   std::variant<std::string, std::unique_ptr<HashMap>, std::unique_ptr<avl::SortedSet>> value_;
   uint32_t lru_ = 0;
+  bool raw_string_ = false;
 };
 
 }  // namespace ragkv::store

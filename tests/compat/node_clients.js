@@ -33,6 +33,14 @@ async function nodeRedis() {
   const keys = [];
   for await (const key of client.scanIterator({ MATCH: 'nr:*', COUNT: 2 })) keys.push(key);
   assert.deepEqual([...new Set(keys)].sort(), ['nr:bin', 'nr:h', 'nr:k', 'nr:n', 'nr:t', 'nr:z']);
+  for (let i = 0; i < 300; i++) await client.zAdd('nr:zs', { score: i * 1.37, value: `m${i}` });
+  const members = new Set();
+  for await (const m of client.zScanIterator('nr:zs', { COUNT: 10 })) members.add(m.value);
+  assert.equal(members.size, 300);  // cursors must survive JavaScript numbers
+  const fields = new Set();
+  for (let i = 0; i < 300; i++) await client.hSet('nr:hs', `f${i}`, 'v');
+  for await (const f of client.hScanIterator('nr:hs', { COUNT: 10 })) fields.add(f.field);
+  assert.equal(fields.size, 300);
   await assert.rejects(client.hGet('nr:k', 'f'), /WRONGTYPE/);
   await client.quit();
 }

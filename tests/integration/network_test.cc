@@ -249,6 +249,21 @@ TEST(NetworkLimitsTest, ProtectedModeRefusesNonLoopback) {
   EXPECT_THAT(*remote.Command({"PING"}), IsSimple("PONG"));
 }
 
+TEST(NetworkLimitsTest, IdleClientsTimeOut) {
+  TestServer server;
+  ASSERT_TRUE(server.Start({"--timeout", "1", "--hz", "50"})) << server.log();
+  RespClient idle, busy;
+  ASSERT_TRUE(idle.Connect("127.0.0.1", server.port()).ok());
+  ASSERT_TRUE(busy.Connect("127.0.0.1", server.port()).ok());
+  ASSERT_TRUE(idle.Command({"PING"}).ok());
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_TRUE(busy.Command({"PING"}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  EXPECT_FALSE(idle.Command({"PING"}).ok());  // closed after > 1 s idle
+  EXPECT_TRUE(busy.Command({"PING"}).ok());
+}
+
 TEST(ConfigFileTest, LoadedAtStartupAndRewritten) {
   std::string path = "/tmp/ragkv-serve-test-" + std::to_string(getpid()) + ".conf";
   {

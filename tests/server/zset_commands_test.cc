@@ -1,3 +1,4 @@
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -137,6 +138,29 @@ TEST_F(ZSetCommandsTest, RandMemberAndScan) {
   } while (cursor != "0" && rounds < 1000);
   EXPECT_EQ(seen.size(), 300u);
   EXPECT_GT(rounds, 3);
+}
+
+// Wire cursors are rounded to stay below 2^53; scores closer together than
+// the rounding must still make progress and all be returned.
+TEST_F(ZSetCommandsTest, ScanCursorsStaySmallAndProgressOnCloseScores) {
+  double s = 1.0;
+  for (int i = 0; i < 50; ++i) {
+    Run({"ZADD", "z", resp::FormatDouble(s), "m" + std::to_string(i)});
+    s = std::nextafter(s, 2.0);
+  }
+  Run({"ZADD", "z", "-1e300", "low", "1e300", "high"});
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  int rounds = 0;
+  do {
+    resp::RespValue r = Run({"ZSCAN", "z", cursor, "COUNT", "1"});
+    cursor = r.elements[0].str;
+    EXPECT_LT(std::stoull(cursor), 1ULL << 53);
+    for (size_t i = 0; i < r.elements[1].elements.size(); i += 2) seen.insert(r.elements[1].elements[i].str);
+    ++rounds;
+  } while (cursor != "0" && rounds < 1000);
+  EXPECT_EQ(cursor, "0");
+  EXPECT_EQ(seen.size(), 52u);
 }
 
 // Reference model: a std::set of (score, member) plus a member map, checked

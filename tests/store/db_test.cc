@@ -190,3 +190,38 @@ TEST(DbTest, SwapAndCloneAreDeep) {
 
 }  // namespace
 }  // namespace ragkv::store
+
+namespace ragkv::store {
+namespace {
+
+// Keys present for the whole scan are returned even when the table grows
+// (rehashes) between SCAN calls.
+TEST(DbTest, ScanSurvivesGrowthWithoutMissingKeys) {
+  Keyspace ks(1);
+  Db& db = ks.db(0);
+  std::set<std::string> original;
+  for (int i = 0; i < 1000; ++i) {
+    std::string k = std::string("orig:").append(std::to_string(i));
+    db.Set(k, Object(std::string("v")));
+    original.insert(k);
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int calls = 0, added = 0;
+  size_t buckets_before = db.map().bucket_count();
+  do {
+    cursor = db.Scan(cursor, 20, [&](const std::string& k, Db::Entry&) { seen.insert(k); });
+    // Grow the table a lot during the first calls (SCAN, like Redis's, only
+    // promises to terminate once the collection stops growing).
+    for (int j = 0; calls < 40 && j < 200; ++j) {
+      db.Set(std::string("new:").append(std::to_string(added++)), Object(std::string("v")));
+    }
+    ++calls;
+  } while (cursor != 0 && calls < 100000);
+  EXPECT_EQ(cursor, 0u);
+  EXPECT_GT(db.map().bucket_count(), buckets_before);
+  for (const std::string& k : original) EXPECT_TRUE(seen.count(k)) << k;
+}
+
+}  // namespace
+}  // namespace ragkv::store

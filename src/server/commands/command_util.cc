@@ -91,6 +91,47 @@ store::Object* LookupRead(CommandContext& ctx, std::string_view key, store::Valu
   return o;
 }
 
+bool ParseScanArgs(CommandContext& ctx, size_t cursor_at, bool allow_type, uint64_t* cursor,
+                   std::string_view* pattern, int64_t* count, std::string_view* type) {
+  std::string_view c = ctx.arg(cursor_at);
+  uint64_t v = 0;
+  if (c.empty() || c.size() > 20) {
+    ctx.out.Error(errors::kInvalidCursor);
+    return false;
+  }
+  for (char ch : c) {
+    if (ch < '0' || ch > '9' || v > (UINT64_MAX - static_cast<uint64_t>(ch - '0')) / 10) {
+      ctx.out.Error(errors::kInvalidCursor);
+      return false;
+    }
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  *cursor = v;
+  *count = 10;
+  for (size_t i = cursor_at + 1; i < ctx.argc(); i += 2) {
+    std::string_view opt = ctx.arg(i);
+    if (i + 1 >= ctx.argc()) {
+      ctx.out.Error(errors::kSyntax);
+      return false;
+    }
+    if (EqualsIgnoreCase(opt, "COUNT")) {
+      if (!ParseIntArg(ctx, ctx.arg(i + 1), count)) return false;
+      if (*count < 1) {
+        ctx.out.Error(errors::kSyntax);
+        return false;
+      }
+    } else if (EqualsIgnoreCase(opt, "MATCH")) {
+      *pattern = ctx.arg(i + 1);
+    } else if (allow_type && EqualsIgnoreCase(opt, "TYPE")) {
+      *type = ctx.arg(i + 1);
+    } else {
+      ctx.out.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string IntToString(int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);

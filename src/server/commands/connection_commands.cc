@@ -156,8 +156,7 @@ void ResetCommand(CommandContext& ctx) {
   ctx.out.SimpleString("RESET");
 }
 
-std::string ClientInfoLine(const Engine& engine, const Session& s, int64_t now_ms) {
-  (void)engine;
+std::string ClientInfoLine(const Session& s, int64_t now_ms) {
   std::string l;
   l.reserve(256);
   auto kv = [&l](std::string_view k, std::string_view v) {
@@ -254,13 +253,13 @@ void ClientCommand(CommandContext& ctx) {
     std::string text;
     int64_t now = ctx.engine.Now();
     for (const auto& [id, other] : ctx.engine.sessions()) {
-      text += ClientInfoLine(ctx.engine, *other, now);
+      text += ClientInfoLine(*other, now);
       text += '\n';
     }
     ctx.out.Verbatim("txt", text);
   } else if (EqualsIgnoreCase(sub, "INFO")) {
     if (!arity(2)) return;
-    ctx.out.Verbatim("txt", ClientInfoLine(ctx.engine, s, ctx.engine.Now()) + "\n");
+    ctx.out.Verbatim("txt", ClientInfoLine(s, ctx.engine.Now()) + "\n");
   } else if (EqualsIgnoreCase(sub, "KILL")) {
     if (ctx.argc() == 3) {
       // Old form: CLIENT KILL ip:port.

@@ -7,6 +7,7 @@
 
 #include "server/commands/command_util.h"
 #include "server/commands/random_element.h"
+#include "store/bucket_scan.h"
 #include "store/glob.h"
 
 namespace ragkv::server {
@@ -303,20 +304,15 @@ void HScanCommand(CommandContext& ctx) {
   if (wrong) return;
   std::vector<const HashMap::value_type*> items;
   uint64_t next = 0;
-  if (h != nullptr && cursor < h->bucket_count()) {
+  if (h != nullptr) {
     bool all = pattern == "*";
-    size_t seen = 0;
-    size_t b = static_cast<size_t>(cursor);
-    for (; b < h->bucket_count() && seen < static_cast<size_t>(count); ++b) {
-      for (auto it = h->begin(b); it != h->end(b); ++it) {
-        ++seen;
-        if (all || store::GlobMatch(pattern, it->first)) items.push_back(&*it);
-      }
-    }
-    next = b >= h->bucket_count() ? 0 : b;
+    next = store::ScanBuckets(*h, cursor, static_cast<size_t>(count),
+                              [&](const HashMap::value_type& kv) {
+                                if (all || store::GlobMatch(pattern, kv.first)) items.push_back(&kv);
+                              });
   }
   ctx.out.ArrayHeader(2);
-  ctx.out.Bulk(IntToString(static_cast<int64_t>(next)));
+  ctx.out.Bulk(std::to_string(next));
   ctx.out.ArrayHeader(items.size() * 2);
   for (const auto* kv : items) {
     ctx.out.Bulk(kv->first);

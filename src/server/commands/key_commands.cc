@@ -114,51 +114,6 @@ void KeysCommand(CommandContext& ctx) {
   for (const std::string* k : keys) ctx.out.Bulk(*k);
 }
 
-}  // namespace
-
-bool ParseScanArgs(CommandContext& ctx, size_t cursor_at, bool allow_type, uint64_t* cursor,
-                   std::string_view* pattern, int64_t* count, std::string_view* type) {
-  std::string_view c = ctx.arg(cursor_at);
-  uint64_t v = 0;
-  if (c.empty() || c.size() > 20) {
-    ctx.out.Error(errors::kInvalidCursor);
-    return false;
-  }
-  for (char ch : c) {
-    if (ch < '0' || ch > '9' || v > (UINT64_MAX - static_cast<uint64_t>(ch - '0')) / 10) {
-      ctx.out.Error(errors::kInvalidCursor);
-      return false;
-    }
-    v = v * 10 + static_cast<uint64_t>(ch - '0');
-  }
-  *cursor = v;
-  *count = 10;
-  for (size_t i = cursor_at + 1; i < ctx.argc(); i += 2) {
-    std::string_view opt = ctx.arg(i);
-    if (i + 1 >= ctx.argc()) {
-      ctx.out.Error(errors::kSyntax);
-      return false;
-    }
-    if (EqualsIgnoreCase(opt, "COUNT")) {
-      if (!ParseIntArg(ctx, ctx.arg(i + 1), count)) return false;
-      if (*count < 1) {
-        ctx.out.Error(errors::kSyntax);
-        return false;
-      }
-    } else if (EqualsIgnoreCase(opt, "MATCH")) {
-      *pattern = ctx.arg(i + 1);
-    } else if (allow_type && EqualsIgnoreCase(opt, "TYPE")) {
-      *type = ctx.arg(i + 1);
-    } else {
-      ctx.out.Error(errors::kSyntax);
-      return false;
-    }
-  }
-  return true;
-}
-
-namespace {
-
 void ScanCommand(CommandContext& ctx) {
   uint64_t cursor;
   std::string_view pattern = "*", type;
@@ -294,6 +249,7 @@ void TouchCommand(CommandContext& ctx) {
 std::string_view Encoding(const Object& o) {
   switch (o.type()) {
     case ValueType::kString: {
+      if (o.raw_string()) return "raw";
       int64_t v;
       if (o.str().size() <= 20 && ParseInt(o.str(), &v)) return "int";
       return o.str().size() <= 44 ? "embstr" : "raw";

@@ -191,7 +191,7 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     header("Stats");
     line("total_connections_received", std::to_string(st.total_connections_received));
     line("total_commands_processed", std::to_string(st.total_commands_processed));
-    line("instantaneous_ops_per_sec", "0");
+    line("instantaneous_ops_per_sec", std::to_string(st.instantaneous_ops_per_sec));
     line("total_net_input_bytes", std::to_string(st.total_net_input_bytes));
     line("total_net_output_bytes", std::to_string(st.total_net_output_bytes));
     line("rejected_connections", std::to_string(st.rejected_connections));

@@ -65,6 +65,7 @@ void StoreString(store::Db& db, store::Db::Entry* e, std::string_view key, std::
   }
   if (e->value.type() == ValueType::kString) {
     e->value.str().assign(value);
+    e->value.set_raw_string(false);
   } else {
     e->value = Object(std::string(value));
   }
@@ -287,6 +288,7 @@ void IncrByGeneric(CommandContext& ctx, int64_t delta) {
   std::string_view text(buf, static_cast<size_t>(end - buf));
   if (o != nullptr) {
     o->str().assign(text);  // keeps the TTL, like Redis
+    o->set_raw_string(false);
   } else {
     ctx.db.Set(ctx.arg(1), Object(std::string(text)));
   }
@@ -331,6 +333,7 @@ void IncrByFloatCommand(CommandContext& ctx) {
   std::string text = FormatLongDouble(result);
   if (o != nullptr) {
     o->str() = text;
+    o->set_raw_string(false);
   } else {
     ctx.db.Set(ctx.arg(1), Object(text));
   }
@@ -351,6 +354,7 @@ void AppendCommand(CommandContext& ctx) {
     if (StringTooLong(ctx, o->str().size() + ctx.arg(2).size())) return;
     o->str().append(ctx.arg(2));
   }
+  o->set_raw_string(true);
   ++ctx.dirty;
   ctx.out.Integer(static_cast<int64_t>(o->str().size()));
 }
@@ -415,6 +419,7 @@ void SetRangeCommand(CommandContext& ctx) {
   size_t need = static_cast<size_t>(offset) + value.size();
   if (s.size() < need) s.resize(need, '\0');
   s.replace(static_cast<size_t>(offset), value.size(), value);
+  o->set_raw_string(true);
   ++ctx.dirty;
   ctx.out.Integer(static_cast<int64_t>(s.size()));
 }

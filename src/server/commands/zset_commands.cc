@@ -65,15 +65,22 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
     ctx.out.Error(s.message());
     return;
   }
-  std::vector<double> scores;
-  scores.reserve(pairs_args / 2);
-  for (size_t j = i; j < ctx.argc(); j += 2) {
+  // All scores are validated before anything changes; most ZADDs carry one
+  // pair, so small batches avoid the heap.
+  double inline_scores[16];
+  std::vector<double> heap_scores;
+  double* scores = inline_scores;
+  if (pairs_args / 2 > std::size(inline_scores)) {
+    heap_scores.resize(pairs_args / 2);
+    scores = heap_scores.data();
+  }
+  for (size_t j = i, k = 0; j < ctx.argc(); j += 2, ++k) {
     std::optional<double> score = avl::ParseScore(ctx.arg(j));
     if (!score) {
       ctx.out.Error(errors::kNotFloat);
       return;
     }
-    scores.push_back(*score);
+    scores[k] = *score;
   }
   bool wrong;
   Object* o = LookupWrite(ctx, ctx.arg(1), ValueType::kZSet, &wrong);
@@ -498,13 +505,26 @@ void ZScanCommand(CommandContext& ctx) {
   bool wrong;
   SortedSet* z = ZSetForRead(ctx, &wrong);
   if (wrong) return;
+  // SortedSet::Scan's cursor is a 64-bit order-preserving encoding of a
+  // score; clients such as node-redis parse cursors as JavaScript numbers,
+  // exact only below 2^53. So the wire cursor drops the low kDroppedBits:
+  // resuming from the rounded-down cursor starts at or before the exact
+  // position (a few duplicates, allowed by SCAN; never a miss), and the scan
+  // continues here until the rounded cursor moves forward, so every call
+  // makes progress.
+  constexpr int kDroppedBits = 11;
   std::vector<std::pair<std::string_view, double>> items;
   uint64_t next = 0;
   if (z != nullptr) {
     bool all = pattern == "*";
-    next = z->Scan(cursor, static_cast<size_t>(count), [&](std::string_view m, double s) {
+    auto collect = [&](std::string_view m, double s) {
       if (all || store::GlobMatch(pattern, m)) items.emplace_back(m, s);
-    });
+    };
+    uint64_t exact = z->Scan(cursor << kDroppedBits, static_cast<size_t>(count), collect);
+    while (exact != 0 && (exact >> kDroppedBits) <= cursor) {
+      exact = z->Scan(exact, static_cast<size_t>(count), collect);
+    }
+    next = exact == 0 ? 0 : std::max<uint64_t>(1, exact >> kDroppedBits);
   }
   ctx.out.ArrayHeader(2);
   ctx.out.Bulk(std::to_string(next));
