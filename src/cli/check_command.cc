@@ -76,6 +76,13 @@ int RunCheckAof(const CheckAofArgs& args) {
       exit_code = 1;
       continue;
     }
+    if (corruption && r.scan.valid_bytes == 0) {
+      std::printf(
+          "  not fixed: this is not a ragkv AOF at all (a Redis file?); refusing to "
+          "touch it.\n");
+      exit_code = 1;
+      continue;
+    }
     if (!last || r.file.ends_with(".rks")) {
       std::printf(
           "  not fixed: only the last incr file of a log can be truncated; later files "

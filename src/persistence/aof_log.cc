@@ -32,6 +32,11 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 std::string CorruptionMessage(const std::string& file, const AofScan& scan) {
+  if (scan.valid_bytes == 0 && scan.end == AofFileEnd::kCorruption) {
+    return "AOF file " + file + " is not a ragkv AOF (" + scan.detail +
+           "); a Redis AOF or RDB cannot be loaded by ragkv: refusing to start. Move it away, "
+           "or point appenddirname/dir elsewhere.";
+  }
   return "Bad AOF file " + file + " at offset " + std::to_string(scan.valid_bytes) + " (" +
          scan.detail + "): refusing to start. Inspect it with \"ragkv check-aof " + file +
          "\"; \"ragkv check-aof --fix --truncate-to-last-good " + file +
@@ -356,7 +361,8 @@ Status AppendOnlyLog::AdoptBase() {
   if (rewrite_ != RewriteState::kSwitched) {
     return Status::FailedPrecondition("AdoptBase needs BeginRewrite first");
   }
-  if (!fs_.Exists(new_base_)) return Status::NotFound("rewritten base " + new_base_ + " is missing");
+  if (!fs_.Exists(new_base_))
+    return Status::NotFound("rewritten base " + new_base_ + " is missing");
   rewrite_ = RewriteState::kBaseWritten;
   return Status::Ok();
 }

@@ -41,6 +41,22 @@ std::string ConfigValue(const Config& cfg, std::string_view name) {
 
 int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
 
+// In a forked child: drops every inherited descriptor (listening and client
+// sockets, the AOF, the directory lock's file) so that a parent killed while
+// the child runs leaves nothing held, the port in particular, as Redis's
+// closeChildUnusedResourceAfterFork does. stdin/out/err stay.
+void CloseInheritedFds() { ::close_range(3, ~0U, 0); }
+
+// The body of a BGSAVE/BGREWRITEAOF child: writes the keyspace to `path`.
+[[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
+                                   store::Keyspace& keyspace, int64_t now_ms) {
+  CloseInheritedFds();
+  auto w = persistence::SnapshotWriter::Create(fs, path);
+  Status s = w.ok() ? WriteKeyspace(keyspace, now_ms, **w) : w.status();
+  if (s.ok()) s = (*w)->Finish();
+  ::_exit(s.ok() ? 0 : 1);
+}
+
 int64_t MonotonicMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -306,12 +322,7 @@ Status Persistence::BackgroundSave() {
   const auto fork_start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    auto w = persistence::SnapshotWriter::Create(fs_, path);
-    Status s = w.ok() ? WriteKeyspace(engine_.keyspace(), now, **w) : w.status();
-    if (s.ok()) s = (*w)->Finish();
-    ::_exit(s.ok() ? 0 : 1);
-  }
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();
@@ -344,12 +355,7 @@ Status Persistence::BackgroundRewriteAof() {
     aof_->AbortRewrite();
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
-  if (pid == 0) {
-    auto w = persistence::SnapshotWriter::Create(fs_, path);
-    Status s = w.ok() ? WriteKeyspace(engine_.keyspace(), now, **w) : w.status();
-    if (s.ok()) s = (*w)->Finish();
-    ::_exit(s.ok() ? 0 : 1);
-  }
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();
@@ -429,10 +435,13 @@ Status Persistence::Shutdown(bool save, bool nosave) {
   save_child_ = rewrite_child_ = -1;
   Status result;
   if (aof_) result = aof_->writer().SyncNow();
-  if (save || (!save_points_.empty() && !nosave)) {
+  if (!shut_down_ && (save || (!save_points_.empty() && !nosave))) {
     Status s = Save();
     if (result.ok()) result = s;
   }
+  // A failed save leaves the server running (SHUTDOWN replies an error), so
+  // only a successful one counts as done.
+  shut_down_ = result.ok();
   return result;
 }
 

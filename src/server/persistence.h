@@ -72,7 +72,8 @@ class Persistence {
   // from Engine::Cron.
   void Cron();
   // SHUTDOWN: waits for children, fsyncs the AOF, saves if save points are
-  // configured (unless `nosave`) or `save`.
+  // configured (unless `nosave`) or `save`. Only the first call saves; later
+  // calls (the serve loop's exit after a SHUTDOWN command) only fsync.
   Status Shutdown(bool save, bool nosave);
 
   int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
@@ -114,6 +115,7 @@ class Persistence {
   uint64_t rewrites_ = 0;
   bool rewrite_scheduled_ = false;
   int64_t latest_fork_usec_ = 0;
+  bool shut_down_ = false;
   // Cleared on destruction; the write observer (which the engine keeps)
   // checks it, since observers cannot be removed.
   std::shared_ptr<bool> alive_;

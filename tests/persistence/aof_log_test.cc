@@ -130,6 +130,20 @@ TEST(AofLogTest, CorruptionInTheMiddleRefusesToStartWithFileOffsetAndRepairComma
   EXPECT_EQ(fs.Contents(kIncr1).size(), full.size());
 }
 
+TEST(AofLogTest, ARedisAofIsRecognisedAsForeignNotOfferedForTruncation) {
+  FaultInjectingFileSystem fs;
+  WriteLog(fs, 1);
+  fs.SetContents(kIncr1,
+                 "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+  CollectingVisitor v;
+  auto log = Open(fs, v);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(log.status().message().find("is not a ragkv AOF"), std::string_view::npos)
+      << log.status().ToString();
+  EXPECT_EQ(log.status().message().find("truncate-to-last-good"), std::string_view::npos);
+}
+
 TEST(AofLogTest, TornTailInAnEarlierFileIsCorruption) {
   FaultInjectingFileSystem fs;
   {

@@ -149,6 +149,27 @@ TEST(ServerPersistenceTest, SecondInstanceOnTheSameDirectoryIsRefused) {
   EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails) {
+  FaultInjectingFileSystem fs;
+  {
+    Instance a(fs, "data", "no");
+    ASSERT_TRUE(a.status().ok());
+    a.Run({"SET", "k", "v"});
+    EXPECT_EQ(a.Run({"SHUTDOWN", "NOSAVE"}), "");  // no reply: the connection closes
+  }
+  EXPECT_FALSE(fs.Exists("data/dump.rks"));
+  {
+    Instance b(fs, "data", "no");
+    b.Run({"SET", "k", "v"});
+    fs.SetCapacity(0);  // the save cannot be written
+    EXPECT_EQ(b.Run({"SHUTDOWN", "SAVE"}), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    fs.SetCapacity(UINT64_MAX);
+    EXPECT_EQ(b.Run({"SHUTDOWN", "SAVE"}), "");
+  }
+  Instance c(fs, "data", "no");
+  EXPECT_EQ(c.Run({"GET", "k"}), "$1\r\nv\r\n");
+}
+
 class ForkingPersistenceTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -454,6 +454,20 @@ void ShutdownCommand(CommandContext& ctx) {
     }
   }
   log::Warn("User requested shutdown...");
+  if (ctx.engine.persistence != nullptr) {
+    bool save = false, nosave = false, force = false;
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+      save = save || EqualsIgnoreCase(ctx.arg(i), "SAVE");
+      nosave = nosave || EqualsIgnoreCase(ctx.arg(i), "NOSAVE");
+      force = force || EqualsIgnoreCase(ctx.arg(i), "FORCE");
+    }
+    Status s = ctx.engine.persistence->Shutdown(save, nosave);
+    if (!s.ok() && !force) {
+      log::Warn("Errors trying to shut down the server: " + s.ToString());
+      ctx.out.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+      return;
+    }
+  }
   ctx.engine.RequestShutdown();
   ctx.session.close_after_reply = true;
   // Redis closes the connection without a reply on success.
