@@ -207,6 +207,17 @@ TEST(SentinelNeedsTest, FailoverTransactionRewritesConfigAndKillsByType) {
   EXPECT_THAT(text.str(), ::testing::HasSubstr("replicaof \"127.0.0.1 " +
                                                std::to_string(leader.port()) + "\""));
   EXPECT_THAT(f({"ROLE"}).elements[0], IsBulk("slave"));
+  // RESET leaves subscribed mode.
+  resp::RespClient sub2;
+  ASSERT_TRUE(sub2.Connect("127.0.0.1", leader.port()).ok());
+  EXPECT_EQ(Cmd(sub2, {"PSUBSCRIBE", "a*"}).elements.size(), 3u);
+  EXPECT_THAT(leader({"PUBLISH", "ab", "m"}), IsInt(1));
+  auto pmsg = sub2.ReadReply();
+  ASSERT_TRUE(pmsg.ok());
+  EXPECT_THAT(*pmsg, IsStrings(std::vector<std::string>{"pmessage", "a*", "ab", "m"}));
+  EXPECT_THAT(Cmd(sub2, {"RESET"}), IsSimple("RESET"));
+  EXPECT_THAT(Cmd(sub2, {"GET", "x"}), IsNull());
+  EXPECT_THAT(leader({"PUBLISH", "ab", "m"}), IsInt(0));
 }
 
 INSTANTIATE_TEST_SUITE_P(AckedBy, SentinelTest, ::testing::Values(false, true),

@@ -147,6 +147,7 @@ void ResetCommand(CommandContext& ctx) {
   s.multi_error = false;
   s.queued.clear();
   ctx.engine.Unwatch(s);
+  ctx.engine.pubsub().RemoveSession(s);
   s.db = 0;
   s.resp = 2;
   ctx.out.set_protocol(2);
