@@ -154,11 +154,16 @@ bool SendAll(int fd, std::string_view bytes) {
 
 std::string_view LinkStateName(LinkState state) {
   switch (state) {
-    case LinkState::kConnect: return "connect";
-    case LinkState::kConnecting: return "connecting";
-    case LinkState::kHandshake: return "handshake";
-    case LinkState::kSync: return "sync";
-    case LinkState::kConnected: return "connected";
+    case LinkState::kConnect:
+      return "connect";
+    case LinkState::kConnecting:
+      return "connecting";
+    case LinkState::kHandshake:
+      return "handshake";
+    case LinkState::kSync:
+      return "sync";
+    case LinkState::kConnected:
+      return "connected";
   }
   return "none";
 }
@@ -172,7 +177,9 @@ FollowerLink::~FollowerLink() {
   if (thread_.joinable()) thread_.join();
 }
 
-void FollowerLink::Start() { thread_ = std::thread([this] { Run(); }); }
+void FollowerLink::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void FollowerLink::SendAck(int64_t offset, int64_t fack) {
   std::string off = std::to_string(offset), f = std::to_string(fack);
@@ -268,8 +275,8 @@ void FollowerLink::RunConnection(int fd) {
     std::string header;
     if (!reader.ReadLine(&header)) return;
     long long len = -1;
-    if (header.size() < 2 || header[0] != '$' || std::sscanf(header.c_str() + 1, "%lld", &len) != 1 ||
-        len < 0) {
+    if (header.size() < 2 || header[0] != '$' ||
+        std::sscanf(header.c_str() + 1, "%lld", &len) != 1 || len < 0) {
       events_.on_error("Bad full sync payload header: " + header.substr(0, 64));
       return;
     }

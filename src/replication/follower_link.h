@@ -29,7 +29,7 @@ struct LinkOptions {
   int listening_port = 0;  // REPLCONF listening-port
   std::string masteruser;
   std::string masterauth;
-  std::string dir = ".";  // where the full-sync payload is received
+  std::string dir = ".";       // where the full-sync payload is received
   int64_t timeout_ms = 60000;  // repl-timeout: no byte from the leader for this long drops the link
 };
 

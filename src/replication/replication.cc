@@ -193,9 +193,7 @@ Result<std::unique_ptr<Replication>> Replication::Start(server::Engine& engine) 
   return r;
 }
 
-std::string Replication::StatePath() const {
-  return engine_.config().dir + "/replication.state";
-}
+std::string Replication::StatePath() const { return engine_.config().dir + "/replication.state"; }
 
 void Replication::SaveState() {
   // Only when the data set survives the restart exactly as it is now: the
@@ -238,8 +236,8 @@ Replication::~Replication() {
 void Replication::ReadSettings() {
   const server::Config& c = engine_.config();
   Settings& s = settings_;
-  s.read_only = ParseBool(c.Value("replica-read-only"), true) &&
-                ParseBool(c.Value("slave-read-only"), true);
+  s.read_only =
+      ParseBool(c.Value("replica-read-only"), true) && ParseBool(c.Value("slave-read-only"), true);
   s.serve_stale = ParseBool(c.Value("replica-serve-stale-data"), true) &&
                   ParseBool(c.Value("slave-serve-stale-data"), true);
   int64_t size = 0;
@@ -388,8 +386,8 @@ int64_t Replication::LocalFsynced(int64_t target) const {
 void Replication::ReplyToWaiter(const Waiter& w) {
   std::string reply;
   if (w.aof) {
-    reply = "*2\r\n:" + std::to_string(LocalFsynced(w.target)) + "\r\n:" +
-            std::to_string(CountAcked(w.target, true)) + "\r\n";
+    reply = "*2\r\n:" + std::to_string(LocalFsynced(w.target)) +
+            "\r\n:" + std::to_string(CountAcked(w.target, true)) + "\r\n";
   } else {
     reply = ":" + std::to_string(CountAcked(w.target, false)) + "\r\n";
   }
@@ -659,9 +657,9 @@ std::string Replication::InfoSection() {
   if (settings_.min_replicas > 0) line("min_slaves_good_slaves", std::to_string(GoodReplicas()));
   int i = 0;
   for (const auto& [id, r] : replicas_) {
-    line("slave" + std::to_string(i++),
-         "ip=" + r.ip + ",port=" + std::to_string(r.port) + ",state=online,offset=" +
-             std::to_string(r.ack_offset) + ",lag=" + std::to_string((now - r.last_ack_ms) / 1000));
+    line("slave" + std::to_string(i++), "ip=" + r.ip + ",port=" + std::to_string(r.port) +
+                                            ",state=online,offset=" + std::to_string(r.ack_offset) +
+                                            ",lag=" + std::to_string((now - r.last_ack_ms) / 1000));
   }
   line("master_failover_state", "no-failover");
   line("master_replid", replid_);

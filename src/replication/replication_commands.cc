@@ -21,7 +21,9 @@ using server::EqualsIgnoreCase;
 
 namespace {
 
-Replication& Repl(CommandContext& ctx) { return *static_cast<Replication*>(ctx.engine.replication); }
+Replication& Repl(CommandContext& ctx) {
+  return *static_cast<Replication*>(ctx.engine.replication);
+}
 
 void ReplicaOfCommand(CommandContext& ctx) { Repl(ctx).ReplicaOf(ctx); }
 void ReplconfCommand(CommandContext& ctx) { Repl(ctx).Replconf(ctx); }
@@ -187,8 +189,8 @@ void Replication::Psync(CommandContext& ctx) {
     ctx.out.Raw(reply);
     r.ack_offset = want_offset - 1;
     log::Info("Partial resynchronization request from " + s.addr + " accepted. Sending " +
-              std::to_string(backlog_.offset() - want_offset + 1) + " bytes of backlog starting from offset " +
-              std::to_string(want_offset) + ".");
+              std::to_string(backlog_.offset() - want_offset + 1) +
+              " bytes of backlog starting from offset " + std::to_string(want_offset) + ".");
   } else {
     // The empty-restart rule: a node that came up without data must not
     // replace a replica's longer, unrelated history with its own.
@@ -230,9 +232,8 @@ void Replication::Psync(CommandContext& ctx) {
     r.ack_offset = 0;
     // The new replica starts in db 0: make the stream say which db it writes.
     last_db_ = -1;
-    log::Info("Full resync requested by replica " + s.addr + ": " +
-              std::to_string(payload.size()) + " bytes sent at offset " +
-              std::to_string(backlog_.offset()));
+    log::Info("Full resync requested by replica " + s.addr + ": " + std::to_string(payload.size()) +
+              " bytes sent at offset " + std::to_string(backlog_.offset()));
   }
   s.kind = server::ClientKind::kReplica;
   replicas_[s.id] = r;
@@ -319,17 +320,30 @@ void Replication::Role(CommandContext& ctx) {
 
 void RegisterReplicationCommands(server::Engine& engine) {
   using namespace server;  // flags
-  engine.AddCommand({"replicaof", 3, kAdmin | kStale, 0, 0, 0, ReplicaOfCommand, "server", "Configures a server as replica of another, or promotes it to a master."});
-  engine.AddCommand({"slaveof", 3, kAdmin | kStale, 0, 0, 0, ReplicaOfCommand, "server", "Sets a Redis server as a replica of another, or promotes it to being a master."});
-  engine.AddCommand({"replconf", -1, kAdmin | kNoMulti | kLoading | kStale, 0, 0, 0, ReplconfCommand, "server", "An internal command for configuring the replication stream."});
-  engine.AddCommand({"psync", -3, kAdmin | kNoMulti | kStale, 0, 0, 0, PsyncCommand, "server", "An internal command used in replication."});
-  engine.AddCommand({"sync", 1, kAdmin | kNoMulti | kStale, 0, 0, 0, PsyncCommand, "server", "An internal command used in replication."});
-  engine.AddCommand({"wait", 3, kNoMulti, 0, 0, 0, WaitCommand, "generic", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."});
-  engine.AddCommand({"waitaof", 4, kNoMulti, 0, 0, 0, WaitAofCommand, "generic", "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas."});
+  engine.AddCommand({"replicaof", 3, kAdmin | kStale, 0, 0, 0, ReplicaOfCommand, "server",
+                     "Configures a server as replica of another, or promotes it to a master."});
+  engine.AddCommand(
+      {"slaveof", 3, kAdmin | kStale, 0, 0, 0, ReplicaOfCommand, "server",
+       "Sets a Redis server as a replica of another, or promotes it to being a master."});
+  engine.AddCommand({"replconf", -1, kAdmin | kNoMulti | kLoading | kStale, 0, 0, 0,
+                     ReplconfCommand, "server",
+                     "An internal command for configuring the replication stream."});
+  engine.AddCommand({"psync", -3, kAdmin | kNoMulti | kStale, 0, 0, 0, PsyncCommand, "server",
+                     "An internal command used in replication."});
+  engine.AddCommand({"sync", 1, kAdmin | kNoMulti | kStale, 0, 0, 0, PsyncCommand, "server",
+                     "An internal command used in replication."});
+  engine.AddCommand({"wait", 3, kNoMulti, 0, 0, 0, WaitCommand, "generic",
+                     "Blocks until the asynchronous replication of all preceding write commands "
+                     "sent by the connection is completed."});
+  engine.AddCommand({"waitaof", 4, kNoMulti, 0, 0, 0, WaitAofCommand, "generic",
+                     "Blocks until all of the preceding write commands sent by the connection are "
+                     "written to the append-only file of the master and/or replicas."});
   if (engine.commands().Find("debug") == nullptr) {
-    engine.AddCommand({"debug", -2, kAdmin | kNoMulti | kLoading | kStale, 0, 0, 0, DebugCommand, "server", "A container for debugging commands (DIGEST)."});
+    engine.AddCommand({"debug", -2, kAdmin | kNoMulti | kLoading | kStale, 0, 0, 0, DebugCommand,
+                       "server", "A container for debugging commands (DIGEST)."});
   }
-  engine.AddCommand({"role", 1, kFast | kNoMulti | kLoading | kStale, 0, 0, 0, RoleCommand, "server", "Returns the replication role."});
+  engine.AddCommand({"role", 1, kFast | kNoMulti | kLoading | kStale, 0, 0, 0, RoleCommand,
+                     "server", "Returns the replication role."});
 }
 
 }  // namespace ragkv::replication

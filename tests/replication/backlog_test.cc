@@ -4,12 +4,12 @@
 // every other offset must be refused.
 #include "replication/backlog.h"
 
-#include "store/db.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
+
+#include "store/db.h"
 
 namespace ragkv::replication {
 namespace {
@@ -92,7 +92,8 @@ TEST(BacklogTest, MatchesModelUnderRandomOperations) {
         b.Append(bytes);
         all += bytes;
       }
-      ASSERT_NO_FATAL_FAILURE(CheckAgainstModel(b, all, base)) << "seed " << seed << " step " << step;
+      ASSERT_NO_FATAL_FAILURE(CheckAgainstModel(b, all, base))
+          << "seed " << seed << " step " << step;
     }
   }
 }

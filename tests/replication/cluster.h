@@ -2,9 +2,9 @@
 // processes (TestServer) on loopback, driven with RespClient.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -42,13 +42,12 @@ class NetnsPair {
       *why = "not root: cannot create network namespaces";
       return false;
     }
-    std::string script = "set -e; ip netns add " + name_ + "; ip link add " + host_if_ +
-                         " type veth peer name " + ns_if_ + "; ip link set " + ns_if_ +
-                         " netns " + name_ + "; ip addr add " + host_ip_ + "/24 dev " + host_if_ +
-                         "; ip link set " + host_if_ + " up; ip netns exec " + name_ +
-                         " ip addr add " + ns_ip_ + "/24 dev " + ns_if_ + "; ip netns exec " +
-                         name_ + " ip link set " + ns_if_ + " up; ip netns exec " + name_ +
-                         " ip link set lo up 2>&1";
+    std::string script =
+        "set -e; ip netns add " + name_ + "; ip link add " + host_if_ + " type veth peer name " +
+        ns_if_ + "; ip link set " + ns_if_ + " netns " + name_ + "; ip addr add " + host_ip_ +
+        "/24 dev " + host_if_ + "; ip link set " + host_if_ + " up; ip netns exec " + name_ +
+        " ip addr add " + ns_ip_ + "/24 dev " + ns_if_ + "; ip netns exec " + name_ +
+        " ip link set " + ns_if_ + " up; ip netns exec " + name_ + " ip link set lo up 2>&1";
     CommandResult r = RunShell("(" + script + ") 2>&1");
     created_ = true;
     if (r.status != 0) {
@@ -58,7 +57,8 @@ class NetnsPair {
     return true;
   }
   ~NetnsPair() {
-    if (created_) RunShell("ip netns del " + name_ + " 2>/dev/null; ip link del " + host_if_ + " 2>/dev/null");
+    if (created_)
+      RunShell("ip netns del " + name_ + " 2>/dev/null; ip link del " + host_if_ + " 2>/dev/null");
   }
   bool SetLink(bool up) {
     return RunShell("ip link set " + host_if_ + (up ? " up" : " down")).status == 0;
@@ -87,17 +87,29 @@ TEST(PartitionTest, IsolatedLeaderLosesNoAcknowledgedWriteAndConverges) {
     std::printf("PartitionTest skipped: %s\n", why.c_str());
     GTEST_SKIP() << why;
   }
-  const std::vector<std::string> fast = {"--repl-timeout", "3", "--protected-mode", "no",
-                                         "--repl-ping-replica-period", "1"};
+  const std::vector<std::string> fast = {
+      "--repl-timeout", "3", "--protected-mode", "no", "--repl-ping-replica-period", "1"};
   char tmpl[] = "/tmp/ragkv-part-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string leader_dir = tmpl;
   const int leader_port = 7400 + getpid() % 500;
   const std::string leader_addr = net.ns_ip() + " " + std::to_string(leader_port);
-  std::vector<std::string> argv = {"ip", "netns", "exec", net.name(), TestServer::BinaryPath(),
-                                   "serve", "--port", std::to_string(leader_port), "--bind",
-                                   "127.0.0.1 " + net.ns_ip(), "--dir", leader_dir,
-                                   "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2"};
+  std::vector<std::string> argv = {"ip",
+                                   "netns",
+                                   "exec",
+                                   net.name(),
+                                   TestServer::BinaryPath(),
+                                   "serve",
+                                   "--port",
+                                   std::to_string(leader_port),
+                                   "--bind",
+                                   "127.0.0.1 " + net.ns_ip(),
+                                   "--dir",
+                                   leader_dir,
+                                   "--min-replicas-to-write",
+                                   "1",
+                                   "--min-replicas-max-lag",
+                                   "2"};
   argv.insert(argv.end(), fast.begin(), fast.end());
   auto leader = std::make_unique<Process>();
   ASSERT_TRUE(leader->Start(argv, leader_dir + "/log"));
@@ -143,7 +155,8 @@ TEST(PartitionTest, IsolatedLeaderLosesNoAcknowledgedWriteAndConverges) {
   // min-replicas-to-write: the isolated leader refuses writes after the lag.
   ASSERT_TRUE(WaitFor([&] { return refused.load() > 0; }, 6000));
   auto refused_after = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - cut_at).count();
+                           std::chrono::steady_clock::now() - cut_at)
+                           .count();
   EXPECT_LE(refused_after, 4000);
   // Failover on the majority side (what Sentinel would do).
   EXPECT_THAT(f1({"REPLICAOF", "NO", "ONE"}), IsOk());
@@ -151,10 +164,11 @@ TEST(PartitionTest, IsolatedLeaderLosesNoAcknowledgedWriteAndConverges) {
   EXPECT_THAT(f1({"SET", "after-failover", "1"}), IsOk());
   stop.store(true);
   writer.join();
-  std::printf("partition: %zu writes acknowledged, %zu accepted without ack, %lld refused; "
-              "isolated leader refused writes %lld ms after the cut\n",
-              acked.size(), accepted_unacked.size(), static_cast<long long>(refused.load()),
-              static_cast<long long>(refused_after));
+  std::printf(
+      "partition: %zu writes acknowledged, %zu accepted without ack, %lld refused; "
+      "isolated leader refused writes %lld ms after the cut\n",
+      acked.size(), accepted_unacked.size(), static_cast<long long>(refused.load()),
+      static_cast<long long>(refused_after));
   ASSERT_GT(acked.size(), 10u);
   for (int i : acked) {
     ASSERT_THAT(f1({"GET", "p:" + std::to_string(i)}), IsBulk(std::to_string(i))) << i;

@@ -42,8 +42,9 @@ void WriteWorkload(RespClient& c, int total, uint64_t seed) {
         cmd = {"SELECT", std::to_string(db)};
       } else if (i % 4 == 0) {
         for (char& ch : blob) ch = static_cast<char>(rng() & 0xff);
-        cmd = {"HSET", "doc:" + std::to_string(i % 20000), "vec", blob, "title",
-               "t" + std::to_string(i)};
+        cmd = {"HSET",  "doc:" + std::to_string(i % 20000),
+               "vec",   blob,
+               "title", "t" + std::to_string(i)};
       } else if (i % 4 == 1) {
         cmd = {"SET", "k:" + std::to_string(rng() % 30000), "v" + std::to_string(i)};
       } else if (i % 4 == 2) {
@@ -156,8 +157,9 @@ TEST(ReplicationTest, WaitCountsAcknowledgingReplicasAndTimesOut) {
   // reports how many acknowledged.
   auto start = std::chrono::steady_clock::now();
   EXPECT_THAT(leader({"WAIT", "3", "300"}), IsInt(2));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
   EXPECT_GE(ms, 250);
   EXPECT_LT(ms, 3000);
   // A stopped follower does not acknowledge.
@@ -179,8 +181,8 @@ TEST(ReplicationTest, WaitCountsAcknowledgingReplicasAndTimesOut) {
 TEST(ReplicationTest, WaitAofCountsFollowersThatFsynced) {
   Node leader, f1, f2;
   ASSERT_TRUE(leader.Start({"--appendonly", "yes", "--appendfsync", "always"}));
-  ASSERT_TRUE(f1.Start({"--replicaof", leader.ReplicaOfArg(), "--appendonly", "yes",
-                        "--appendfsync", "always"}));
+  ASSERT_TRUE(f1.Start(
+      {"--replicaof", leader.ReplicaOfArg(), "--appendonly", "yes", "--appendfsync", "always"}));
   ASSERT_TRUE(f2.Start({"--replicaof", leader.ReplicaOfArg()}));  // no AOF
   ASSERT_TRUE(WaitFor([&] { return leader.Info("connected_slaves") == "2"; }, 5000));
   EXPECT_THAT(leader({"SET", "a", "1"}), IsOk());
@@ -329,9 +331,12 @@ TEST(ReplicationTest, EmptyRestartedLeaderDoesNotWipeItsFollower) {
   std::string digest = leader.Digest();
   leader.Kill9();
   ASSERT_TRUE(leader.Start()) << leader.server().log();  // same port, no persistence: empty
-  ASSERT_TRUE(WaitFor([&] { return leader.server().log().find("refusing to wipe") != std::string::npos ||
-                                   f.server().log().find("refusing to wipe") != std::string::npos; },
-                      5000));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return leader.server().log().find("refusing to wipe") != std::string::npos ||
+               f.server().log().find("refusing to wipe") != std::string::npos;
+      },
+      5000));
   EXPECT_EQ(f.Digest(), digest);
   EXPECT_EQ(f.Info("master_link_status"), "down");
   // The operator confirms: the follower then syncs the (empty) data set.

@@ -125,7 +125,8 @@ TEST_P(SentinelTest, KillNineLeaderFailsOverWithoutLosingAcknowledgedWrites) {
       10000))
       << "no promotion within 10 s";
   auto promoted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - killed_at).count();
+                         std::chrono::steady_clock::now() - killed_at)
+                         .count();
   std::printf("failover: promoted 127.0.0.1:%d %lld ms after kill -9; %zu acknowledged writes\n",
               new_port, static_cast<long long>(promoted_ms), acked.size());
   Node& promoted = new_port == f1.port() ? f1 : f2;
@@ -136,19 +137,23 @@ TEST_P(SentinelTest, KillNineLeaderFailsOverWithoutLosingAcknowledgedWrites) {
     ASSERT_THAT(promoted({"GET", "w:" + std::to_string(i)}), IsBulk(std::to_string(i))) << i;
   }
   // The other follower is re-pointed, and continues partially.
-  ASSERT_TRUE(WaitFor([&] {
-    return other.Info("master_port") == std::to_string(new_port) &&
-           other.Info("master_link_status") == "up";
-  }, 15000)) << other.server().log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return other.Info("master_port") == std::to_string(new_port) &&
+               other.Info("master_link_status") == "up";
+      },
+      15000))
+      << other.server().log();
   // It shared the promoted node's history (replid2), so it continued.
   EXPECT_EQ(promoted.Info("sync_partial_ok"), "1");
 
   // The old leader comes back empty on its old port; sentinel turns it into a
   // follower of the new leader, and it converges.
   ASSERT_TRUE(leader.Start(with({}))) << leader.server().log();
-  ASSERT_TRUE(WaitFor([&] {
-    return leader.Info("role") == "slave" && leader.Info("master_link_status") == "up";
-  }, 30000)) << leader.server().log();
+  ASSERT_TRUE(WaitFor(
+      [&] { return leader.Info("role") == "slave" && leader.Info("master_link_status") == "up"; },
+      30000))
+      << leader.server().log();
   EXPECT_THAT(promoted({"SET", "after", "1"}), IsOk());
   EXPECT_THAT(promoted({"WAIT", "2", "5000"}), IsInt(2));
   EXPECT_EQ(leader.Digest(), promoted.Digest());

@@ -152,8 +152,7 @@ int64_t PubSub::NumSubscribers(std::string_view channel) const {
 
 bool PubSub::AllowedWhileSubscribed(std::string_view command) {
   return command == "subscribe" || command == "unsubscribe" || command == "psubscribe" ||
-         command == "punsubscribe" || command == "ping" || command == "quit" ||
-         command == "reset";
+         command == "punsubscribe" || command == "ping" || command == "quit" || command == "reset";
 }
 
 std::string PubSub::NotAllowedError(std::string_view command) {
@@ -241,12 +240,18 @@ void PubSubCommand(CommandContext& ctx) {
 
 void RegisterPubSubCommands(CommandTable& t) {
   const uint32_t kPs = kNoMulti | kLoading | kStale;
-  t.Add({"subscribe", -2, kPs, 0, 0, 0, SubscribeCommand, "pubsub", "Listens for messages published to channels."});
-  t.Add({"psubscribe", -2, kPs, 0, 0, 0, PSubscribeCommand, "pubsub", "Listens for messages published to channels that match one or more patterns."});
-  t.Add({"unsubscribe", -1, kPs, 0, 0, 0, UnsubscribeCommandT<false>, "pubsub", "Stops listening to messages posted to channels."});
-  t.Add({"punsubscribe", -1, kPs, 0, 0, 0, UnsubscribeCommandT<true>, "pubsub", "Stops listening to messages published to channels that match one or more patterns."});
-  t.Add({"publish", 3, kFast | kLoading | kStale, 0, 0, 0, PublishCommand, "pubsub", "Posts a message to a channel."});
-  t.Add({"pubsub", -2, kLoading | kStale, 0, 0, 0, PubSubCommand, "pubsub", "A container for Pub/Sub commands."});
+  t.Add({"subscribe", -2, kPs, 0, 0, 0, SubscribeCommand, "pubsub",
+         "Listens for messages published to channels."});
+  t.Add({"psubscribe", -2, kPs, 0, 0, 0, PSubscribeCommand, "pubsub",
+         "Listens for messages published to channels that match one or more patterns."});
+  t.Add({"unsubscribe", -1, kPs, 0, 0, 0, UnsubscribeCommandT<false>, "pubsub",
+         "Stops listening to messages posted to channels."});
+  t.Add({"punsubscribe", -1, kPs, 0, 0, 0, UnsubscribeCommandT<true>, "pubsub",
+         "Stops listening to messages published to channels that match one or more patterns."});
+  t.Add({"publish", 3, kFast | kLoading | kStale, 0, 0, 0, PublishCommand, "pubsub",
+         "Posts a message to a channel."});
+  t.Add({"pubsub", -2, kLoading | kStale, 0, 0, 0, PubSubCommand, "pubsub",
+         "A container for Pub/Sub commands."});
 }
 
 }  // namespace ragkv::server
