@@ -285,7 +285,7 @@ int64_t Replication::GoodReplicas() const {
   int64_t now = MonotonicMs();
   int64_t good = 0;
   for (const auto& [id, r] : replicas_) {
-    if (now - r.last_ack_ms <= settings_.min_replicas_lag * 1000) ++good;
+    if (r.acked && now - r.last_ack_ms <= settings_.min_replicas_lag * 1000) ++good;
   }
   return good;
 }

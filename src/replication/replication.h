@@ -85,7 +85,8 @@ class Replication : public server::ReplicationHooks {
     int port = 0;
     int64_t ack_offset = 0;
     int64_t fack_offset = 0;
-    int64_t last_ack_ms = 0;
+    int64_t last_ack_ms = 0;  // since PSYNC until the first ACK (timeouts)
+    bool acked = false;       // sent an ACK yet: only then it counts as good
   };
   struct Waiter {
     uint64_t session_id = 0;

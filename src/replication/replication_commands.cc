@@ -135,6 +135,7 @@ void Replication::Replconf(CommandContext& ctx) {
         }
       }
       it->second.last_ack_ms = MonotonicMs();
+      it->second.acked = true;
       ServeWaiters(/*timeouts_only=*/false);
       return;
     }
