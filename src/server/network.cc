@@ -528,10 +528,21 @@ void Server::Post(std::function<void()> fn) {
 }
 
 void Server::RunPosted() {
+  // A bounded batch per loop iteration: a follower that fell behind applies
+  // its backlog of stream chunks in slices and keeps serving its clients.
+  constexpr size_t kMaxTasksPerIteration = 16;
   std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(posted_mu_);
-    tasks.swap(posted_);
+    while (!posted_.empty() && tasks.size() < kMaxTasksPerIteration) {
+      tasks.push_back(std::move(posted_.front()));
+      posted_.pop_front();
+    }
+    if (!posted_.empty()) {
+      uint64_t one = 1;
+      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    }
   }
   for (auto& task : tasks) task();
 }

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -93,7 +94,7 @@ class Server : public SessionIo {
   std::vector<Connection*> dead_;
   std::atomic<bool> stop_{false};
   std::mutex posted_mu_;
-  std::vector<std::function<void()>> posted_;
+  std::deque<std::function<void()>> posted_;
 };
 
 }  // namespace ragkv::server
