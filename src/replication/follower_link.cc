@@ -259,6 +259,9 @@ void FollowerLink::RunConnection(int fd) {
   }
   std::string port = std::to_string(options_.listening_port);
   if (!command({"REPLCONF", "listening-port", port})) return;
+  if (!options_.announce_ip.empty() && !command({"REPLCONF", "ip-address", options_.announce_ip})) {
+    return;
+  }
   if (!command({"REPLCONF", "capa", "eof", "capa", "psync2"})) return;
   auto [replid, offset] = events_.prepare_psync();
   if (replid.empty()) return;

@@ -26,7 +26,8 @@ std::string_view LinkStateName(LinkState state);
 struct LinkOptions {
   std::string host;
   int port = 0;
-  int listening_port = 0;  // REPLCONF listening-port
+  int listening_port = 0;   // REPLCONF listening-port
+  std::string announce_ip;  // REPLCONF ip-address, when set (replica-announce-ip)
   std::string masteruser;
   std::string masterauth;
   std::string dir = ".";       // where the full-sync payload is received

@@ -360,6 +360,7 @@ void Replication::OnSessionClosed(server::Session& session) {
     log::Info("Connection with replica " + session.addr + " lost.");
   }
   listening_ports_.erase(session.id);
+  announced_ips_.erase(session.id);
   waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(),
                                 [&](const Waiter& w) { return w.session_id == session.id; }),
                  waiters_.end());
@@ -454,6 +455,7 @@ void Replication::Follow(const std::string& host, int port) {
   options.port = port;
   int64_t announce = ParseInt64(engine_.config().Value("replica-announce-port"), 0);
   options.listening_port = static_cast<int>(announce > 0 ? announce : engine_.tcp_port);
+  options.announce_ip = engine_.config().Value("replica-announce-ip");
   options.masterauth = engine_.config().Value("masterauth");
   options.masteruser = engine_.config().Value("masteruser");
   options.dir = engine_.config().dir;

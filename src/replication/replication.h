@@ -132,7 +132,8 @@ class Replication : public server::ReplicationHooks {
   std::string encode_buffer_;
 
   std::map<uint64_t, Replica> replicas_;
-  std::map<uint64_t, int> listening_ports_;  // REPLCONF listening-port before PSYNC
+  std::map<uint64_t, int> listening_ports_;        // REPLCONF listening-port before PSYNC
+  std::map<uint64_t, std::string> announced_ips_;  // REPLCONF ip-address
   std::vector<Waiter> waiters_;
   int64_t last_ping_ms_ = 0;
   bool started_empty_ = false;

@@ -150,7 +150,9 @@ void Replication::Replconf(CommandContext& ctx) {
         return;
       }
       listening_ports_[s.id] = static_cast<int>(port);
-    } else if (!EqualsIgnoreCase(opt, "CAPA") && !EqualsIgnoreCase(opt, "IP-ADDRESS")) {
+    } else if (EqualsIgnoreCase(opt, "IP-ADDRESS")) {
+      announced_ips_[s.id] = std::string(val);
+    } else if (!EqualsIgnoreCase(opt, "CAPA")) {
       ctx.out.Error("ERR Unrecognized REPLCONF option: " + std::string(opt));
       return;
     }
@@ -179,7 +181,8 @@ void Replication::Psync(CommandContext& ctx) {
       want_id == replid_ || (want_id == replid2_ && want_offset <= second_offset_);
   Replica r;
   r.session_id = s.id;
-  r.ip = s.addr.substr(0, s.addr.rfind(':'));
+  auto ip = announced_ips_.find(s.id);
+  r.ip = ip != announced_ips_.end() ? ip->second : s.addr.substr(0, s.addr.rfind(':'));
   auto lp = listening_ports_.find(s.id);
   r.port = lp != listening_ports_.end() ? lp->second : 0;
   r.last_ack_ms = MonotonicMs();
@@ -239,6 +242,7 @@ void Replication::Psync(CommandContext& ctx) {
   s.kind = server::ClientKind::kReplica;
   replicas_[s.id] = r;
   listening_ports_.erase(s.id);
+  announced_ips_.erase(s.id);
 }
 
 void Replication::Wait(CommandContext& ctx, bool aof) {

@@ -97,7 +97,7 @@ TEST(ReplicationTest, ThreeNodesConvergeAfter100kWrites) {
 TEST(ReplicationTest, FollowersAreReadOnlyAndReportTheirRole) {
   Node leader, f;
   ASSERT_TRUE(leader.Start());
-  ASSERT_TRUE(f.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_TRUE(f.Start({"--replicaof", leader.ReplicaOfArg(), "--replica-announce-ip", "10.9.8.7"}));
   ASSERT_TRUE(WaitFor([&] { return f.Info("master_link_status") == "up"; }, 5000));
   EXPECT_THAT(f({"SET", "a", "1"}),
               IsError("READONLY You can't write against a read only replica."));
@@ -110,6 +110,7 @@ TEST(ReplicationTest, FollowersAreReadOnlyAndReportTheirRole) {
   ASSERT_EQ(lrole.elements.size(), 3u);
   EXPECT_EQ(lrole.elements[0].str, "master");
   ASSERT_EQ(lrole.elements[2].elements.size(), 1u);
+  EXPECT_EQ(lrole.elements[2].elements[0].elements[0].str, "10.9.8.7");  // announced
   EXPECT_EQ(lrole.elements[2].elements[0].elements[1].str, std::to_string(f.port()));
   EXPECT_EQ(leader.Info("run_id").size(), 40u);
   EXPECT_EQ(f.Info("role"), "slave");
