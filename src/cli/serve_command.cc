@@ -1,6 +1,8 @@
 // `ragkv serve [config-file] [--name value ...]`: the Redis-compatible server.
 // Arguments follow redis-server: an optional config file, then any config
 // option as --name value (values run until the next --option).
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -8,10 +10,10 @@
 
 #include "cli/subcommand.h"
 #include "common/log.h"
+#include "replication/replication.h"
 #include "server/engine.h"
 #include "server/network.h"
 #include "server/persistence.h"
-#include "replication/replication.h"
 
 namespace ragkv::cli {
 namespace {
@@ -34,6 +36,20 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   }
   log::Level level;
   if (log::ParseLevel(config->loglevel, &level)) log::SetLevel(level);
+  // Redis's logfile: log lines go to stderr, so point stderr at the file.
+  if (!config->logfile.empty() && std::freopen(config->logfile.c_str(), "a", stderr) == nullptr) {
+    std::fprintf(stdout, "ragkv serve: cannot open logfile '%s'\n", config->logfile.c_str());
+    return 1;
+  }
+  if (!config->pidfile.empty()) {
+    if (FILE* f = std::fopen(config->pidfile.c_str(), "w")) {
+      std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+      std::fclose(f);
+    } else {
+      log::Warn("Failed to write PID file: " + config->pidfile);
+    }
+  }
+  const std::string pidfile = config->pidfile;
   server::Engine engine(std::move(config));
   engine.executable = argv0;
   // Loads the data set (AOF or snapshot) before accepting connections.
@@ -63,6 +79,7 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   replication->reset();
   Status saved = (*persistence)->Shutdown(/*save=*/false, /*nosave=*/false);
   if (!saved.ok()) log::Warn("Error persisting data at shutdown: " + saved.ToString());
+  if (!pidfile.empty()) std::remove(pidfile.c_str());
   if (!s.ok()) {
     log::Warn(s.ToString());
     return 1;

@@ -79,6 +79,7 @@ TEST_F(HashCommandsTest, RandField) {
   ASSERT_EQ(wv.elements.size(), 3u);
   EXPECT_EQ(wv.elements[0].elements.size(), 2u);
   EXPECT_THAT(Run({"HRANDFIELD", "h", "3", "FOO"}), IsError("ERR syntax error"));
+  EXPECT_THAT(Run({"HRANDFIELD", "h", "-100000000000"}), IsError("ERR value is out of range"));
 }
 
 TEST_F(HashCommandsTest, ScanCoversAllFields) {

@@ -68,6 +68,8 @@ TEST_F(KeyCommandsTest, ExpireFamilyWithFlags) {
   EXPECT_THAT(Run({"EXPIREAT", "k", std::to_string(at)}), IsInt(1));
   EXPECT_THAT(Run({"EXPIRETIME", "k"}), IsInt(at));
   EXPECT_THAT(Run({"PEXPIRETIME", "k"}), IsInt(at * 1000));
+  EXPECT_THAT(Run({"PEXPIREAT", "k", "9223372036854775807"}), IsInt(1));
+  EXPECT_THAT(Run({"EXPIRETIME", "k"}), IsInt(9223372036854776));
   EXPECT_THAT(Run({"PERSIST", "k"}), IsInt(1));
   EXPECT_THAT(Run({"PERSIST", "k"}), IsInt(0));
   EXPECT_THAT(Run({"TTL", "k"}), IsInt(-1));

@@ -13,6 +13,9 @@
 
 namespace ragkv::server {
 
+// Most replies HRANDFIELD/ZRANDMEMBER with a negative count may produce.
+inline constexpr int64_t kMaxRandomRepetitions = 1LL << 24;
+
 // Case-insensitive ASCII comparison for option keywords ("EX", "withscores").
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

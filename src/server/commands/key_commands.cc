@@ -225,7 +225,9 @@ void TtlGeneric(CommandContext& ctx, TtlKind kind) {
   switch (kind) {
     case TtlKind::kTtl: ctx.out.Integer((left + 500) / 1000); break;
     case TtlKind::kPTtl: ctx.out.Integer(left); break;
-    case TtlKind::kExpireTime: ctx.out.Integer((e->expire_ms + 500) / 1000); break;
+    case TtlKind::kExpireTime:  // rounded like TTL, without overflowing near INT64_MAX
+      ctx.out.Integer(e->expire_ms / 1000 + (e->expire_ms % 1000 >= 500 ? 1 : 0));
+      break;
     case TtlKind::kPExpireTime: ctx.out.Integer(e->expire_ms); break;
   }
 }

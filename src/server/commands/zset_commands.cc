@@ -446,7 +446,11 @@ void ZRandMemberCommand(CommandContext& ctx) {
       ctx.out.Error(errors::kSyntax);
       return;
     }
-    if (count < -(INT64_MAX / 2) || count > INT64_MAX / 2) {
+    // Redis accepts up to LONG_MAX/2 here; a negative count that large asks
+    // for billions of replies from one command and would exhaust memory
+    // before back-pressure can act, so we cap repetitions (a deliberate
+    // difference, docs/server.md).
+    if (count < -kMaxRandomRepetitions || count > INT64_MAX / 2) {
       ctx.out.Error("ERR value is out of range");
       return;
     }
