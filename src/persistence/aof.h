@@ -92,7 +92,9 @@ class AofWriter {
   // OK, or the last write/fsync error until a retry succeeds.
   Status status() const;
   bool healthy() const { return status().ok(); }
-  FsyncPolicy policy() const { return policy_; }
+  FsyncPolicy policy() const;
+  // CONFIG SET appendfsync: applies to commits that start after the call.
+  void set_policy(FsyncPolicy policy);
   AofWriterStats stats() const;
 
   // How often the background thread fsyncs (everysec) and retries errors.
@@ -108,10 +110,10 @@ class AofWriter {
   void BackgroundSync(std::unique_lock<std::mutex>& lock);
   void BackgroundLoop();
 
-  const FsyncPolicy policy_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_.
+  FsyncPolicy policy_;
   std::string pending_;  // appended, not yet handed to the leader
   int current_db_;
   uint64_t appended_ = 0;
@@ -178,6 +180,13 @@ struct AofLoadStats {
   uint64_t total_size = 0;  // base + incrs after repair
 };
 
+// A multi-part log directory: <dir>/<dirname>/ with its manifest, optional
+// base snapshot and incr files (docs/formats/aof.md).
+//
+// Thread safety: Append, WaitDurable and the size accessors may be called from
+// any thread; the rewrite steps must not overlap each other (one rewrite at a
+// time, driven by one thread), though WriteBase may run on a different thread
+// from the one appending.
 class AppendOnlyLog {
  public:
   // Opens (creating if missing) the log in <dir>/<dirname>, replays it into
@@ -208,6 +217,14 @@ class AppendOnlyLog {
   // Step 2: writes the new base by calling `fill` with a SnapshotWriter (may
   // run on another thread; thread-safe with Append/WaitDurable).
   Status WriteBase(const std::function<Status(SnapshotWriter&)>& fill);
+  // Starts appending to a fresh log that replaces whatever is in the
+  // directory once its base is committed: CONFIG SET appendonly yes at run
+  // time. Nothing is loaded. Returns the log in the state after BeginRewrite:
+  // the caller writes the base (WriteBase, or a child + AdoptBase) and calls
+  // CommitRewrite; until then the directory's previous manifest stays in
+  // force.
+  static Result<std::unique_ptr<AppendOnlyLog>> StartFresh(FileSystem& fs,
+                                                           const AofOptions& options);
   // Step 2, done elsewhere: a forked child (BGREWRITEAOF) writes the base to
   // pending_base_path() with a SnapshotWriter; the parent then calls
   // AdoptBase, which checks the file exists. kFailedPrecondition otherwise.

@@ -306,6 +306,33 @@ Result<std::unique_ptr<AppendOnlyLog>> AppendOnlyLog::Open(FileSystem& fs,
   return log;
 }
 
+Result<std::unique_ptr<AppendOnlyLog>> AppendOnlyLog::StartFresh(FileSystem& fs,
+                                                                 const AofOptions& options) {
+  std::unique_ptr<AppendOnlyLog> log(new AppendOnlyLog(fs, options));
+  RAGKV_RETURN_IF_ERROR(fs.CreateDir(options.dir));
+  RAGKV_RETURN_IF_ERROR(fs.CreateDir(log->log_dir_));
+  // Keep the old manifest as the one in force (CommitRewrite deletes its
+  // files); a damaged one is simply replaced.
+  if (fs.Exists(log->manifest_path())) {
+    auto text = ReadFileToString(fs, log->manifest_path());
+    if (text.ok()) {
+      auto parsed = AofManifest::Parse(*text);
+      if (parsed.ok()) log->manifest_ = std::move(*parsed);
+    }
+  }
+  const uint64_t seq = log->manifest_.max_seq() + 1;
+  const AofFileInfo incr{log->FileName(seq, AofFileInfo::Type::kIncr), seq,
+                         AofFileInfo::Type::kIncr};
+  RAGKV_ASSIGN_OR_RETURN(auto file, log->CreateIncrFile(incr.name));
+  log->writer_ = std::make_unique<AofWriter>(std::move(file), options.fsync, 0);
+  log->rewrite_manifest_.files.push_back(
+      {log->FileName(seq, AofFileInfo::Type::kBase), seq, AofFileInfo::Type::kBase});
+  log->rewrite_manifest_.files.push_back(incr);
+  log->new_base_ = JoinPath(log->log_dir_, log->rewrite_manifest_.files[0].name);
+  log->rewrite_ = RewriteState::kSwitched;
+  return log;
+}
+
 // --- Rewrite ---
 
 Status AppendOnlyLog::BeginRewrite() {

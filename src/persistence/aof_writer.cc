@@ -222,6 +222,16 @@ Status AofWriter::SwitchFile(std::unique_ptr<WritableFile> next,
   return Status::Ok();
 }
 
+FsyncPolicy AofWriter::policy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return policy_;
+}
+
+void AofWriter::set_policy(FsyncPolicy policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_ = policy;
+}
+
 Status AofWriter::status() const {
   std::lock_guard<std::mutex> lock(mu_);
   return error_;

@@ -92,8 +92,8 @@ void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterTransactionCommands(CommandTable& table);
+void RegisterZSetCommands(CommandTable& table);
 void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRITEAOF
 void RegisterPubSubCommands(CommandTable& table);  // SUBSCRIBE, PUBLISH, PSUBSCRIBE...
-void RegisterZSetCommands(CommandTable& table);
 
 }  // namespace ragkv::server

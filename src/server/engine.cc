@@ -52,9 +52,9 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterKeyCommands(commands_);
   RegisterHashCommands(commands_);
   RegisterTransactionCommands(commands_);
+  RegisterZSetCommands(commands_);
   RegisterPersistenceCommands(commands_);
   RegisterPubSubCommands(commands_);
-  RegisterZSetCommands(commands_);
   watched_keys_.resize(static_cast<size_t>(keyspace_.size()));
   stats_.start_ms = store::UnixTimeMs();
   keyspace_.set_on_expired([this](int db, std::string_view key) {
@@ -185,6 +185,7 @@ void Engine::Propagate(int db, std::span<const std::string_view> argv) {
 
 void Engine::Cron() {
   keyspace_.set_now_ms(clock_());
+  if (persistence != nullptr) persistence->Cron();
   int64_t now = keyspace_.now_ms();
   if (now - ops_sample_ms_ >= 1000) {
     if (ops_sample_ms_ > 0) {
@@ -194,7 +195,6 @@ void Engine::Cron() {
     ops_sample_ms_ = now;
     ops_sample_count_ = stats_.total_commands_processed;
   }
-  if (persistence != nullptr) persistence->Cron();
   if (replication != nullptr) {
     replication->Cron();
     // Followers never expire keys themselves: the leader's DEL does.

@@ -15,6 +15,7 @@
 // second implementation of any command exists.
 #include "server/persistence.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,8 +90,12 @@ class KeyspaceLoader : public persistence::AofVisitor {
         db.Set(e.key, std::move(obj));
         break;
       }
-      case SnapshotEntry::Kind::kZSet:
-        return Status::InvalidArgument("sorted set " + e.key + ": not supported by this build");
+      case SnapshotEntry::Kind::kZSet: {
+        store::Object obj = store::Object::NewZSet();
+        for (const auto& [member, score] : e.members) obj.zset().Add(member, score);
+        db.Set(e.key, std::move(obj));
+        break;
+      }
     }
     if (e.expire_at_ms >= 0) db.SetExpire(e.key, e.expire_at_ms);
     return Status::Ok();
@@ -141,6 +146,7 @@ Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
       e.key = key;
       e.expire_at_ms = entry.expire_ms;
       e.fields.clear();
+      e.members.clear();
       if (entry.value.type() == store::ValueType::kString) {
         e.kind = SnapshotEntry::Kind::kString;
         e.value = entry.value.str();
@@ -148,6 +154,12 @@ Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
         e.kind = SnapshotEntry::Kind::kHash;
         e.value.clear();
         for (const auto& [f, v] : entry.value.hash()) e.fields.emplace_back(f, v);
+      } else if (entry.value.type() == store::ValueType::kZSet) {
+        e.kind = SnapshotEntry::Kind::kZSet;
+        e.value.clear();
+        entry.value.zset().ForEach([&e](std::string_view member, double score) {
+          e.members.emplace_back(std::string(member), score);
+        });
       } else {
         return Status::Internal("unknown value type in keyspace");
       }
@@ -190,14 +202,7 @@ Status Persistence::Load() {
   KeyspaceLoader loader(engine_);
   const bool appendonly = ConfigValue(cfg, "appendonly") == "yes";
   const std::string snapshot = SnapshotPath();
-  AofOptions options;
-  options.dir = cfg.dir;
-  options.dirname = ConfigValue(cfg, "appenddirname");
-  options.filename = ConfigValue(cfg, "appendfilename");
-  auto policy = persistence::ParseFsyncPolicy(ConfigValue(cfg, "appendfsync"));
-  if (!policy.ok()) return policy.status();
-  options.fsync = *policy;
-  options.load_truncated = ConfigValue(cfg, "aof-load-truncated") != "no";
+  RAGKV_ASSIGN_OR_RETURN(AofOptions options, AofOptionsFromConfig());
   const bool have_aof = fs_.Exists(persistence::JoinPath(
       persistence::JoinPath(options.dir, options.dirname), options.filename + ".manifest"));
 
@@ -246,14 +251,110 @@ Status Persistence::Load() {
   return Status::Ok();
 }
 
+Result<AofOptions> Persistence::AofOptionsFromConfig() const {
+  const Config& cfg = engine_.config();
+  AofOptions options;
+  options.dir = cfg.dir;
+  options.dirname = ConfigValue(cfg, "appenddirname");
+  options.filename = ConfigValue(cfg, "appendfilename");
+  RAGKV_ASSIGN_OR_RETURN(options.fsync,
+                         persistence::ParseFsyncPolicy(ConfigValue(cfg, "appendfsync")));
+  options.load_truncated = ConfigValue(cfg, "aof-load-truncated") != "no";
+  return options;
+}
+
 void Persistence::Attach() {
   engine_.persistence = this;
-  if (aof_) {
-    std::shared_ptr<bool> alive = alive_;
-    engine_.AddWriteObserver([this, alive](int db, std::span<const std::string_view> argv) {
-      if (*alive) last_offset_ = aof_->Append(db, argv);
-    });
+  // Registered even without an AOF: CONFIG SET appendonly yes may start one.
+  std::shared_ptr<bool> alive = alive_;
+  engine_.AddWriteObserver([this, alive](int db, std::span<const std::string_view> argv) {
+    if (*alive && aof_) last_offset_ = aof_->Append(db, argv);
+  });
+  for (const char* name : kRuntimeOptions) applied_[name] = ConfigValue(engine_.config(), name);
+}
+
+Status Persistence::ApplyConfig(std::string_view raw_name) {
+  std::string name(raw_name);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto known = applied_.find(name);
+  if (known == applied_.end()) return Status::Ok();  // not ours
+  Config& cfg = engine_.config();
+  const std::string value = ConfigValue(cfg, name);
+  Status s = [&]() -> Status {
+    if (name == "save") {
+      RAGKV_ASSIGN_OR_RETURN(save_points_, persistence::ParseSavePoints(value));
+    } else if (name == "appendfsync") {
+      RAGKV_ASSIGN_OR_RETURN(auto policy, persistence::ParseFsyncPolicy(value));
+      if (aof_) aof_->writer().set_policy(policy);
+    } else if (name == "stop-writes-on-bgsave-error") {
+      if (value != "yes" && value != "no")
+        return Status::InvalidArgument("argument must be 'yes' or 'no'");
+      stop_writes_on_bgsave_error_ = value == "yes";
+    } else if (name == "auto-aof-rewrite-percentage" || name == "auto-aof-rewrite-min-size") {
+      int64_t v = 0;
+      if (!ParseMemory(value, &v) || v < 0) {
+        return Status::InvalidArgument("argument must be a non-negative number");
+      }
+      if (name == "auto-aof-rewrite-percentage") {
+        auto_rewrite_.percentage = v;
+      } else {
+        auto_rewrite_.min_size = static_cast<uint64_t>(v);
+      }
+    } else if (name == "appendonly") {
+      if (value == "yes") return aof_ ? Status::Ok() : StartAof();
+      if (value == "no") {
+        StopAof();
+        return Status::Ok();
+      }
+      return Status::InvalidArgument("argument must be 'yes' or 'no'");
+    }
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    (void)cfg.Set(name, known->second);  // keep what is in effect
+    return s;
   }
+  known->second = value;
+  return Status::Ok();
+}
+
+Status Persistence::StartAof() {
+  if (save_child_ > 0 || rewrite_child_ > 0) {
+    return Status::FailedPrecondition("a background save is in progress; try again later");
+  }
+  RAGKV_ASSIGN_OR_RETURN(AofOptions options, AofOptionsFromConfig());
+  RAGKV_ASSIGN_OR_RETURN(aof_, persistence::AppendOnlyLog::StartFresh(fs_, options));
+  last_offset_ = 0;
+  // The new log takes over once its base, the current data set, is written.
+  const std::string path = aof_->pending_base_path();
+  const int64_t now = engine_.Now();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    aof_->AbortRewrite();
+    aof_.reset();
+    return Status::IOError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  rewrite_child_ = pid;
+  rewrite_child_start_ms_ = MonotonicMs();
+  aof_starting_ = true;
+  log::Info("AOF enabled: writing its base in pid " + std::to_string(pid));
+  return Status::Ok();
+}
+
+void Persistence::StopAof() {
+  if (!aof_) return;
+  if (rewrite_child_ > 0) {
+    ::kill(rewrite_child_, SIGKILL);
+    ::waitpid(rewrite_child_, nullptr, 0);
+    rewrite_child_ = -1;
+    aof_->AbortRewrite();
+  }
+  Status s = aof_->writer().SyncNow();
+  if (!s.ok()) log::Warn("Final AOF fsync failed: " + s.ToString());
+  aof_.reset();
+  aof_starting_ = false;
+  log::Info("AOF disabled");
 }
 
 Persistence::~Persistence() {
@@ -391,10 +492,18 @@ void Persistence::ReapChildren() {
     last_rewrite_ok_ = s.ok();
     if (s.ok()) {
       ++rewrites_;
+      aof_starting_ = false;
       log::Info("Background AOF rewrite finished successfully");
     } else {
       aof_->AbortRewrite();
       log::Warn("Background AOF rewrite failed: " + s.ToString());
+      if (aof_starting_) {
+        // The new log never took over: appendonly stays off.
+        aof_.reset();
+        aof_starting_ = false;
+        (void)engine_.config().Set("appendonly", "no");
+        applied_["appendonly"] = "no";
+      }
     }
   }
 }

@@ -18,8 +18,8 @@
 // Config (Redis names): dir, dbfilename, save, appendonly, appendfsync,
 // appendfilename, appenddirname, aof-load-truncated,
 // auto-aof-rewrite-percentage, auto-aof-rewrite-min-size,
-// stop-writes-on-bgsave-error. Read at Start; changing them at run time takes
-// effect at the next restart.
+// stop-writes-on-bgsave-error. Read at Start; CONFIG SET of the ones
+// ApplyConfig lists takes effect at once, the others at the next start.
 //
 // Thread safety: the event-loop thread only (like Engine).
 #pragma once
@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,13 @@ class Persistence {
   // calls (the serve loop's exit after a SHUTDOWN command) only fsync.
   Status Shutdown(bool save, bool nosave);
 
+  // Called by CONFIG SET after `name` changed: applies save, appendfsync,
+  // appendonly (yes: starts a log whose base is written by a child; no:
+  // stops it), stop-writes-on-bgsave-error, auto-aof-rewrite-*. On an invalid
+  // value the previous one is put back and kInvalidArgument returned. Other
+  // names (dir, appendfilename, ...) take effect at the next start.
+  Status ApplyConfig(std::string_view name);
+
   int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
   int64_t latest_fork_usec() const { return latest_fork_usec_; }  // INFO stats latest_fork_usec
   bool aof_enabled() const { return aof_ != nullptr; }
@@ -86,6 +94,16 @@ class Persistence {
   explicit Persistence(Engine& engine, persistence::FileSystem& fs);
   Status Load();
   void Attach();
+  Result<persistence::AofOptions> AofOptionsFromConfig() const;
+  Status StartAof();
+  void StopAof();
+
+  static constexpr const char* kRuntimeOptions[] = {"save",
+                                                    "appendfsync",
+                                                    "appendonly",
+                                                    "stop-writes-on-bgsave-error",
+                                                    "auto-aof-rewrite-percentage",
+                                                    "auto-aof-rewrite-min-size"};
   std::string SnapshotPath() const;
   void ReapChildren();
 
@@ -116,6 +134,8 @@ class Persistence {
   bool rewrite_scheduled_ = false;
   int64_t latest_fork_usec_ = 0;
   bool shut_down_ = false;
+  bool aof_starting_ = false;  // appendonly turned on; the log's base is being written
+  std::map<std::string, std::string> applied_;  // runtime options' values in effect
   // Cleared on destruction; the write observer (which the engine keeps)
   // checks it, since observers cannot be removed.
   std::shared_ptr<bool> alive_;

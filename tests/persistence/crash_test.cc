@@ -1,5 +1,5 @@
 // Crash tests against the real server process: clients write (SET, INCR,
-// HSET with vector-sized binary blobs) and record every acknowledged reply;
+// ZADD, HSET with vector-sized binary blobs) and record every acknowledged reply;
 // the server is SIGKILLed at random moments and restarted on the same
 // directory; every acknowledged write must be there. Seeded, bounded: about
 // 50 kills with appendfsync always, 10 with everysec.
@@ -41,6 +41,7 @@ struct Acked {
   std::map<std::string, std::string> strings;                        // SET key -> value
   std::map<std::string, int64_t> counters;                           // INCR key -> highest reply
   std::map<std::string, std::map<std::string, std::string>> hashes;  // HSET key -> fields
+  std::map<std::string, std::map<std::string, int64_t>> zsets;       // ZADD key -> member scores
 };
 
 // Writes until the connection breaks. Keys embed the round and thread, so no
@@ -53,7 +54,7 @@ void WriteUntilKilled(int port, int round, int thread, uint64_t seed, Acked* ack
   const std::string prefix = testing::Key("r", round) + testing::Key(":t", thread) + ":";
   const std::string counter = testing::Key("ctr:t", thread);
   for (int i = 0;; ++i) {
-    const int kind = static_cast<int>(rng() % 3);
+    const int kind = static_cast<int>(rng() % 4);
     if (kind == 0) {
       const std::string key = prefix + testing::Key("s", i);
       const std::string value = testing::Key("v", static_cast<int64_t>(rng() % 1000000));
@@ -67,6 +68,14 @@ void WriteUntilKilled(int port, int round, int thread, uint64_t seed, Acked* ack
       std::lock_guard<std::mutex> lock(acked->mu);
       int64_t& best = acked->counters[counter];
       best = std::max(best, r->integer);
+    } else if (kind == 2) {
+      const std::string key = prefix + "z";
+      const std::string member = testing::Key("m", i);
+      const int64_t score = static_cast<int64_t>(rng() % 100000);
+      auto r = client.Command({"ZADD", key, std::to_string(score), member});
+      if (!r.ok() || r->type != RespType::kInteger) return;
+      std::lock_guard<std::mutex> lock(acked->mu);
+      acked->zsets[key][member] = score;
     } else {
       // A 128-dim float32 vector as a binary hash field, as the vector index stores them.
       std::string blob(512, '\0');
@@ -97,6 +106,14 @@ void VerifyAll(int port, Acked& acked, int round) {
     auto r = client.Command({"GET", key});
     ASSERT_TRUE(r.ok());
     ASSERT_GE(std::atoll(r->str.c_str()), best) << "round " << round << ": INCR " << key;
+  }
+  for (const auto& [key, members] : acked.zsets) {
+    for (const auto& [member, score] : members) {
+      auto r = client.Command({"ZSCORE", key, member});
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(r->str, std::to_string(score))
+          << "round " << round << ": ZADD " << key << " " << member;
+    }
   }
   for (const auto& [key, fields] : acked.hashes) {
     for (const auto& [field, blob] : fields) ASSERT_TRUE(client.Send({"HGET", key, field}).ok());

@@ -65,6 +65,7 @@ TEST(ServerPersistenceTest, WritesSurviveAPowerCutThroughTheEngine) {
     EXPECT_EQ(a.Run({"INCR", "n"}), ":1\r\n");
     EXPECT_EQ(a.Run({"HSET", "h", "f", std::string(512, '\x01')}), ":1\r\n");
     EXPECT_EQ(a.Run({"SET", "ttl", "x", "EX", "1000"}), "+OK\r\n");
+    EXPECT_EQ(a.Run({"ZADD", "z", "1.5", "a", "-2", "b"}), ":2\r\n");
     EXPECT_EQ(a.Run({"SELECT", "3"}), "+OK\r\n");
     EXPECT_EQ(a.Run({"SET", "in3", "y"}), "+OK\r\n");
     fs.PowerLoss();  // nothing unsynced may matter under always
@@ -74,6 +75,8 @@ TEST(ServerPersistenceTest, WritesSurviveAPowerCutThroughTheEngine) {
   EXPECT_EQ(b.Run({"GET", "s"}), "$1\r\nv\r\n");
   EXPECT_EQ(b.Run({"GET", "n"}), "$1\r\n1\r\n");
   EXPECT_EQ(b.Run({"HSTRLEN", "h", "f"}), ":512\r\n");
+  EXPECT_EQ(b.Run({"ZRANGE", "z", "0", "-1", "WITHSCORES"}),
+            "*4\r\n$1\r\nb\r\n$2\r\n-2\r\n$1\r\na\r\n$3\r\n1.5\r\n");
   const std::string ttl = b.Run({"TTL", "ttl"});
   EXPECT_TRUE(ttl == ":1000\r\n" || ttl == ":999\r\n") << ttl;  // absolute time was logged
   EXPECT_EQ(b.Run({"SELECT", "3"}), "+OK\r\n");
@@ -225,6 +228,8 @@ TEST_F(ForkingPersistenceTest, TurningAppendonlyOnKeepsTheSnapshotData) {
     Instance a(fs_, dir_, "no");
     ASSERT_TRUE(a.status().ok());
     a.Run({"SET", "k", "v"});
+    a.Run({"ZADD", "z", "3", "m"});
+    a.Run({"HSET", "h", "f", "v"});
     EXPECT_EQ(a.Run({"SAVE"}), "+OK\r\n");
     EXPECT_EQ(a.Run({"BGREWRITEAOF"}).rfind("-ERR appendonly is no", 0), 0u);
   }
@@ -232,10 +237,46 @@ TEST_F(ForkingPersistenceTest, TurningAppendonlyOnKeepsTheSnapshotData) {
     Instance b(fs_, dir_, "yes");
     ASSERT_TRUE(b.status().ok()) << b.status().ToString();
     EXPECT_EQ(b.Run({"GET", "k"}), "$1\r\nv\r\n");
+    EXPECT_EQ(b.Run({"ZSCORE", "z", "m"}), "$1\r\n3\r\n");
+    EXPECT_EQ(b.Run({"HGET", "h", "f"}), "$1\r\nv\r\n");
   }
   std::filesystem::remove(dir_ + "/dump.rks");  // now the AOF alone must hold it
   Instance c(fs_, dir_, "yes");
   EXPECT_EQ(c.Run({"GET", "k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(c.Run({"ZSCORE", "z", "m"}), "$1\r\n3\r\n");
+}
+
+TEST_F(ForkingPersistenceTest, ConfigSetAppliesAppendonlyFsyncAndSavePointsAtRunTime) {
+  {
+    Instance a(fs_, dir_, "no");
+    ASSERT_TRUE(a.status().ok());
+    a.Run({"SET", "before", "1"});
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "appendonly", "yes"}), "+OK\r\n");
+    a.Run({"SET", "during", "2"});  // goes to the new log while its base is written
+    ASSERT_TRUE(WaitFor(a, "aof_rewrites:1\r\n"));
+    EXPECT_NE(a.persistence().InfoSection().find("aof_enabled:1"), std::string::npos);
+    a.Run({"SET", "after", "3"});
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "appendfsync", "always"}), "+OK\r\n");
+    EXPECT_EQ(
+        a.Run({"CONFIG", "SET", "appendfsync", "sometimes"}).rfind("-ERR CONFIG SET failed", 0),
+        0u);
+    EXPECT_EQ(a.Run({"CONFIG", "GET", "appendfsync"}),
+              "*2\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n");
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "save", "3600 1 300 100"}), "+OK\r\n");
+    EXPECT_EQ(a.Run({"CONFIG", "SET", "save", "3600"}).rfind("-ERR CONFIG SET failed", 0), 0u);
+    EXPECT_EQ(a.Run({"CONFIG", "GET", "save"}), "*2\r\n$4\r\nsave\r\n$14\r\n3600 1 300 100\r\n");
+  }
+  {
+    Instance b(fs_, dir_, "yes");
+    ASSERT_TRUE(b.status().ok()) << b.status().ToString();
+    EXPECT_EQ(b.Run({"MGET", "before", "during", "after"}),
+              "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    EXPECT_EQ(b.Run({"CONFIG", "SET", "appendonly", "no"}), "+OK\r\n");
+    b.Run({"SET", "unlogged", "4"});
+  }
+  Instance c(fs_, dir_, "yes");
+  EXPECT_EQ(c.Run({"GET", "unlogged"}), "$-1\r\n");
+  EXPECT_EQ(c.Run({"GET", "after"}), "$1\r\n3\r\n");
 }
 
 }  // namespace

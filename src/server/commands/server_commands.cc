@@ -400,6 +400,14 @@ void ConfigCommand(CommandContext& ctx) {
                       std::string(ctx.arg(i)) + "') - " + std::string(s.message()));
         return;
       }
+      if (ctx.engine.persistence != nullptr) {
+        s = ctx.engine.persistence->ApplyConfig(ctx.arg(i));
+        if (!s.ok()) {
+          ctx.out.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                        std::string(ctx.arg(i)) + "') - " + std::string(s.message()));
+          return;
+        }
+      }
       if (EqualsIgnoreCase(ctx.arg(i), "loglevel")) {
         log::Level level;
         if (log::ParseLevel(cfg.loglevel, &level)) log::SetLevel(level);
