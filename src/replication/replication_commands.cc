@@ -69,6 +69,12 @@ void DebugCommand(CommandContext& ctx) {
         uint64_t fields = 0;
         for (const auto& [f, v] : entry.value.hash()) fields ^= Mix(Fnv(v, Fnv(f) * 31));
         h = Mix(h ^ Mix(fields)) ^ 0x68;
+      } else if (entry.value.type() == store::ValueType::kZSet) {
+        uint64_t members = 0;
+        entry.value.zset().ForEach([&members](std::string_view m, double score) {
+          members ^= Mix(Fnv(resp::FormatDouble(score), Fnv(m) * 31));
+        });
+        h = Mix(h ^ Mix(members)) ^ 0x7a;
       } else {
         h = Fnv("other", h);
       }

@@ -51,6 +51,9 @@ void WriteWorkload(RespClient& c, int total, uint64_t seed) {
         cmd = {"INCR", "ctr:" + std::to_string(i % 100)};
       } else if (i % 3 == 0) {
         cmd = {"DEL", "k:" + std::to_string(rng() % 30000)};
+      } else if (i % 3 == 2) {
+        cmd = {"ZADD", "z:" + std::to_string(i % 500), std::to_string(rng() % 1000) + ".5",
+               "m" + std::to_string(rng() % 100)};
       } else {
         cmd = {"SET", "tmp:" + std::to_string(i % 5000), "x", "PX", "60000"};
       }

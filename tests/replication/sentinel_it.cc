@@ -155,7 +155,11 @@ TEST_P(SentinelTest, KillNineLeaderFailsOverWithoutLosingAcknowledgedWrites) {
       30000))
       << leader.server().log();
   EXPECT_THAT(promoted({"SET", "after", "1"}), IsOk());
-  EXPECT_THAT(promoted({"WAIT", "2", "5000"}), IsInt(2));
+  EXPECT_THAT(promoted({"WAIT", "2", "5000"}), IsInt(2))
+      << promoted.Info("connected_slaves") << "\n--- promoted:\n"
+      << promoted.server().log() << "\n--- old leader:\n"
+      << leader.server().log() << "\n--- other:\n"
+      << other.server().log();
   EXPECT_EQ(leader.Digest(), promoted.Digest());
   EXPECT_EQ(other.Digest(), promoted.Digest());
 }
