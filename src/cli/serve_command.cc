@@ -10,6 +10,7 @@
 
 #include "cli/subcommand.h"
 #include "common/log.h"
+#include "replication/replication.h"
 #include "server/engine.h"
 #include "server/network.h"
 #include "server/persistence.h"
@@ -64,11 +65,18 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
     return 1;
   }
   server::Server::InstallSignalHandlers(&srv);
+  // After Listen (the replica announces its port) and before serving.
+  auto replication = replication::Replication::Start(engine);
+  if (!replication.ok()) {
+    log::Warn(replication.status().ToString());
+    return 1;
+  }
   log::Info("ragkv " RAGKV_VERSION " started, port " + std::to_string(srv.port()));
   // Machine-readable for scripts that start us on port 0.
   std::printf("port %d\n", srv.port());
   std::fflush(stdout);
   s = srv.Run();
+  replication->reset();
   Status saved = (*persistence)->Shutdown(/*save=*/false, /*nosave=*/false);
   if (!saved.ok()) log::Warn("Error persisting data at shutdown: " + saved.ToString());
   if (!pidfile.empty()) std::remove(pidfile.c_str());

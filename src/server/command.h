@@ -98,5 +98,6 @@ void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRI
 void RegisterSearchCommands(CommandTable& table);
 // The write observer that keeps FT indexes in step with the keyspace.
 void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv);
+void RegisterPubSubCommands(CommandTable& table);  // SUBSCRIBE, PUBLISH, PSUBSCRIBE...
 
 }  // namespace ragkv::server

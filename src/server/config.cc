@@ -86,6 +86,28 @@ const std::pair<const char*, const char*> kPassthroughDefaults[] = {
     {"list-max-listpack-size", "-2"},
     {"set-max-intset-entries", "512"},
     {"client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
+    // Replication (read by ragkv_replication; docs/protocols/replication.md).
+    {"replicaof", ""},
+    {"slaveof", ""},
+    {"masterauth", ""},
+    {"masteruser", ""},
+    {"replica-serve-stale-data", "yes"},
+    {"slave-serve-stale-data", "yes"},
+    {"repl-backlog-size", "1048576"},
+    {"repl-backlog-ttl", "3600"},
+    {"repl-ping-replica-period", "10"},
+    {"repl-timeout", "60"},
+    {"repl-diskless-sync", "yes"},
+    {"min-replicas-to-write", "0"},
+    {"min-replicas-max-lag", "10"},
+    {"min-slaves-to-write", "0"},
+    {"min-slaves-max-lag", "10"},
+    {"replica-priority", "100"},
+    {"slave-priority", "100"},
+    {"replica-announce-ip", ""},
+    {"replica-announce-port", "0"},
+    {"replica-announced", "yes"},
+    {"repl-allow-empty-leader", "no"},
 };
 
 }  // namespace
@@ -265,6 +287,15 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::string Config::Value(std::string_view name) const {
+  std::string l = Lower(name);
+  if (const Option* o = Find(l)) return o->get();
+  for (const auto& [pname, pvalue] : passthrough_) {
+    if (pname == l) return pvalue;
+  }
+  return "";
 }
 
 Status Config::LoadFile(const std::string& path) {

@@ -81,6 +81,9 @@ class Config {
   Status Rewrite() const;
   const std::string& config_file() const { return config_file_; }
 
+  // The value of one option ("" if unknown). Not for hot paths.
+  std::string Value(std::string_view name) const;
+
   static std::string_view PolicyName(EvictionPolicy p);
 
  private:

@@ -56,6 +56,7 @@ Engine::Engine(std::unique_ptr<Config> config)
   RegisterTransactionCommands(commands_);
   RegisterZSetCommands(commands_);
   RegisterPersistenceCommands(commands_);
+  RegisterPubSubCommands(commands_);
   RegisterSearchCommands(commands_);
   AddWriteObserver([this](int db, std::span<const std::string_view> argv) {
     SearchOnWrite(*this, db, argv);
@@ -83,6 +84,8 @@ void Engine::OpenSession(Session& session) {
 
 void Engine::CloseSession(Session& session) {
   Unwatch(session);
+  pubsub_.RemoveSession(session);
+  if (replication != nullptr) replication->OnSessionClosed(session);
   sessions_.erase(session.id);
 }
 
@@ -115,6 +118,17 @@ void Engine::Execute(Session& s, std::span<const std::string_view> argv, resp::R
   if (!s.authenticated && !(cmd->flags & kNoAuth)) {
     reject(errors::kNoAuth);
     return;
+  }
+  if (s.subscriptions > 0 && s.resp == 2 && !PubSub::AllowedWhileSubscribed(cmd->name)) {
+    reject(PubSub::NotAllowedError(cmd->name));
+    return;
+  }
+  if (replication != nullptr) {
+    std::string refusal = replication->Refusal(s, *cmd);
+    if (!refusal.empty()) {
+      reject(refusal);
+      return;
+    }
   }
   if (s.in_multi && !(cmd->flags & kNoMulti)) {
     s.queued.emplace_back(argv.begin(), argv.end());
@@ -204,6 +218,11 @@ void Engine::Cron() {
     }
     ops_sample_ms_ = now;
     ops_sample_count_ = stats_.total_commands_processed;
+  }
+  if (replication != nullptr) {
+    replication->Cron();
+    // Followers never expire keys themselves: the leader's DEL does.
+    if (replication->is_follower()) return;
   }
   // Redis's active expiry: a bounded amount of work per tick, spread across
   // databases round-robin.

@@ -26,6 +26,8 @@
 #include "protocol/reply_writer.h"
 #include "server/command.h"
 #include "server/config.h"
+#include "server/extensions.h"
+#include "server/pubsub.h"
 #include "server/session.h"
 #include "store/db.h"
 
@@ -149,6 +151,14 @@ class Engine {
   // Cron drives its save points and child processes, and the network layer
   // calls its BeforeReply barrier before sending replies.
   Persistence* persistence = nullptr;
+  // Replication (null: a plain leader with no replication layer) and the
+  // network's deferred-output seam (null for in-process use).
+  ReplicationHooks* replication = nullptr;
+  SessionIo* io = nullptr;
+  PubSub& pubsub() { return pubsub_; }
+
+  // Adds a command from a layer above the engine (replication).
+  void AddCommand(CommandSpec spec) { commands_.Add(std::move(spec)); }
 
   // Set by the network layer for INFO.
   int64_t tcp_port = 0;
@@ -172,6 +182,7 @@ class Engine {
   store::Keyspace keyspace_;
   std::unique_ptr<search::IndexManager> search_;
   CommandTable commands_;
+  PubSub pubsub_;
   Stats stats_;
   std::mt19937_64 rng_{0x5eed};
   std::function<int64_t()> clock_;

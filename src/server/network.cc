@@ -129,11 +129,13 @@ Server::Server(Engine* engine) : engine_(engine) {
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  engine_->io = this;
 }
 
 Server::~Server() {
   engine_->set_deferrer(nullptr);
   workers_.reset();  // joins; finished work still queued is dropped
+  if (engine_->io == this) engine_->io = nullptr;
   for (auto& [fd, c] : connections_) {
     engine_->CloseSession(c->session);
     close(fd);
@@ -305,8 +307,11 @@ void Server::ProcessInput(Connection* c) {
   resp::RequestLimits limits;
   limits.max_bulk_len = cfg.proto_max_bulk_len;
   size_t out_before = c->out.size();
-  while (!c->dead && !c->close_after_flush && !c->blocked) {
-    if (static_cast<int64_t>(c->out.size() - c->out_pos) > cfg.client_output_pause) {
+  while (!c->dead && !c->close_after_flush && !c->blocked && !c->session.blocked) {
+    // A replica's output is the replication stream: its ACKs must still be
+    // read however much stream is queued.
+    if (c->session.kind != ClientKind::kReplica &&
+        static_cast<int64_t>(c->out.size() - c->out_pos) > cfg.client_output_pause) {
       c->read_paused = true;  // resumes when the client reads its replies
       break;
     }
@@ -411,7 +416,10 @@ bool Server::Flush(Connection* c) {
     c->out.clear();
     c->out_pos = 0;
     if (c->out.capacity() > 1024 * 1024) c->out.shrink_to_fit();
-  } else if (c->out_pos > 1024 * 1024) {
+  } else if (c->out_pos > 1024 * 1024 && c->out_pos * 2 > c->out.size()) {
+    // Only once the sent prefix is at least half the buffer: a large output
+    // (a replica's full sync) is then moved O(1) times per byte, not once
+    // per send().
     c->out.erase(0, c->out_pos);
     c->out_pos = 0;
   }
@@ -476,7 +484,9 @@ void Server::CheckIdleClients() {
   if (timeout <= 0) return;
   int64_t now = engine_->Now();
   for (auto& [fd, c] : connections_) {
-    if (!c->dead && !c->session.in_multi && now - c->session.last_interaction_ms > timeout * 1000) {
+    if (!c->dead && !c->session.in_multi && !c->session.blocked &&
+        c->session.kind != ClientKind::kReplica && c->session.subscriptions == 0 &&
+        now - c->session.last_interaction_ms > timeout * 1000) {
       MarkDead(c.get());
     }
   }
@@ -498,6 +508,7 @@ Status Server::Run() {
         ssize_t ignored = read(wake_fd_, &v, sizeof(v));
         (void)ignored;
         DrainCompletions();
+        RunPosted();
         continue;
       }
       if (std::find(listen_fds_.begin(), listen_fds_.end(), fd) != listen_fds_.end()) {
@@ -527,6 +538,63 @@ Status Server::Run() {
   }
   Shutdown();
   return Status::Ok();
+}
+
+int64_t Server::Send(uint64_t id, std::string_view bytes) {
+  auto it = by_session_id_.find(id);
+  if (it == by_session_id_.end() || it->second->dead) return -1;
+  Connection* c = it->second;
+  c->out.append(bytes);
+  QueueWrite(c);
+  return static_cast<int64_t>(c->out.size() - c->out_pos);
+}
+
+void Server::Unblock(uint64_t id) {
+  auto it = by_session_id_.find(id);
+  if (it == by_session_id_.end()) return;
+  it->second->session.blocked = false;
+  // Resumed from the loop, not from inside the command that unblocked it.
+  Post([this, id] {
+    auto again = by_session_id_.find(id);
+    if (again == by_session_id_.end()) return;
+    Connection* c = again->second;
+    if (!c->dead && !c->session.blocked && c->in_pos < c->in.size()) ProcessInput(c);
+  });
+}
+
+void Server::Kill(uint64_t id) {
+  auto it = by_session_id_.find(id);
+  if (it != by_session_id_.end()) MarkDead(it->second);
+}
+
+void Server::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void Server::RunPosted() {
+  // A bounded batch per loop iteration: a follower that fell behind applies
+  // its backlog of stream chunks in slices and keeps serving its clients.
+  constexpr size_t kMaxTasksPerIteration = 16;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    while (!posted_.empty() && tasks.size() < kMaxTasksPerIteration) {
+      tasks.push_back(std::move(posted_.front()));
+      posted_.pop_front();
+    }
+    if (!posted_.empty()) {
+      uint64_t one = 1;
+      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    }
+  }
+  for (auto& task : tasks) task();
 }
 
 void Server::Shutdown() {

@@ -23,6 +23,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,10 +36,10 @@
 
 namespace ragkv::server {
 
-class Server {
+class Server : public SessionIo {
  public:
   explicit Server(Engine* engine);
-  ~Server();
+  ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -55,6 +57,13 @@ class Server {
 
   // Routes SIGTERM and SIGINT to server->Stop(); ignores SIGPIPE.
   static void InstallSignalHandlers(Server* server);
+
+  // SessionIo (installed as engine->io): deferred replies, replica streams,
+  // pub/sub messages, and tasks from other threads (replication link).
+  int64_t Send(uint64_t id, std::string_view bytes) override;
+  void Unblock(uint64_t id) override;
+  void Kill(uint64_t id) override;
+  void Post(std::function<void()> fn) override;
 
  private:
   struct Connection;
@@ -75,6 +84,7 @@ class Server {
   // Runs the finishers of deferred commands (FT.SEARCH) that workers posted,
   // then resumes their connections' input.
   void DrainCompletions();
+  void RunPosted();
 
   Engine* engine_;
   // Deferred commands: the connection whose command is executing (for the
@@ -97,6 +107,8 @@ class Server {
   std::vector<Connection*> pending_writes_;
   std::vector<Connection*> dead_;
   std::atomic<bool> stop_{false};
+  std::mutex posted_mu_;
+  std::deque<std::function<void()>> posted_;
 };
 
 }  // namespace ragkv::server

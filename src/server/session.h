@@ -5,6 +5,7 @@
 // Engine::Execute path.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@
 #include <vector>
 
 namespace ragkv::server {
+
+// CLIENT KILL TYPE / CLIENT LIST "flags": what the connection is used for.
+enum class ClientKind : uint8_t { kNormal, kReplica, kMaster, kPubSub };
 
 struct Session {
   uint64_t id = 0;
@@ -43,6 +47,12 @@ struct Session {
 
   bool close_after_reply = false;  // QUIT, CLIENT KILL, protocol errors
   bool no_evict = false;           // CLIENT NO-EVICT (accepted; clients are never evicted)
+
+  ClientKind kind = ClientKind::kNormal;
+  // Waiting for a later reply (WAIT): pipelined requests behind it are not
+  // run until SessionIo::Unblock.
+  bool blocked = false;
+  size_t subscriptions = 0;  // channels + patterns (pub/sub)
 };
 
 }  // namespace ragkv::server

@@ -54,6 +54,9 @@ int64_t UnixTimeMs() {
 bool Db::ExpireIfNeeded(Map::iterator it) {
   const Entry& e = it->second;
   if (e.expire_ms < 0 || e.expire_ms > keyspace_->now_ms()) return false;
+  if (keyspace_->expiry_mode() != ExpiryMode::kDelete) {
+    return keyspace_->expiry_mode() == ExpiryMode::kHide;
+  }
   std::string key = it->first;
   EraseIterator(it);
   if (on_expired_) on_expired_(index_, key);

@@ -32,6 +32,14 @@ namespace ragkv::store {
 
 class Keyspace;
 
+// What lazy expiry does with a key whose time has passed.
+enum class ExpiryMode : uint8_t {
+  kDelete,  // delete it and report it absent (a leader or standalone server)
+  kHide,    // report it absent, keep it (a follower serving a client: the
+            // leader's DEL removes it)
+  kKeep,    // report it present (a follower applying the leader's stream)
+};
+
 class Db {
  public:
   struct Entry {
@@ -141,6 +149,8 @@ class Keyspace {
   // The time commands see; the server sets it before each command.
   int64_t now_ms() const { return now_ms_; }
   void set_now_ms(int64_t now) { now_ms_ = now; }
+  ExpiryMode expiry_mode() const { return expiry_mode_; }
+  void set_expiry_mode(ExpiryMode mode) { expiry_mode_ = mode; }
 
   size_t TotalKeys() const;
   void FlushAll();
@@ -151,6 +161,7 @@ class Keyspace {
  private:
   std::vector<std::unique_ptr<Db>> dbs_;
   int64_t now_ms_ = 0;
+  ExpiryMode expiry_mode_ = ExpiryMode::kDelete;
 };
 
 // Wall clock in unix milliseconds.

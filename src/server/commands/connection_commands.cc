@@ -147,6 +147,7 @@ void ResetCommand(CommandContext& ctx) {
   s.multi_error = false;
   s.queued.clear();
   ctx.engine.Unwatch(s);
+  ctx.engine.pubsub().RemoveSession(s);
   s.db = 0;
   s.resp = 2;
   ctx.out.set_protocol(2);
@@ -169,8 +170,12 @@ std::string ClientInfoLine(const Session& s, int64_t now_ms) {
   kv("name", s.name);
   kv("age", std::to_string((now_ms - s.created_ms) / 1000));
   kv("idle", std::to_string((now_ms - s.last_interaction_ms) / 1000));
-  char flags[4];
+  char flags[8];
   size_t nflags = 0;
+  if (s.kind == ClientKind::kReplica) flags[nflags++] = 'S';
+  if (s.kind == ClientKind::kMaster) flags[nflags++] = 'M';
+  if (s.kind == ClientKind::kPubSub) flags[nflags++] = 'P';
+  if (s.blocked) flags[nflags++] = 'b';
   if (s.in_multi) flags[nflags++] = 'x';
   if (s.close_after_reply) flags[nflags++] = 'c';
   if (s.no_evict) flags[nflags++] = 'e';
@@ -274,6 +279,7 @@ void ClientCommand(CommandContext& ctx) {
       return;
     }
     int64_t id_filter = -1;
+    int kind_filter = -1;  // a ClientKind
     std::string_view addr, laddr, user;
     bool skipme = true;
     for (size_t i = 2; i < ctx.argc(); i += 2) {
@@ -296,10 +302,11 @@ void ClientCommand(CommandContext& ctx) {
           ctx.out.Error("ERR Unknown client type '" + std::string(v) + "'");
           return;
         }
-        if (!EqualsIgnoreCase(v, "normal")) {
-          ctx.out.Integer(0);
-          return;
-        }
+        kind_filter = static_cast<int>(
+            EqualsIgnoreCase(v, "normal")   ? ClientKind::kNormal
+            : EqualsIgnoreCase(v, "master") ? ClientKind::kMaster
+            : EqualsIgnoreCase(v, "pubsub") ? ClientKind::kPubSub
+                                            : ClientKind::kReplica);
       } else if (EqualsIgnoreCase(f, "SKIPME")) {
         if (EqualsIgnoreCase(v, "yes")) {
           skipme = true;
@@ -319,6 +326,7 @@ void ClientCommand(CommandContext& ctx) {
       if (id_filter > 0 && static_cast<int64_t>(id) != id_filter) continue;
       if (!addr.empty() && other->addr != addr) continue;
       if (!laddr.empty() && other->laddr != laddr) continue;
+      if (kind_filter >= 0 && static_cast<int>(other->kind) != kind_filter) continue;
       if (!user.empty() && user != "default") continue;
       if (skipme && other == &s) continue;
       ctx.engine.RequestClose(id);

@@ -203,7 +203,10 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     line("pubsub_patterns", "0");
     line("total_error_replies", std::to_string(st.total_error_replies));
   }
-  if (want("replication", true)) {
+  if (want("replication", true) && engine.replication != nullptr) {
+    if (!out.empty()) out.append("\r\n");
+    out.append(engine.replication->InfoSection());
+  } else if (want("replication", true)) {
     header("Replication");
     line("role", "master");
     line("connected_slaves", "0");
