@@ -1,0 +1,80 @@
+// Retriever implementation (the design is in retriever.h).
+#include "rag/retriever.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "rag/store_io.h"
+
+namespace ragkv::rag {
+
+Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
+                                    RetrievalOptions options) {
+  const CollectionInfo& info = store->info();
+  if (info.embedder_id.empty() || store->chunk_count() == 0) {
+    return Status::FailedPrecondition("collection '" + info.name +
+                                      "' is empty; run `ragkv ingest PATH` first");
+  }
+  if (info.embedder_id != embedder->id()) {
+    return Status::FailedPrecondition("collection '" + info.name + "' was built with embedder " +
+                                      info.embedder_id + ", not " + embedder->id() +
+                                      "; pass --embedder " + info.embedder_id);
+  }
+  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  return Retriever(store, embedder, options);
+}
+
+double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk) const {
+  std::vector<std::pair<std::string, double>> terms = store_->QueryTermIdf(query);
+  std::vector<std::string> chunk_terms = store_->Analyze(TitleField(chunk) + "\n" + chunk.text);
+  std::unordered_set<std::string> present(chunk_terms.begin(), chunk_terms.end());
+  std::unordered_set<std::string> seen;
+  double total = 0, matched = 0;
+  for (const auto& [term, idf] : terms) {
+    if (!seen.insert(term).second) continue;
+    total += idf;
+    if (present.count(term) > 0) matched += idf;
+  }
+  return total > 0 ? matched / total : 0;
+}
+
+Result<Retrieval> Retriever::Retrieve(std::string_view query, size_t k) {
+  std::unordered_map<uint64_t, RetrievedChunk> fused;
+  auto add_list = [&](const std::vector<Candidate>& list, double weight, bool is_text) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      RetrievedChunk& r = fused[list[i].chunk_id];
+      r.chunk.id = list[i].chunk_id;
+      r.score += weight / (options_.rrf_k + static_cast<double>(i + 1));
+      (is_text ? r.text_rank : r.vector_rank) = static_cast<int>(i + 1);
+    }
+  };
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits,
+                         store_->TextSearch(query, options_.candidates));
+  add_list(text_hits, options_.text_weight, true);
+  if (options_.vector_weight > 0) {
+    RAGKV_ASSIGN_OR_RETURN(auto vectors,
+                           embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
+    if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
+    RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn,
+                           store_->VectorSearch(vectors[0], options_.candidates));
+    add_list(knn, options_.vector_weight, false);
+  }
+  std::vector<RetrievedChunk> ranked;
+  ranked.reserve(fused.size());
+  for (auto& [id, r] : fused) ranked.push_back(std::move(r));
+  std::sort(ranked.begin(), ranked.end(), [](const RetrievedChunk& a, const RetrievedChunk& b) {
+    return a.score != b.score ? a.score > b.score : a.chunk.id < b.chunk.id;
+  });
+  if (ranked.size() > k) ranked.resize(k);
+  Retrieval out;
+  for (RetrievedChunk& r : ranked) {
+    RAGKV_ASSIGN_OR_RETURN(r.chunk, store_->GetChunk(r.chunk.id));
+    out.hits.push_back(std::move(r));
+  }
+  out.confidence = out.hits.empty() ? 0 : Coverage(query, out.hits[0].chunk);
+  out.abstain = out.hits.empty() || out.confidence < options_.abstain_threshold;
+  return out;
+}
+
+}  // namespace ragkv::rag
