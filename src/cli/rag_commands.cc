@@ -175,7 +175,7 @@ struct QuerySession {
   std::optional<rag::Retriever> retriever;
 };
 
-Result<QuerySession> OpenForQuery(const CommonOptions& o, double threshold) {
+Result<QuerySession> OpenForQuery(const CommonOptions& o, rag::RetrievalOptions ro) {
   QuerySession s;
   const std::string dir = DataDir(o);
   RAGKV_ASSIGN_OR_RETURN(s.store, rag::OpenEmbeddedStore(dir, o.collection));
@@ -189,8 +189,6 @@ Result<QuerySession> OpenForQuery(const CommonOptions& o, double threshold) {
                                       " is empty; run `ragkv ingest PATH` first");
   }
   RAGKV_ASSIGN_OR_RETURN(s.embedder, rag::CreateEmbedder(spec, o.remote));
-  rag::RetrievalOptions ro;
-  ro.abstain_threshold = threshold;
   RAGKV_ASSIGN_OR_RETURN(rag::Retriever r, rag::Retriever::Create(s.store.get(), s.embedder.get(), ro));
   s.retriever.emplace(std::move(r));
   return s;
@@ -211,7 +209,9 @@ std::function<int()> SetupSearch(CLI::App& app) {
   sub->add_flag("--json", *json, "Print JSON");
   return [=]() -> int {
     FillApiKey(o.get());
-    auto session = OpenForQuery(*o, kDefaultThreshold);
+    rag::RetrievalOptions ro;
+    ro.abstain_threshold = kDefaultThreshold;
+    auto session = OpenForQuery(*o, ro);
     if (!session.ok()) return Fail(session.status());
     auto r = session->retriever->Retrieve(*query, *k);
     if (!r.ok()) return Fail(r.status());
@@ -295,7 +295,9 @@ std::function<int()> SetupAsk(CLI::App& app) {
     } else {
       questions.push_back(a->question);
     }
-    auto session = OpenForQuery(*o, a->threshold);
+    rag::RetrievalOptions ro;
+    ro.abstain_threshold = a->threshold;
+    auto session = OpenForQuery(*o, ro);
     if (!session.ok()) return Fail(session.status());
     auto generator = rag::CreateGenerator(a->llm, session->store.get(), o->remote);
     if (!generator.ok()) return Fail(generator.status());
@@ -370,15 +372,24 @@ std::function<int()> SetupEval(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto run_out = std::make_shared<std::string>();
   auto k = std::make_shared<size_t>(10);
-  auto threshold = std::make_shared<double>(kDefaultThreshold);
+  auto ro = std::make_shared<rag::RetrievalOptions>();
+  ro->abstain_threshold = kDefaultThreshold;
   sub->add_option("FILE", *file, "Questions: {\"id\",\"question\",\"relevant\":{doc: grade}}")
       ->required();
   AddCommonOptions(sub, o.get());
   sub->add_option("--embedder", o->embedder, "Override the collection's embedder (must match)");
   sub->add_option("--k", *k, "Cut-off for recall/MRR/nDCG")->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  sub->add_option("--threshold", *threshold, "Abstain below this retrieval confidence")
+  sub->add_option("--threshold", ro->abstain_threshold, "Abstain below this retrieval confidence")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  auto* tuning = sub->add_option_group("retrieval tuning");
+  tuning->add_option("--text-weight", ro->text_weight, "RRF weight of the BM25 list")
+      ->capture_default_str();
+  tuning->add_option("--vector-weight", ro->vector_weight, "RRF weight of the vector list")
+      ->capture_default_str();
+  tuning->add_option("--rrf-k", ro->rrf_k, "RRF rank constant")->capture_default_str();
+  tuning->add_option("--candidates", ro->candidates, "Candidates per list before fusion")
+      ->capture_default_str();
   sub->add_option("--run-out", *run_out, "Write {id, ranked, abstain, confidence} lines here");
   return [=]() -> int {
     FillApiKey(o.get());
@@ -386,7 +397,7 @@ std::function<int()> SetupEval(CLI::App& app) {
     if (!text.ok()) return Fail(text.status());
     auto questions = rag::ParseQuestions(*text);
     if (!questions.ok()) return Fail(questions.status().WithPrefix(*file));
-    auto session = OpenForQuery(*o, *threshold);
+    auto session = OpenForQuery(*o, *ro);
     if (!session.ok()) return Fail(session.status());
     std::vector<rag::EvalRun> runs;
     std::string run_lines;

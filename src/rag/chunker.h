@@ -21,8 +21,10 @@
 namespace ragkv::rag {
 
 struct ChunkerOptions {
-  size_t chunk_size = 1000;  // target maximum bytes per chunk (>= 32)
-  size_t overlap = 150;      // bytes of trailing sentences repeated (< chunk_size / 2)
+  // ~500 tokens of English: large enough that most sections and dictionary
+  // entries stay whole, small enough for an LLM prompt of 5-10 chunks.
+  size_t chunk_size = 2000;  // target maximum bytes per chunk (>= 32)
+  size_t overlap = 200;      // bytes of trailing sentences repeated (< chunk_size / 2)
 };
 
 struct ChunkPiece {

@@ -33,6 +33,9 @@ class Embedder {
   // Vector length; 0 for a remote model until its first successful call.
   virtual size_t dim() const = 0;
 
+  // Default RRF weight of this embedder's KNN list relative to BM25 (1.0).
+  virtual double fusion_weight() const { return 1.0; }
+
   // Embeds `texts` in order; each vector has dim() floats and L2 norm 1 (or
   // is all zero for a text without features). Errors: kUnavailable (server
   // down or timed out after retries), kNotFound (model not pulled),

@@ -70,7 +70,7 @@ class ExtractiveGenerator final : public Generator {
   Result<std::string> Generate(const AnswerContext& context, const TokenSink& sink) override {
     std::unordered_map<std::string, double> idf;
     double total = 0;
-    for (const auto& [term, w] : store_->QueryTermIdf(context.question)) {
+    for (const auto& [term, w] : store_->QueryTermIdf(StripQuestionFraming(context.question))) {
       if (idf.emplace(term, w).second) total += w;
     }
     std::vector<Candidate> candidates;
@@ -145,7 +145,9 @@ std::unique_ptr<Generator> NewExtractiveGenerator(const ChunkStore* store,
 std::string CitationLabel(const ChunkRecord& chunk) {
   std::string label = chunk.source;
   std::string where = chunk.title;
-  if (!chunk.heading.empty() && chunk.heading != chunk.title) {
+  if (chunk.heading.rfind(chunk.title, 0) == 0) {
+    where = chunk.heading;  // the heading path already starts with the title
+  } else if (!chunk.heading.empty()) {
     if (!where.empty()) where += " > ";
     where += chunk.heading;
   }

@@ -5,9 +5,10 @@
 // set the heading path at their level; block elements end a line; inline text
 // has its whitespace collapsed, <pre> keeps it. Dropped subtrees: script,
 // style, noscript, template, svg, head (except <title>), iframe, form, and
-// page chrome — nav, header, footer and elements whose class names start with
-// "nav" (navheader/navfooter/navbar), which repeat on every page of generated
-// manuals and would otherwise be retrieved for any query.
+// page chrome — nav, header, footer, elements whose class names start with
+// "nav" (navheader/navfooter/navbar) and tables of contents (class "toc"),
+// which repeat on many pages of generated manuals and would otherwise be
+// retrieved for any query that names a section.
 #include <gumbo.h>
 
 #include <cstring>
@@ -43,7 +44,8 @@ bool IsDropped(const GumboElement& el) {
   while (pos < v.size()) {
     size_t end = v.find(' ', pos);
     if (end == std::string_view::npos) end = v.size();
-    if (v.substr(pos, 3) == "nav") return true;
+    std::string_view name = v.substr(pos, end - pos);
+    if (name.substr(0, 3) == "nav" || name == "toc") return true;
     pos = end + 1;
   }
   return false;

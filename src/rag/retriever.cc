@@ -2,12 +2,42 @@
 #include "rag/retriever.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
+
+std::string StripQuestionFraming(std::string_view query) {
+  static const std::unordered_set<std::string> kFraming = {
+      "explain", "explains", "describe", "describes", "define", "example", "examples",
+      "tell", "show", "give", "list", "please", "briefly", "me"};
+  std::string out;
+  bool kept_any = false;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t end = pos;
+    while (end < query.size() && (std::isalnum(static_cast<unsigned char>(query[end])) ||
+                                  static_cast<unsigned char>(query[end]) >= 0x80)) {
+      ++end;
+    }
+    if (end == pos) {
+      out.push_back(query[pos++]);
+      continue;
+    }
+    std::string word(query.substr(pos, end - pos));
+    std::string lower = word;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (kFraming.count(lower) == 0) {
+      out += word;
+      kept_any = true;
+    }
+    pos = end;
+  }
+  return kept_any ? out : std::string(query);
+}
 
 Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
                                     RetrievalOptions options) {
@@ -22,6 +52,7 @@ Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
                                       "; pass --embedder " + info.embedder_id);
   }
   RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  if (options.vector_weight < 0) options.vector_weight = embedder->fusion_weight();
   return Retriever(store, embedder, options);
 }
 
@@ -39,7 +70,10 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk) con
   return total > 0 ? matched / total : 0;
 }
 
-Result<Retrieval> Retriever::Retrieve(std::string_view query, size_t k) {
+Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
+  const std::string stripped = options_.strip_framing ? StripQuestionFraming(raw_query)
+                                                      : std::string(raw_query);
+  const std::string_view query = stripped;
   std::unordered_map<uint64_t, RetrievedChunk> fused;
   auto add_list = [&](const std::vector<Candidate>& list, double weight, bool is_text) {
     for (size_t i = 0; i < list.size(); ++i) {

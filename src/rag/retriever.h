@@ -33,8 +33,10 @@ struct RetrievalOptions {
   size_t candidates = 50;     // per list, before fusion
   double rrf_k = 60;          // the constant from Cormack et al.
   double text_weight = 1.0;   // w_L for BM25
-  double vector_weight = 1.0; // w_L for the vector list; 0 disables KNN
+  double vector_weight = -1;  // w_L for the vector list; 0 disables KNN; < 0: the
+                              // embedder's fusion_weight()
   double abstain_threshold = 0.5;
+  bool strip_framing = true;  // apply StripQuestionFraming to queries
 };
 
 struct RetrievedChunk {
@@ -49,6 +51,12 @@ struct Retrieval {
   double confidence = 0;             // in [0, 1]
   bool abstain = true;               // confidence < threshold (or no hits)
 };
+
+// Removes instruction words that frame a question rather than name its
+// subject ("explain", "describe", "example(s)", "tell me"...), so that a
+// corpus about the EXPLAIN command does not answer "Explain key-value
+// stores". Returns the query unchanged if nothing else would remain.
+std::string StripQuestionFraming(std::string_view query);
 
 class Retriever {
  public:

@@ -179,6 +179,15 @@ std::vector<TextHit> TextIndex::Search(std::string_view query, size_t k,
 
 std::vector<TextHit> TextIndex::SearchTerms(const std::vector<std::string>& terms, size_t k,
                                             const Filter& filter) const {
+  std::vector<std::pair<std::string, float>> weighted;
+  weighted.reserve(terms.size());
+  for (const std::string& t : terms) weighted.emplace_back(t, 1.0f);
+  return SearchWeighted(weighted, k, filter);
+}
+
+std::vector<TextHit> TextIndex::SearchWeighted(
+    const std::vector<std::pair<std::string, float>>& terms, size_t k,
+    const Filter& filter) const {
   std::vector<TextHit> hits;
   if (k == 0 || id_to_slot_.empty()) return hits;
   const float k1 = options_.bm25.k1;
@@ -187,13 +196,13 @@ std::vector<TextHit> TextIndex::SearchTerms(const std::vector<std::string>& term
   std::vector<float> acc(slots_.size(), 0.0f);
   std::vector<uint32_t> touched;
   std::unordered_set<std::string_view> seen;
-  for (const std::string& t : terms) {
+  for (const auto& [t, weight] : terms) {
     if (!seen.insert(t).second) continue;
     auto it = term_ids_.find(t);
     if (it == term_ids_.end()) continue;
     const TermInfo& info = terms_[it->second];
     if (info.df == 0) continue;
-    const float idf = static_cast<float>(IdfFromDf(info.df));
+    const float idf = weight * static_cast<float>(IdfFromDf(info.df));
     for (const Posting& p : info.postings) {
       const DocSlot& doc = slots_[p.slot];
       if (!doc.live) continue;
