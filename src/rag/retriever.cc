@@ -2,6 +2,7 @@
 #include "rag/retriever.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <unordered_map>
 #include <unordered_set>
@@ -9,6 +10,13 @@
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
+
+// Terms weigh idf^3 in the confidence: a question's subject is its rarest
+// words, and a chunk that misses them but matches the common ones ("how",
+// "limit", "memory") must not look like an answer. Chosen from {1, 2, 3} on
+// FOLDOC dev half A (docs/rag.md): separation of answerable from
+// unanswerable questions grew with the power.
+constexpr double kIdfPower = 3;
 
 std::string StripQuestionFraming(std::string_view query) {
   static const std::unordered_set<std::string> kFraming = {
@@ -64,8 +72,9 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk) con
   double total = 0, matched = 0;
   for (const auto& [term, idf] : terms) {
     if (!seen.insert(term).second) continue;
-    total += idf;
-    if (present.count(term) > 0) matched += idf;
+    const double w = std::pow(idf, kIdfPower);
+    total += w;
+    if (present.count(term) > 0) matched += w;
   }
   return total > 0 ? matched / total : 0;
 }

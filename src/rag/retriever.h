@@ -7,9 +7,9 @@
 // unrelated scales.
 //
 // Confidence is the share of the question's information the best chunk
-// explains: the idf-weighted fraction of the question's terms that occur in
-// the top fused chunk (title or text), where unknown terms count with the
-// idf of an unseen term. A question about something the corpus never
+// explains: the idf^3-weighted fraction of the question's distinct terms that
+// occur in the top fused chunk (title or text), where unknown terms count
+// with the idf of an unseen term. A question about something the corpus never
 // mentions ("CRDT") loses its rarest, heaviest terms and scores low even when
 // its common words match well, which a raw BM25 score cannot tell apart
 // (fts5_baseline.txt: 5 of 6 unanswerable questions outscore an answerable
@@ -35,7 +35,7 @@ struct RetrievalOptions {
   double text_weight = 1.0;   // w_L for BM25
   double vector_weight = -1;  // w_L for the vector list; 0 disables KNN; < 0: the
                               // embedder's fusion_weight()
-  double abstain_threshold = 0.5;
+  double abstain_threshold = 0.18;
   bool strip_framing = true;  // apply StripQuestionFraming to queries
 };
 
