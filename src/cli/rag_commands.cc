@@ -326,8 +326,8 @@ std::function<int()> SetupAsk(CLI::App& app) {
         answer = std::move(*g);
         if (stream) std::fputs("\n\n", stdout);
       }
-      std::string response = rag::FormatResponse(answer, r->hits, r->abstain, r->confidence,
-                                                 a->threshold, r->abstain ? "" : ExtractiveNote(a->llm));
+      std::string response = rag::FormatResponse(answer, *r, a->threshold,
+                                                 r->abstain ? "" : ExtractiveNote(a->llm));
       if (a->json) {
         Json sources = Json::array();
         for (size_t i = 0; i < r->hits.size(); ++i) {

@@ -80,8 +80,14 @@ class ChunkStore {
   virtual Result<std::vector<Candidate>> VectorSearch(std::span<const float> query,
                                                       size_t k) = 0;
   virtual Result<ChunkRecord> GetChunk(uint64_t id) const = 0;
-  // BM25 idf of each analysed term of `text`, paired with the term, in order.
-  virtual std::vector<std::pair<std::string, double>> QueryTermIdf(std::string_view text) const = 0;
+  // Each analysed term of `text`, in order, with its BM25 idf and document
+  // frequency in the collection.
+  struct TermStat {
+    std::string term;
+    double idf = 0;
+    uint32_t df = 0;
+  };
+  virtual std::vector<TermStat> QueryTermStats(std::string_view text) const = 0;
   // Analysed terms of `text` (the index's tokenizer).
   virtual std::vector<std::string> Analyze(std::string_view text) const = 0;
 };

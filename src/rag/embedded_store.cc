@@ -179,11 +179,11 @@ class EmbeddedStore final : public ChunkStore {
     return it->second;
   }
 
-  std::vector<std::pair<std::string, double>> QueryTermIdf(std::string_view q) const override {
-    std::vector<std::pair<std::string, double>> out;
+  std::vector<TermStat> QueryTermStats(std::string_view q) const override {
+    std::vector<TermStat> out;
     for (std::string& t : index_->tokenizer().Tokenize(q)) {
-      double idf = index_->Idf(t);
-      out.emplace_back(std::move(t), idf);
+      TermStat st{t, index_->Idf(t), index_->DocFrequency(t)};
+      out.push_back(std::move(st));
     }
     return out;
   }

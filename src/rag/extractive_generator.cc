@@ -70,8 +70,8 @@ class ExtractiveGenerator final : public Generator {
   Result<std::string> Generate(const AnswerContext& context, const TokenSink& sink) override {
     std::unordered_map<std::string, double> idf;
     double total = 0;
-    for (const auto& [term, w] : store_->QueryTermIdf(StripQuestionFraming(context.question))) {
-      if (idf.emplace(term, w).second) total += w;
+    for (const auto& st : store_->QueryTermStats(StripQuestionFraming(context.question))) {
+      if (idf.emplace(st.term, st.idf).second) total += st.idf;
     }
     std::vector<Candidate> candidates;
     for (size_t i = 0; i < context.chunks.size(); ++i) {
@@ -159,16 +159,25 @@ std::string CitationLabel(const ChunkRecord& chunk) {
   return label;
 }
 
-std::string FormatResponse(std::string_view answer, const std::vector<RetrievedChunk>& chunks,
-                           bool abstained, double confidence, double threshold,
+std::string FormatResponse(std::string_view answer, const Retrieval& retrieval, double threshold,
                            std::string_view generator_note) {
+  const std::vector<RetrievedChunk>& chunks = retrieval.hits;
   std::string out;
-  char conf[64];
-  std::snprintf(conf, sizeof conf, "%.2f, threshold %.2f", confidence, threshold);
-  if (abstained) {
-    out += "The documents do not contain the answer to this question (retrieval confidence ";
-    out += conf;
-    out += ").\n";
+  if (retrieval.abstain) {
+    out += "The documents do not contain the answer to this question";
+    if (!retrieval.unknown_terms.empty()) {
+      out += ": no document mentions ";
+      for (size_t i = 0; i < retrieval.unknown_terms.size(); ++i) {
+        if (i > 0) out += i + 1 == retrieval.unknown_terms.size() ? " or " : ", ";
+        out += "\"" + retrieval.unknown_terms[i] + "\"";
+      }
+      out += ".\n";
+    } else {
+      char conf[96];
+      std::snprintf(conf, sizeof conf, " (retrieval confidence %.2f is below the %.2f threshold).\n",
+                    retrieval.confidence, threshold);
+      out += conf;
+    }
     if (!chunks.empty()) {
       out += "\nClosest matches, which do not answer it:\n";
       for (size_t i = 0; i < chunks.size() && i < 3; ++i) {

@@ -59,11 +59,11 @@ Result<std::unique_ptr<Generator>> CreateGenerator(std::string_view spec, const 
 std::string CitationLabel(const ChunkRecord& chunk);
 
 // The full response for one question: answer with citations, then the
-// "Sources:" list of the chunks it cites; or, when `abstained`, a plain
-// statement that the documents do not contain the answer (with the closest
-// matches listed as such). `generator_note` is appended when non-empty.
-std::string FormatResponse(std::string_view answer, const std::vector<RetrievedChunk>& chunks,
-                           bool abstained, double confidence, double threshold,
+// "Sources:" list of the chunks it cites; or, when retrieval.abstain, a plain
+// statement that the documents do not contain the answer and why (unknown
+// terms, or confidence below `threshold`), with the closest matches listed as
+// such. `generator_note` is appended when non-empty.
+std::string FormatResponse(std::string_view answer, const Retrieval& retrieval, double threshold,
                            std::string_view generator_note);
 
 // One transcript entry: "Question: q\nResponse:\n<response>\n" + 50 '=' + "\n".

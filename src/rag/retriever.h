@@ -13,7 +13,8 @@
 // mentions ("CRDT") loses its rarest, heaviest terms and scores low even when
 // its common words match well, which a raw BM25 score cannot tell apart
 // (fts5_baseline.txt: 5 of 6 unanswerable questions outscore an answerable
-// one). Abstain when confidence < threshold (calibrated in docs/rag.md).
+// one). Abstain when confidence < threshold (calibrated in docs/rag.md), or
+// when a question term occurs in no document at all.
 //
 // Thread safety: one thread at a time (it uses the store and the embedder).
 #pragma once
@@ -37,6 +38,8 @@ struct RetrievalOptions {
                               // embedder's fusion_weight()
   double abstain_threshold = 0.18;
   bool strip_framing = true;  // apply StripQuestionFraming to queries
+  // Abstain when a question term occurs in no document at all.
+  bool abstain_on_unknown_terms = true;
 };
 
 struct RetrievedChunk {
@@ -49,7 +52,8 @@ struct RetrievedChunk {
 struct Retrieval {
   std::vector<RetrievedChunk> hits;  // best first
   double confidence = 0;             // in [0, 1]
-  bool abstain = true;               // confidence < threshold (or no hits)
+  bool abstain = true;  // no hits, confidence < threshold, or unknown terms
+  std::vector<std::string> unknown_terms;  // analysed question terms no document contains
 };
 
 // Removes instruction words that frame a question rather than name its
@@ -73,7 +77,8 @@ class Retriever {
  private:
   Retriever(ChunkStore* store, Embedder* embedder, RetrievalOptions options)
       : store_(store), embedder_(embedder), options_(options) {}
-  double Coverage(std::string_view query, const ChunkRecord& chunk) const;
+  double Coverage(std::string_view query, const ChunkRecord& chunk,
+                  std::vector<std::string>* unknown) const;
 
   ChunkStore* store_;
   Embedder* embedder_;
