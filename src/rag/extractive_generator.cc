@@ -12,6 +12,7 @@
 // usually one or two sentences of them); sentence embeddings (the builtin
 // vectors are too coarse at sentence length).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <unordered_map>
@@ -45,6 +46,17 @@ struct Candidate {
   double relevance;
 };
 
+// Prose, not code or tables: at least 92% letters, spaces and common
+// punctuation.
+bool LooksLikeProse(std::string_view s) {
+  size_t prose = 0;
+  for (unsigned char c : s) {
+    prose += std::isalpha(c) || c == ' ' || c == ',' || c == '.' || c == '\'' || c == '-' ||
+             c == '(' || c == ')' || c >= 0x80;
+  }
+  return prose * 100 >= s.size() * 92;
+}
+
 // "[n]"; built by appending (GCC 12 warns falsely on "[" + std::string).
 std::string CitationTag(size_t n) {
   std::string tag(1, '[');
@@ -75,19 +87,32 @@ class ExtractiveGenerator final : public Generator {
     }
     std::vector<Candidate> candidates;
     for (size_t i = 0; i < context.chunks.size(); ++i) {
-      const std::string& text = context.chunks[i].chunk.text;
-      for (auto [b, e] : SplitSentences(text)) {
-        std::string sentence = CollapseWhitespace(std::string_view(text).substr(b, e - b));
+      const ChunkRecord& chunk = context.chunks[i].chunk;
+      std::vector<std::string> title_terms = store_->Analyze(TitleField(chunk));
+      std::unordered_set<std::string> title(title_terms.begin(), title_terms.end());
+      size_t position = 0;
+      for (auto [b, e] : SplitSentences(chunk.text)) {
+        std::string sentence = CollapseWhitespace(std::string_view(chunk.text).substr(b, e - b));
+        const size_t index = position++;
         if (sentence.size() < 25 || sentence.size() > options_.max_chars) continue;
+        if (!LooksLikeProse(sentence)) continue;
         Candidate c{sentence, i, {}, 0};
         for (std::string& t : store_->Analyze(sentence)) c.terms.insert(std::move(t));
+        // A question term in the sentence counts fully; one only in the
+        // chunk's title or heading counts a quarter (the sentence is about it).
         double matched = 0;
-        for (const std::string& t : c.terms) {
-          auto it = idf.find(t);
-          if (it != idf.end()) matched += it->second;
+        for (const auto& [t, w] : idf) {
+          if (c.terms.count(t) > 0) {
+            matched += w;
+          } else if (title.count(t) > 0) {
+            matched += 0.25 * w;
+          }
         }
         if (matched == 0 || total == 0) continue;
-        c.relevance = matched / total + 0.1 / static_cast<double>(i + 1);
+        // Priors: better-ranked chunks, and a section's opening sentences,
+        // which tend to define its subject (the "lead" baseline of
+        // summarisation).
+        c.relevance = matched / total + 0.1 / static_cast<double>(i + 1) + (index < 2 ? 0.05 : 0);
         candidates.push_back(std::move(c));
       }
     }

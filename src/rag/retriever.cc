@@ -118,6 +118,26 @@ Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
     out.hits.push_back(std::move(r));
   }
   out.confidence = out.hits.empty() ? 0 : Coverage(query, out.hits[0].chunk, &out.unknown_terms);
+  // Report unknown terms as the user wrote them ("AVL", not the stem "avl").
+  for (std::string& term : out.unknown_terms) {
+    size_t pos = 0;
+    while (pos < query.size()) {
+      size_t end = pos;
+      while (end < query.size() && (std::isalnum(static_cast<unsigned char>(query[end])) ||
+                                    static_cast<unsigned char>(query[end]) >= 0x80)) {
+        ++end;
+      }
+      if (end > pos) {
+        std::string_view word = query.substr(pos, end - pos);
+        std::vector<std::string> analyzed = store_->Analyze(word);
+        if (analyzed.size() == 1 && analyzed[0] == term) {
+          term = std::string(word);
+          break;
+        }
+      }
+      pos = end + 1;
+    }
+  }
   // A question whose term occurs nowhere in the collection asks about
   // something the documents never mention (FOLDOC dev half A: true of 3/3
   // unanswerable questions and 0/17 answerable ones).
