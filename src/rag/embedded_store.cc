@@ -4,7 +4,7 @@
 //   DATA/LOCK                   flock(2)ed while a process has DATA open
 //   DATA/<collection>/CURRENT   name of the live generation, e.g. "gen-000012"
 //   DATA/<collection>/gen-N/    meta.json, manifest.json, chunks.bin,
-//                               text.idx, vectors.bin, embedder.state
+//                               text.idx, vectors.idx, embedder.state
 // A commit writes a complete new generation into "gen-N.tmp", fsyncs every
 // file and the directory, renames it to "gen-N", then replaces CURRENT by the
 // same write-temp/fsync/rename dance and deletes the old generation. Readers
@@ -15,8 +15,10 @@
 // collections here are tens of MB); SQLite (another engine under ours).
 //
 // Everything is held in memory while open: chunk records in an ordered map,
-// the BM25 index (index/text) and the vectors in one contiguous matrix that
-// is scanned exactly (inner product on unit vectors).
+// the BM25 index (index/text) and the vectors in the vector engine's exact
+// FLAT index (index/vector, inner-product metric on unit vectors). FLAT, not
+// HNSW: a document collection is 10^3-10^5 chunks, where an exact scan takes
+// milliseconds and recall is 1 by construction.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -34,6 +36,7 @@
 #include "common/crc32c.h"
 #include "index/text/byte_codec.h"
 #include "index/text/text_index.h"
+#include "index/vector/vector_index.h"
 #include "rag/chunk_store.h"
 #include "rag/store_io.h"
 
@@ -44,7 +47,6 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 constexpr uint32_t kChunksMagic = 0x43444B52;   // "RKDC"
-constexpr uint32_t kVectorsMagic = 0x56444B52;  // "RKDV"
 constexpr int kFormatVersion = 1;
 // The title field (document title, heading path, file name) is short and
 // names what the chunk is about; weighting it above body text is the usual
@@ -74,6 +76,7 @@ class EmbeddedStore final : public ChunkStore {
 
   Status BindEmbedder(std::string_view embedder_id, size_t dim) override {
     if (info_.embedder_id.empty()) {
+      RAGKV_RETURN_IF_ERROR(CreateVectorIndex(dim));
       info_.embedder_id = std::string(embedder_id);
       info_.dim = dim;
       return Status::Ok();
@@ -112,6 +115,9 @@ class EmbeddedStore final : public ChunkStore {
                                        std::to_string(info_.dim));
       }
     }
+    if (!chunks.empty() && vectors_ == nullptr) {
+      return Status::FailedPrecondition("PutFile before BindEmbedder");
+    }
     RemoveFile(entry.source);
     entry.chunk_ids.clear();
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -119,8 +125,8 @@ class EmbeddedStore final : public ChunkStore {
       c.id = next_chunk_id_++;
       c.source = entry.source;
       entry.chunk_ids.push_back(c.id);
+      RAGKV_RETURN_IF_ERROR(vectors_->Add(c.id, vectors[i]));
       RAGKV_RETURN_IF_ERROR(IndexChunk(c));
-      AddVector(c.id, vectors[i]);
       chunks_.emplace(c.id, std::move(c));
     }
     manifest_[entry.source] = std::move(entry);
@@ -132,7 +138,7 @@ class EmbeddedStore final : public ChunkStore {
     if (it == manifest_.end()) return false;
     for (uint64_t id : it->second.chunk_ids) {
       index_->Remove(id);
-      RemoveVector(id);
+      if (vectors_ != nullptr) (void)vectors_->Remove(id);  // kNotFound is fine
       chunks_.erase(id);
     }
     manifest_.erase(it);
@@ -156,21 +162,12 @@ class EmbeddedStore final : public ChunkStore {
                                      std::to_string(query.size()) + ", collection has " +
                                      std::to_string(info_.dim));
     }
-    std::vector<Candidate> all;
-    all.reserve(vector_ids_.size());
-    for (size_t row = 0; row < vector_ids_.size(); ++row) {
-      const float* v = matrix_.data() + row * info_.dim;
-      float dot = 0;
-      for (size_t d = 0; d < info_.dim; ++d) dot += v[d] * query[d];
-      all.push_back({vector_ids_[row], dot});
-    }
-    size_t n = std::min(k, all.size());
-    std::partial_sort(all.begin(), all.begin() + n, all.end(),
-                      [](const Candidate& a, const Candidate& b) {
-                        return a.score != b.score ? a.score > b.score : a.chunk_id < b.chunk_id;
-                      });
-    all.resize(n);
-    return all;
+    std::vector<Candidate> out;
+    if (vectors_ == nullptr || vectors_->size() == 0 || k == 0) return out;
+    RAGKV_ASSIGN_OR_RETURN(std::vector<vec::Neighbor> hits, vectors_->Search(query, k));
+    // kIp distance is 1 - dot; report the dot product as the score.
+    for (const vec::Neighbor& n : hits) out.push_back({n.label, 1.0f - n.distance});
+    return out;
   }
 
   Result<ChunkRecord> GetChunk(uint64_t id) const override {
@@ -195,24 +192,13 @@ class EmbeddedStore final : public ChunkStore {
   Status IndexChunk(const ChunkRecord& c) {
     return index_->Add(c.id, {TitleField(c), c.text});
   }
-  void AddVector(uint64_t id, const std::vector<float>& v) {
-    row_of_[id] = vector_ids_.size();
-    vector_ids_.push_back(id);
-    matrix_.insert(matrix_.end(), v.begin(), v.end());
-  }
-  // Swap-with-last keeps the matrix dense.
-  void RemoveVector(uint64_t id) {
-    auto it = row_of_.find(id);
-    if (it == row_of_.end()) return;
-    size_t row = it->second, last = vector_ids_.size() - 1;
-    if (row != last) {
-      std::copy_n(matrix_.begin() + last * info_.dim, info_.dim, matrix_.begin() + row * info_.dim);
-      vector_ids_[row] = vector_ids_[last];
-      row_of_[vector_ids_[row]] = row;
-    }
-    vector_ids_.pop_back();
-    matrix_.resize(vector_ids_.size() * info_.dim);
-    row_of_.erase(it);
+  Status CreateVectorIndex(size_t dim) {
+    vec::IndexSpec spec;
+    spec.algorithm = vec::Algorithm::kFlat;
+    spec.metric = vec::Metric::kIp;
+    spec.dim = dim;
+    RAGKV_ASSIGN_OR_RETURN(vectors_, vec::VectorIndex::Create(spec));
+    return Status::Ok();
   }
 
   std::string GenPath(uint64_t gen) const {
@@ -229,9 +215,7 @@ class EmbeddedStore final : public ChunkStore {
   std::map<uint64_t, ChunkRecord> chunks_;
   std::map<std::string, FileEntry> manifest_;
   std::unique_ptr<text::TextIndex> index_;
-  std::vector<uint64_t> vector_ids_;
-  std::vector<float> matrix_;
-  std::unordered_map<uint64_t, size_t> row_of_;
+  std::unique_ptr<vec::VectorIndex> vectors_;  // null until the embedder is bound
   std::string embedder_state_;
 };
 
@@ -267,19 +251,12 @@ Status EmbeddedStore::Commit() {
     chunks.PutString(c.text);
   }
   chunks.PutU32(crc32c::Value(chunks.buffer().data(), chunks.buffer().size()));
-  text::ByteWriter vectors;
-  vectors.PutU32(kVectorsMagic);
-  vectors.PutU64(info_.dim);
-  vectors.PutU64(vector_ids_.size());
-  for (uint64_t id : vector_ids_) vectors.PutU64(id);
-  vectors.PutRaw(matrix_.data(), matrix_.size() * sizeof(float));
-  vectors.PutU32(crc32c::Value(vectors.buffer().data(), vectors.buffer().size()));
 
   RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/meta.json", meta.dump(2) + "\n"));
   RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/manifest.json", manifest.dump() + "\n"));
   RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/chunks.bin", chunks.buffer()));
   RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/text.idx", index_->Serialize()));
-  RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/vectors.bin", vectors.buffer()));
+  if (vectors_ != nullptr) RAGKV_RETURN_IF_ERROR(vectors_->Save(tmp_dir + "/vectors.idx"));
   RAGKV_RETURN_IF_ERROR(WriteFileDurably(tmp_dir + "/embedder.state", embedder_state_));
   RAGKV_RETURN_IF_ERROR(SyncDirectory(tmp_dir));
   if (std::rename(tmp_dir.c_str(), final_dir.c_str()) != 0) {
@@ -369,27 +346,19 @@ Status EmbeddedStore::Load() {
   if (!index.ok()) return corrupt("text.idx", index.status().message());
   index_ = std::move(index).value();
 
-  RAGKV_ASSIGN_OR_RETURN(std::string vec_bytes, ReadWholeFile(gen_dir + "/vectors.bin"));
-  if (!VerifyTrailingCrc(vec_bytes)) return corrupt("vectors.bin", "checksum mismatch");
-  text::ByteReader vr(std::string_view(vec_bytes).substr(0, vec_bytes.size() - 4));
-  uint64_t dim, rows;
-  if (!vr.GetU32(&magic) || magic != kVectorsMagic || !vr.GetU64(&dim) || !vr.GetU64(&rows) ||
-      dim != info_.dim || rows > vr.remaining() / 8) {
-    return corrupt("vectors.bin", "bad header");
+  size_t vector_count = 0;
+  if (!info_.embedder_id.empty()) {
+    auto vectors = vec::VectorIndex::Load(gen_dir + "/vectors.idx");
+    if (!vectors.ok()) return corrupt("vectors.idx", vectors.status().message());
+    vectors_ = std::move(vectors).value();
+    if (vectors_->dim() != info_.dim) {
+      return corrupt("vectors.idx", "dimension differs from meta.json");
+    }
+    vector_count = vectors_->size();
   }
-  vector_ids_.resize(rows);
-  for (uint64_t& id : vector_ids_) {
-    if (!vr.GetU64(&id)) return corrupt("vectors.bin", "truncated ids");
-  }
-  if (vr.remaining() != rows * dim * sizeof(float)) return corrupt("vectors.bin", "bad size");
-  matrix_.resize(rows * dim);
-  if (!vr.GetRaw(matrix_.data(), matrix_.size() * sizeof(float))) {
-    return corrupt("vectors.bin", "truncated vectors");
-  }
-  for (size_t row = 0; row < vector_ids_.size(); ++row) row_of_[vector_ids_[row]] = row;
 
   RAGKV_ASSIGN_OR_RETURN(embedder_state_, ReadWholeFile(gen_dir + "/embedder.state"));
-  if (index_->size() != chunks_.size() || vector_ids_.size() != chunks_.size()) {
+  if (index_->size() != chunks_.size() || vector_count != chunks_.size()) {
     return corrupt("", "chunk, index and vector counts disagree");
   }
   return Status::Ok();

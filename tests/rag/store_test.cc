@@ -101,7 +101,7 @@ TEST(EmbeddedStoreTest, CorruptFilesAreReportedWithTheFileName) {
   }
   std::string current = ReadWholeFile(dir.path() + "/c/CURRENT").value();
   current.pop_back();
-  for (std::string file : {"chunks.bin", "vectors.bin", "text.idx"}) {
+  for (std::string file : {"chunks.bin", "vectors.idx", "text.idx"}) {
     std::string path = dir.path() + "/c/" + current + "/" + file;
     std::string good = ReadWholeFile(path).value();
     std::string bad = good;
