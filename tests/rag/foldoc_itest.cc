@@ -63,7 +63,7 @@ TEST(FoldocQualityTest, BuiltinEmbedderMeetsTheDevSetThresholds) {
   EvalReport report = Evaluate(*questions, runs, 10);
   std::printf("%s", FormatReport(report).c_str());
   // Reached when this test was written (docs/rag.md); a drop is a regression.
-  EXPECT_GE(report.answerable.ndcg, 0.76);
+  EXPECT_GE(report.answerable.ndcg, 0.79);
   EXPECT_GE(report.unanswerable_abstained, 5u);
   EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
 }
