@@ -21,7 +21,7 @@ constexpr double kIdfPower = 3;
 std::string StripQuestionFraming(std::string_view query) {
   static const std::unordered_set<std::string> kFraming = {
       "explain", "explains", "describe", "describes", "define", "example", "examples",
-      "tell", "show", "give", "list", "please", "briefly", "me"};
+      "tell", "show", "give", "list", "please", "briefly", "me", "purpose"};
   std::string out;
   bool kept_any = false;
   size_t pos = 0;
