@@ -93,7 +93,7 @@ TEST_F(AnswerTest, ExtractiveAnswerQuotesSourcesWithCitations) {
                               [&](std::string_view t) { streamed += t; });
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(streamed, *answer);
-  EXPECT_THAT(*answer, HasSubstr("Its purpose is availability"));
+  EXPECT_THAT(*answer, HasSubstr("Replication keeps copies of the same data on several servers."));
   EXPECT_THAT(*answer, HasSubstr("[1]"));
   std::string response = FormatResponse(*answer, r, 0.18, "(extractive)");
   EXPECT_THAT(response, HasSubstr("Sources:\n[1] " + r.hits[0].chunk.source +
