@@ -6,6 +6,7 @@
 // atomic Commit.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -401,9 +402,14 @@ std::function<int()> SetupEval(CLI::App& app) {
     if (!session.ok()) return Fail(session.status());
     std::vector<rag::EvalRun> runs;
     std::string run_lines;
+    std::vector<double> latencies_ms;
     for (const rag::EvalQuestion& q : *questions) {
       // Several chunks can come from one document; fetch enough for k ids.
+      auto start = std::chrono::steady_clock::now();
       auto r = session->retriever->Retrieve(q.question, *k * 5);
+      latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
       if (!r.ok()) return Fail(r.status());
       rag::EvalRun run;
       std::set<std::string> seen;
@@ -420,6 +426,15 @@ std::function<int()> SetupEval(CLI::App& app) {
       runs.push_back(std::move(run));
     }
     std::fputs(rag::FormatReport(rag::Evaluate(*questions, runs, *k)).c_str(), stdout);
+    if (!latencies_ms.empty()) {
+      std::sort(latencies_ms.begin(), latencies_ms.end());
+      auto pct = [&](double p) {
+        size_t i = static_cast<size_t>(std::ceil(p * latencies_ms.size())) - 1;
+        return latencies_ms[std::min(i, latencies_ms.size() - 1)];
+      };
+      std::printf("retrieval latency over %zu questions: p50 %.2f ms, p99 %.2f ms\n",
+                  latencies_ms.size(), pct(0.50), pct(0.99));
+    }
     if (!run_out->empty()) {
       Status s = rag::ReplaceFileDurably(*run_out, run_lines);
       if (!s.ok()) return Fail(s);
