@@ -25,6 +25,7 @@
 #include "rag/eval.h"
 #include "rag/generator.h"
 #include "rag/ingest.h"
+#include "rag/resp_client.h"
 #include "rag/retriever.h"
 #include "rag/store_io.h"
 
@@ -39,6 +40,7 @@ constexpr double kDefaultThreshold = 0.18;
 
 struct CommonOptions {
   std::string data_dir;
+  std::string server;  // redis://... : use a Redis-compatible server instead of --data
   std::string collection = "default";
   std::string embedder;  // empty: the collection's own (query commands) / builtin (ingest)
   rag::RemoteOptions remote;
@@ -47,6 +49,9 @@ struct CommonOptions {
 void AddCommonOptions(CLI::App* sub, CommonOptions* o) {
   sub->add_option("--data", o->data_dir,
                   "Data directory (default: $XDG_DATA_HOME/ragkv or ~/.local/share/ragkv)");
+  sub->add_option("--server", o->server,
+                  "Store the collection on a Redis-compatible server with FT.* "
+                  "(redis://[user:pass@]host:port) instead of --data");
   sub->add_option("--collection", o->collection, "Collection name")->capture_default_str();
   sub->add_option("--ollama-url", o->remote.ollama_url, "Ollama base URL")
       ->capture_default_str();
@@ -63,7 +68,17 @@ int Fail(const Status& s) {
 }
 
 std::string DataDir(const CommonOptions& o) {
+  if (!o.server.empty()) return o.server;
   return o.data_dir.empty() ? rag::DefaultDataDir() : o.data_dir;
+}
+
+Result<std::unique_ptr<rag::ChunkStore>> OpenStore(const CommonOptions& o) {
+  if (o.server.empty()) return rag::OpenEmbeddedStore(DataDir(o), o.collection);
+  if (!o.data_dir.empty()) {
+    return Status::InvalidArgument("give either --data or --server, not both");
+  }
+  RAGKV_ASSIGN_OR_RETURN(auto conn, rag::ConnectResp(o.server, o.remote.timeout_seconds));
+  return rag::OpenServerStore(std::move(conn), o.collection);
 }
 
 void FillApiKey(CommonOptions* o) {
@@ -145,7 +160,7 @@ std::function<int()> SetupIngest(CLI::App& app) {
     }
     auto embedder = rag::CreateEmbedder(*embedder_spec, o->remote);
     if (!embedder.ok()) return Fail(embedder.status());
-    auto store = rag::OpenEmbeddedStore(DataDir(*o), o->collection);
+    auto store = OpenStore(*o);
     if (!store.ok()) return Fail(store.status());
     ProgressPrinter printer;
     auto summary = rag::Ingest(*paths, store->get(), embedder->get(), *ingest,
@@ -179,7 +194,7 @@ struct QuerySession {
 Result<QuerySession> OpenForQuery(const CommonOptions& o, rag::RetrievalOptions ro) {
   QuerySession s;
   const std::string dir = DataDir(o);
-  RAGKV_ASSIGN_OR_RETURN(s.store, rag::OpenEmbeddedStore(dir, o.collection));
+  RAGKV_ASSIGN_OR_RETURN(s.store, OpenStore(o));
   std::string spec = o.embedder;
   if (spec.empty()) {
     spec = s.store->info().embedder_id;

@@ -98,6 +98,19 @@ class ChunkStore {
 Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_dir,
                                                        const std::string& name);
 
+class RespConnection;
+
+// A collection on a Redis-compatible server with the FT.* commands (ragkv
+// serve, Redis 8 / Redis Stack, Valkey + valkey-search), through plain hash
+// and set commands plus FT.CREATE / FT.SEARCH / FT.INFO only (server_store.cc
+// has the key layout). The server persists on its own: Commit() is a no-op
+// and, unlike the embedded store, an interrupted ingest can leave chunks of
+// the file it was writing (the file's manifest entry is written last, so the
+// next ingest replaces them). kFailedPrecondition when the server has no FT.*
+// commands.
+Result<std::unique_ptr<ChunkStore>> OpenServerStore(std::unique_ptr<RespConnection> connection,
+                                                     const std::string& collection);
+
 // $XDG_DATA_HOME/ragkv, else ~/.local/share/ragkv.
 std::string DefaultDataDir();
 

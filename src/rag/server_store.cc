@@ -1,0 +1,334 @@
+// The server ChunkStore: a collection kept on a Redis-compatible server.
+//
+// Keys (C = collection name):
+//   ragkv:C:meta            hash   embedder, dim, next_chunk_id, embedder_state
+//   ragkv:C:files           set    sources in the manifest
+//   ragkv:C:file:<source>   hash   hash, size, chunks ("id id id")
+//   ragkv:C:chunk:<id>      hash   text, title (the BM25 title field), doc_title,
+//                                  source, heading, page, offset, ordinal,
+//                                  embedding (little-endian FLOAT32 blob)
+//   index "ragkv:C"         FT.CREATE ON HASH PREFIX 1 ragkv:C:chunk: SCHEMA
+//                           title TEXT WEIGHT 3 text TEXT
+//                           embedding VECTOR FLAT 6 TYPE FLOAT32 DIM d DISTANCE_METRIC IP
+// BM25 runs on the server (FT.SEARCH ... SCORER BM25 WITHSCORES), KNN too
+// (*=>[KNN k @embedding $vec AS dist]); the retriever above fuses them as it
+// does for the embedded store. Term statistics for the confidence come from
+// FT.SEARCH counts (LIMIT 0 0) and FT.INFO num_docs. Analysis for those uses
+// our own tokenizer, which approximates the server's (both Snowball English).
+// Only hash/set commands and FT.* are used, so any server with RediSearch's
+// FT.* API works; nothing depends on ragkv internals.
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "index/text/tokenizer.h"
+#include "rag/chunk_store.h"
+#include "rag/resp_client.h"
+#include "rag/store_io.h"
+
+namespace ragkv::rag {
+namespace {
+
+std::string Escape(std::string_view word) {
+  std::string out;
+  for (char c : word) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> HashFields(const RespValue& v) {
+  std::map<std::string, std::string> out;
+  if (v.type != RespValue::Type::kArray) return out;
+  for (size_t i = 0; i + 1 < v.elements.size(); i += 2) {
+    out[v.elements[i].str] = v.elements[i + 1].str;
+  }
+  return out;
+}
+
+uint64_t ToU64(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
+
+class ServerStore final : public ChunkStore {
+ public:
+  ServerStore(std::unique_ptr<RespConnection> conn, std::string name)
+      : conn_(std::move(conn)), prefix_("ragkv:" + name + ":"), index_("ragkv:" + name) {
+    info_.name = std::move(name);
+  }
+
+  Status Load() {
+    RAGKV_ASSIGN_OR_RETURN(RespValue info, Call({"FT.INFO", index_}));
+    if (info.is_error() && info.str.find("nknown command") != std::string::npos) {
+      return Status::FailedPrecondition(
+          "the server has no FT.* commands; use `ragkv serve`, Redis Stack / Redis 8, or "
+          "Valkey with valkey-search");
+    }
+    RAGKV_ASSIGN_OR_RETURN(RespValue meta, Call({"HGETALL", prefix_ + "meta"}));
+    auto fields = HashFields(meta);
+    info_.embedder_id = fields["embedder"];
+    info_.dim = ToU64(fields["dim"]);
+    embedder_state_ = fields["embedder_state"];
+    if (!info_.embedder_id.empty() && info.is_error()) {
+      return Status::Corruption("collection '" + info_.name + "' has metadata but no index " +
+                                index_ + " on the server; delete the ragkv:" + info_.name +
+                                ":* keys and ingest again");
+    }
+    RAGKV_ASSIGN_OR_RETURN(RespValue files, Call({"SMEMBERS", prefix_ + "files"}));
+    for (const RespValue& f : files.elements) {
+      RAGKV_ASSIGN_OR_RETURN(RespValue entry, Call({"HGETALL", prefix_ + "file:" + f.str}));
+      auto e = HashFields(entry);
+      FileEntry fe;
+      fe.source = f.str;
+      fe.content_hash = ToU64(e["hash"]);
+      fe.size = ToU64(e["size"]);
+      std::istringstream ids(e["chunks"]);
+      for (uint64_t id; ids >> id;) fe.chunk_ids.push_back(id);
+      chunk_count_ += fe.chunk_ids.size();
+      manifest_[fe.source] = std::move(fe);
+    }
+    return Status::Ok();
+  }
+
+  const CollectionInfo& info() const override { return info_; }
+
+  Status BindEmbedder(std::string_view embedder_id, size_t dim) override {
+    if (!info_.embedder_id.empty()) {
+      if (info_.embedder_id == embedder_id && info_.dim == dim) return Status::Ok();
+      return Status::FailedPrecondition("collection '" + info_.name + "' was built with embedder " +
+                                        info_.embedder_id + " (dim " + std::to_string(info_.dim) +
+                                        "); use --embedder " + info_.embedder_id);
+    }
+    RAGKV_ASSIGN_OR_RETURN(
+        RespValue created,
+        Call({"FT.CREATE", index_, "ON", "HASH", "PREFIX", "1", prefix_ + "chunk:", "SCHEMA",
+              "title", "TEXT", "WEIGHT", "3", "text", "TEXT", "embedding", "VECTOR", "FLAT", "6",
+              "TYPE", "FLOAT32", "DIM", std::to_string(dim), "DISTANCE_METRIC", "IP"}));
+    if (created.is_error() && created.str.find("already exists") == std::string::npos) {
+      return Status::FailedPrecondition("FT.CREATE " + index_ + " failed: " + created.str);
+    }
+    RAGKV_RETURN_IF_ERROR(Expect({"HSET", prefix_ + "meta", "embedder", std::string(embedder_id),
+                                  "dim", std::to_string(dim)}));
+    info_.embedder_id = std::string(embedder_id);
+    info_.dim = dim;
+    return Status::Ok();
+  }
+
+  std::optional<FileEntry> FindFile(const std::string& source) const override {
+    auto it = manifest_.find(source);
+    if (it == manifest_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> Sources() const override {
+    std::vector<std::string> out;
+    for (const auto& [s, e] : manifest_) out.push_back(s);
+    return out;
+  }
+  size_t chunk_count() const override { return chunk_count_; }
+
+  Status PutFile(FileEntry entry, std::vector<ChunkRecord> chunks,
+                 const std::vector<std::vector<float>>& vectors) override {
+    if (vectors.size() != chunks.size()) {
+      return Status::InvalidArgument("PutFile: one vector per chunk is required");
+    }
+    RAGKV_RETURN_IF_ERROR(RemoveFileStatus(entry.source));
+    entry.chunk_ids.clear();
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      if (vectors[i].size() != info_.dim) {
+        return Status::InvalidArgument("PutFile: vector dimension differs from the collection's");
+      }
+      RAGKV_ASSIGN_OR_RETURN(RespValue id, Call({"HINCRBY", prefix_ + "meta", "next_chunk_id", "1"}));
+      if (id.type != RespValue::Type::kInteger) return Status::Corruption("HINCRBY: " + id.DebugString());
+      ChunkRecord& c = chunks[i];
+      c.id = static_cast<uint64_t>(id.integer);
+      c.source = entry.source;
+      std::string blob(vectors[i].size() * sizeof(float), '\0');
+      std::memcpy(blob.data(), vectors[i].data(), blob.size());  // little-endian hosts
+      RAGKV_RETURN_IF_ERROR(Expect({"HSET", ChunkKey(c.id), "text", c.text, "title",
+                                    TitleField(c), "doc_title", c.title, "source", c.source,
+                                    "heading", c.heading, "page", std::to_string(c.page),
+                                    "offset", std::to_string(c.offset), "ordinal",
+                                    std::to_string(c.ordinal), "embedding", blob}));
+      entry.chunk_ids.push_back(c.id);
+    }
+    // The manifest entry last: a crash before it leaves the file "not
+    // ingested", so the next run replaces whatever chunks were written.
+    std::string ids;
+    for (uint64_t id : entry.chunk_ids) ids += std::to_string(id) + " ";
+    RAGKV_RETURN_IF_ERROR(Expect({"HSET", FileKey(entry.source), "hash",
+                                  std::to_string(entry.content_hash), "size",
+                                  std::to_string(entry.size), "chunks", ids}));
+    RAGKV_RETURN_IF_ERROR(Expect({"SADD", prefix_ + "files", entry.source}));
+    chunk_count_ += entry.chunk_ids.size();
+    manifest_[entry.source] = std::move(entry);
+    return Status::Ok();
+  }
+
+  bool RemoveFile(const std::string& source) override {
+    bool present = manifest_.count(source) > 0;
+    return RemoveFileStatus(source).ok() && present;
+  }
+
+  const std::string& embedder_state() const override { return embedder_state_; }
+  void set_embedder_state(std::string state) override { embedder_state_ = std::move(state); }
+
+  Status Commit() override {
+    if (info_.embedder_id.empty()) return Status::Ok();
+    return Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_});
+  }
+
+  Result<std::vector<Candidate>> TextSearch(std::string_view query, size_t k) override {
+    std::vector<std::string> words;
+    text::Tokenizer::SplitWords(query, &words);
+    std::string q;
+    std::set<std::string> seen;
+    for (const std::string& w : words) {
+      if (text::Tokenizer::IsStopWord(w) || !seen.insert(w).second) continue;
+      if (!q.empty()) q += " | ";
+      q += Escape(w);
+    }
+    if (q.empty()) return std::vector<Candidate>{};
+    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES",
+                                              "SCORER", "BM25", "LIMIT", "0", std::to_string(k),
+                                              "DIALECT", "2"}));
+    return ParseScoredIds(r, /*distance=*/false);
+  }
+
+  Result<std::vector<Candidate>> VectorSearch(std::span<const float> query, size_t k) override {
+    if (query.size() != info_.dim) {
+      return Status::InvalidArgument("query vector has dimension " + std::to_string(query.size()) +
+                                     ", collection has " + std::to_string(info_.dim));
+    }
+    std::string blob(query.size() * sizeof(float), '\0');
+    std::memcpy(blob.data(), query.data(), blob.size());
+    RAGKV_ASSIGN_OR_RETURN(
+        RespValue r,
+        Call({"FT.SEARCH", index_, "*=>[KNN " + std::to_string(k) + " @embedding $vec AS dist]",
+              "PARAMS", "2", "vec", blob, "SORTBY", "dist", "RETURN", "1", "dist", "LIMIT", "0",
+              std::to_string(k), "DIALECT", "2"}));
+    return ParseScoredIds(r, /*distance=*/true);
+  }
+
+  Result<ChunkRecord> GetChunk(uint64_t id) const override {
+    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call({"HGETALL", ChunkKey(id)}));
+    auto f = HashFields(r);
+    if (f.empty()) return Status::NotFound("chunk " + std::to_string(id));
+    ChunkRecord c;
+    c.id = id;
+    c.text = f["text"];
+    c.title = f["doc_title"];
+    c.source = f["source"];
+    c.heading = f["heading"];
+    c.page = static_cast<uint32_t>(ToU64(f["page"]));
+    c.offset = ToU64(f["offset"]);
+    c.ordinal = static_cast<uint32_t>(ToU64(f["ordinal"]));
+    return c;
+  }
+
+  std::vector<TermStat> QueryTermStats(std::string_view text) const override {
+    std::vector<TermStat> out;
+    double n = 0;
+    auto info = Call({"FT.INFO", index_});
+    if (info.ok() && info->type == RespValue::Type::kArray) {
+      for (size_t i = 0; i + 1 < info->elements.size(); i += 2) {
+        if (info->elements[i].str == "num_docs") {
+          const RespValue& v = info->elements[i + 1];
+          n = v.type == RespValue::Type::kInteger ? static_cast<double>(v.integer)
+                                                  : std::atof(v.str.c_str());
+        }
+      }
+    }
+    for (std::string& t : tokenizer_.Tokenize(text)) {
+      uint32_t df = 0;
+      auto r = Call({"FT.SEARCH", index_, "@title|text:" + Escape(t), "NOCONTENT", "LIMIT", "0",
+                     "0", "DIALECT", "2"});
+      if (r.ok() && r->type == RespValue::Type::kArray && !r->elements.empty()) {
+        df = static_cast<uint32_t>(r->elements[0].integer);
+      }
+      double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+      out.push_back({std::move(t), idf, df});
+    }
+    return out;
+  }
+
+  std::vector<std::string> Analyze(std::string_view text) const override {
+    return tokenizer_.Tokenize(text);
+  }
+
+ private:
+  Result<RespValue> Call(const std::vector<std::string>& args) const {
+    return conn_->Call(args);
+  }
+  Status Expect(const std::vector<std::string>& args) {
+    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call(args));
+    if (r.is_error()) return Status::FailedPrecondition(args[0] + " failed: " + r.str);
+    return Status::Ok();
+  }
+  std::string ChunkKey(uint64_t id) const { return prefix_ + "chunk:" + std::to_string(id); }
+  std::string FileKey(const std::string& source) const { return prefix_ + "file:" + source; }
+
+  Status RemoveFileStatus(const std::string& source) {
+    auto it = manifest_.find(source);
+    if (it == manifest_.end()) return Status::Ok();
+    std::vector<std::string> del = {"DEL", FileKey(source)};
+    for (uint64_t id : it->second.chunk_ids) del.push_back(ChunkKey(id));
+    RAGKV_RETURN_IF_ERROR(Expect({"SREM", prefix_ + "files", source}));
+    RAGKV_RETURN_IF_ERROR(Expect(del));
+    chunk_count_ -= it->second.chunk_ids.size();
+    manifest_.erase(it);
+    return Status::Ok();
+  }
+
+  // [total, key, score, key, score, ...] (WITHSCORES NOCONTENT) or
+  // [total, key, [dist, value], ...] (RETURN 1 dist); ids parsed from keys.
+  Result<std::vector<Candidate>> ParseScoredIds(const RespValue& r, bool distance) const {
+    if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
+    if (r.type != RespValue::Type::kArray || r.elements.empty()) {
+      return Status::Corruption("FT.SEARCH reply is not an array: " + r.DebugString());
+    }
+    std::vector<Candidate> out;
+    const std::string key_prefix = prefix_ + "chunk:";
+    for (size_t i = 1; i + 1 < r.elements.size(); i += 2) {
+      const std::string& key = r.elements[i].str;
+      if (key.rfind(key_prefix, 0) != 0) continue;
+      Candidate c;
+      c.chunk_id = ToU64(key.substr(key_prefix.size()));
+      const RespValue& s = r.elements[i + 1];
+      if (distance) {
+        auto f = HashFields(s);
+        c.score = 1.0f - static_cast<float>(std::atof(f["dist"].c_str()));
+      } else {
+        c.score = static_cast<float>(std::atof(s.str.c_str()));
+      }
+      out.push_back(c);
+    }
+    return out;
+  }
+
+  std::unique_ptr<RespConnection> conn_;
+  std::string prefix_;
+  std::string index_;
+  CollectionInfo info_;
+  std::map<std::string, FileEntry> manifest_;
+  size_t chunk_count_ = 0;
+  std::string embedder_state_;
+  text::Tokenizer tokenizer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkStore>> OpenServerStore(std::unique_ptr<RespConnection> connection,
+                                                     const std::string& collection) {
+  if (collection.empty() || collection.find_first_of(":{} ") != std::string::npos) {
+    return Status::InvalidArgument("collection name '" + collection +
+                                   "' must be non-empty, without ':', '{', '}' or spaces");
+  }
+  auto store = std::make_unique<ServerStore>(std::move(connection), collection);
+  RAGKV_RETURN_IF_ERROR(store->Load());
+  return std::unique_ptr<ChunkStore>(std::move(store));
+}
+
+}  // namespace ragkv::rag
