@@ -194,6 +194,52 @@ TEST_F(IngestTest, IncrementalReingestAndBadFilesSkippedWithReasons) {
   EXPECT_EQ(store->GetChunk(pdf_hits[0].chunk_id).value().page, 1u);
 }
 
+// Fails every Embed call after the first `budget` ones, like an Ollama that
+// goes away in the middle of an ingest.
+class FlakyEmbedder : public Embedder {
+ public:
+  explicit FlakyEmbedder(int budget) : inner_(NewBuiltinEmbedder(64)), budget_(budget) {}
+  std::string id() const override { return inner_->id(); }
+  size_t dim() const override { return inner_->dim(); }
+  Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
+                                                 EmbedPurpose purpose) override {
+    if (budget_-- <= 0) return Status::Unavailable("embedder went away");
+    return inner_->Embed(texts, purpose);
+  }
+  void ObserveCorpus(std::string_view text, int delta) override {
+    inner_->ObserveCorpus(text, delta);
+  }
+  std::string SerializeState() const override { return inner_->SerializeState(); }
+  Status RestoreState(std::string_view s) override { return inner_->RestoreState(s); }
+
+ private:
+  std::unique_ptr<Embedder> inner_;
+  int budget_;
+};
+
+TEST_F(IngestTest, InterruptedIngestKeepsCheckpointsAndResumes) {
+  for (int i = 0; i < 6; ++i) {
+    docs_.Write("f" + std::to_string(i) + ".txt", "File " + std::to_string(i) + "\n\nText.");
+  }
+  IngestOptions every_file;
+  every_file.checkpoint_seconds = 0;  // commit after every file
+  {
+    auto store = OpenEmbeddedStore(data_.path(), "c").value();
+    FlakyEmbedder flaky(4);
+    auto r = Ingest({docs_.path()}, store.get(), &flaky, every_file);
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  }
+  {
+    auto store = OpenEmbeddedStore(data_.path(), "c").value();
+    EXPECT_EQ(store->Sources().size(), 4u);  // the committed prefix, nothing half-written
+    EXPECT_EQ(store->chunk_count(), 4u);
+  }
+  auto resumed = Run();
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->unchanged, 4u);
+  EXPECT_EQ(resumed->added, 2u);
+}
+
 TEST_F(IngestTest, MissingPathIsAnErrorAndStoresNothing) {
   auto store = OpenEmbeddedStore(data_.path(), "c").value();
   auto embedder = NewBuiltinEmbedder(64);
