@@ -53,8 +53,7 @@ void AddCommonOptions(CLI::App* sub, CommonOptions* o) {
                   "Store the collection on a Redis-compatible server with FT.* "
                   "(redis://[user:pass@]host:port) instead of --data");
   sub->add_option("--collection", o->collection, "Collection name")->capture_default_str();
-  sub->add_option("--ollama-url", o->remote.ollama_url, "Ollama base URL")
-      ->capture_default_str();
+  sub->add_option("--ollama-url", o->remote.ollama_url, "Ollama base URL")->capture_default_str();
   sub->add_option("--openai-url", o->remote.openai_url,
                   "OpenAI-compatible base URL (…/v1); key from $OPENAI_API_KEY")
       ->capture_default_str();
@@ -116,15 +115,17 @@ class ProgressPrinter {
       int filled = static_cast<int>(std::lround(frac * kWidth));
       std::string bar(static_cast<size_t>(filled), '#');
       bar.resize(kWidth, '.');
-      std::snprintf(line, sizeof line, "\r[%s] %zu/%zu files  %s  %zu chunks  %.0f files/s  ETA %ds ",
-                    bar.c_str(), p.files_done, p.files_total,
+      std::snprintf(line, sizeof line,
+                    "\r[%s] %zu/%zu files  %s  %zu chunks  %.0f files/s  ETA %ds ", bar.c_str(),
+                    p.files_done, p.files_total,
                     HumanBytes(static_cast<double>(p.bytes_done)).c_str(), p.chunks_added, rate,
                     static_cast<int>(eta));
       std::fputs(line, stderr);
       if (done) std::fputs("\n", stderr);
     } else {
-      std::snprintf(line, sizeof line, "ingest: %zu/%zu files, %s, %zu chunks, %.0f files/s, ETA %ds\n",
-                    p.files_done, p.files_total, HumanBytes(static_cast<double>(p.bytes_done)).c_str(),
+      std::snprintf(line, sizeof line,
+                    "ingest: %zu/%zu files, %s, %zu chunks, %.0f files/s, ETA %ds\n", p.files_done,
+                    p.files_total, HumanBytes(static_cast<double>(p.bytes_done)).c_str(),
                     p.chunks_added, rate, static_cast<int>(eta));
       std::fputs(line, stderr);
     }
@@ -150,9 +151,11 @@ std::function<int()> SetupIngest(CLI::App& app) {
   sub->add_option("--embedder", *embedder_spec, "builtin | ollama:MODEL | openai:MODEL")
       ->capture_default_str();
   sub->add_option("--chunk-size", ingest->chunker.chunk_size, "Target chunk size in bytes")
-      ->capture_default_str()->check(CLI::Range(64, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(64, 1 << 20));
   sub->add_option("--chunk-overlap", ingest->chunker.overlap, "Overlap between chunks in bytes")
-      ->capture_default_str()->check(CLI::Range(0, 1 << 19));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 19));
   return [=]() -> int {
     FillApiKey(o.get());
     if (ingest->chunker.overlap * 2 > ingest->chunker.chunk_size) {
@@ -168,16 +171,18 @@ std::function<int()> SetupIngest(CLI::App& app) {
     if (!summary.ok()) return Fail(summary.status());
     const rag::IngestSummary& s = *summary;
     double secs = std::max(s.seconds, 1e-3);
-    std::printf("ingested %zu files into %s/%s in %.1f s (%.0f files/s, %s/s): %zu new, %zu changed, "
-                "%zu unchanged, %zu removed, %zu skipped; +%zu -%zu chunks, %zu in collection\n",
-                s.files_seen, DataDir(*o).c_str(), o->collection.c_str(), s.seconds,
-                static_cast<double>(s.files_seen) / secs,
-                HumanBytes(static_cast<double>(s.bytes_read) / secs).c_str(), s.added, s.updated,
-                s.unchanged, s.removed, s.skipped.size(), s.chunks_added, s.chunks_removed,
-                (*store)->chunk_count());
+    std::printf(
+        "ingested %zu files into %s/%s in %.1f s (%.0f files/s, %s/s): %zu new, %zu changed, "
+        "%zu unchanged, %zu removed, %zu skipped; +%zu -%zu chunks, %zu in collection\n",
+        s.files_seen, DataDir(*o).c_str(), o->collection.c_str(), s.seconds,
+        static_cast<double>(s.files_seen) / secs,
+        HumanBytes(static_cast<double>(s.bytes_read) / secs).c_str(), s.added, s.updated,
+        s.unchanged, s.removed, s.skipped.size(), s.chunks_added, s.chunks_removed,
+        (*store)->chunk_count());
     if (!s.skipped.empty()) {
       std::printf("skipped:\n");
-      for (const auto& sk : s.skipped) std::printf("  %s: %s\n", sk.path.c_str(), sk.reason.c_str());
+      for (const auto& sk : s.skipped)
+        std::printf("  %s: %s\n", sk.path.c_str(), sk.reason.c_str());
     }
     return 0;
   };
@@ -205,7 +210,8 @@ Result<QuerySession> OpenForQuery(const CommonOptions& o, rag::RetrievalOptions 
                                       " is empty; run `ragkv ingest PATH` first");
   }
   RAGKV_ASSIGN_OR_RETURN(s.embedder, rag::CreateEmbedder(spec, o.remote));
-  RAGKV_ASSIGN_OR_RETURN(rag::Retriever r, rag::Retriever::Create(s.store.get(), s.embedder.get(), ro));
+  RAGKV_ASSIGN_OR_RETURN(rag::Retriever r,
+                         rag::Retriever::Create(s.store.get(), s.embedder.get(), ro));
   s.retriever.emplace(std::move(r));
   return s;
 }
@@ -235,9 +241,13 @@ std::function<int()> SetupSearch(CLI::App& app) {
       Json hits = Json::array();
       for (size_t i = 0; i < r->hits.size(); ++i) {
         const auto& h = r->hits[i];
-        hits.push_back({{"rank", i + 1}, {"source", h.chunk.source}, {"chunk", h.chunk.ordinal},
-                        {"heading", h.chunk.heading}, {"page", h.chunk.page},
-                        {"score", h.score}, {"text", h.chunk.text}});
+        hits.push_back({{"rank", i + 1},
+                        {"source", h.chunk.source},
+                        {"chunk", h.chunk.ordinal},
+                        {"heading", h.chunk.heading},
+                        {"page", h.chunk.page},
+                        {"score", h.score},
+                        {"text", h.chunk.text}});
       }
       Json out = {{"query", *query}, {"confidence", r->confidence}, {"hits", hits}};
       std::printf("%s\n", out.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
@@ -249,8 +259,8 @@ std::function<int()> SetupSearch(CLI::App& app) {
       for (char& c : snippet) {
         if (c == '\n' || c == '\t') c = ' ';
       }
-      std::printf("%zu. [%.4f] %s#%u\n   %s\n", i + 1, h.score,
-                  rag::CitationLabel(h.chunk).c_str(), h.chunk.ordinal, snippet.c_str());
+      std::printf("%zu. [%.4f] %s#%u\n   %s\n", i + 1, h.score, rag::CitationLabel(h.chunk).c_str(),
+                  h.chunk.ordinal, snippet.c_str());
     }
     if (r->hits.empty()) std::printf("no matches\n");
     return 0;
@@ -287,10 +297,11 @@ std::function<int()> SetupAsk(CLI::App& app) {
   sub->add_option("--embedder", o->embedder, "Override the collection's embedder (must match)");
   sub->add_option("--llm", a->llm, "extractive | ollama:MODEL | openai:MODEL")
       ->capture_default_str();
-  sub->add_option("--k", a->k, "Chunks given to the answerer")->capture_default_str()
+  sub->add_option("--k", a->k, "Chunks given to the answerer")
+      ->capture_default_str()
       ->check(CLI::Range(1, 50));
-  sub->add_option("--threshold", a->threshold,
-                  "Abstain below this retrieval confidence (0..1)")->capture_default_str()
+  sub->add_option("--threshold", a->threshold, "Abstain below this retrieval confidence (0..1)")
+      ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--json", a->json, "Print JSON");
   return [=]() -> int {
@@ -342,17 +353,21 @@ std::function<int()> SetupAsk(CLI::App& app) {
         answer = std::move(*g);
         if (stream) std::fputs("\n\n", stdout);
       }
-      std::string response = rag::FormatResponse(answer, *r, a->threshold,
-                                                 r->abstain ? "" : ExtractiveNote(a->llm));
+      std::string response =
+          rag::FormatResponse(answer, *r, a->threshold, r->abstain ? "" : ExtractiveNote(a->llm));
       if (a->json) {
         Json sources = Json::array();
         for (size_t i = 0; i < r->hits.size(); ++i) {
-          sources.push_back({{"n", i + 1}, {"source", r->hits[i].chunk.source},
+          sources.push_back({{"n", i + 1},
+                             {"source", r->hits[i].chunk.source},
                              {"heading", r->hits[i].chunk.heading},
                              {"page", r->hits[i].chunk.page}});
         }
-        answers.push_back({{"question", q}, {"answer", answer}, {"abstained", r->abstain},
-                           {"confidence", r->confidence}, {"generator", (*generator)->name()},
+        answers.push_back({{"question", q},
+                           {"answer", answer},
+                           {"abstained", r->abstain},
+                           {"confidence", r->confidence},
+                           {"generator", (*generator)->name()},
                            {"sources", sources}});
       } else if (batch) {
         transcript += rag::FormatTranscriptEntry(q, response);
@@ -394,10 +409,12 @@ std::function<int()> SetupEval(CLI::App& app) {
       ->required();
   AddCommonOptions(sub, o.get());
   sub->add_option("--embedder", o->embedder, "Override the collection's embedder (must match)");
-  sub->add_option("--k", *k, "Cut-off for recall/MRR/nDCG")->capture_default_str()
+  sub->add_option("--k", *k, "Cut-off for recall/MRR/nDCG")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   sub->add_option("--threshold", ro->abstain_threshold, "Abstain below this retrieval confidence")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   auto* tuning = sub->add_option_group("retrieval tuning");
   tuning->add_option("--text-weight", ro->text_weight, "RRF weight of the BM25 list")
       ->capture_default_str();
@@ -434,7 +451,9 @@ std::function<int()> SetupEval(CLI::App& app) {
       }
       run.abstain = r->abstain;
       run.confidence = r->confidence;
-      run_lines += Json({{"id", q.id}, {"ranked", run.ranked}, {"abstain", run.abstain},
+      run_lines += Json({{"id", q.id},
+                         {"ranked", run.ranked},
+                         {"abstain", run.abstain},
                          {"confidence", run.confidence}})
                        .dump(-1, ' ', false, Json::error_handler_t::replace) +
                    "\n";

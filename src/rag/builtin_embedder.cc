@@ -55,7 +55,7 @@ class BuiltinEmbedder final : public Embedder {
   size_t dim() const override { return dim_; }
 
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
-                                                 EmbedPurpose purpose) override {
+                                                EmbedPurpose purpose) override {
     std::vector<std::vector<float>> out;
     out.reserve(texts.size());
     for (const std::string& t : texts) out.push_back(EmbedOne(t, purpose));
@@ -176,8 +176,7 @@ class BuiltinEmbedder final : public Embedder {
       const float gram_weight = kGramShare / static_cast<float>(n_grams);
       for (int n = kMinGram; n <= kMaxGram; ++n) {
         for (size_t i = 0; i + n <= cps.size(); ++i) {
-          std::string_view gram(padded.data() + cps[i].first,
-                                cps[i + n - 1].second - cps[i].first);
+          std::string_view gram(padded.data() + cps[i].first, cps[i + n - 1].second - cps[i].first);
           out->push_back({Hash('c', gram), gram_weight});
         }
       }

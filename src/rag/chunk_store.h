@@ -34,7 +34,7 @@ struct CollectionInfo {
 
 // The manifest entry for one ingested file.
 struct FileEntry {
-  std::string source;  // absolute path
+  std::string source;         // absolute path
   uint64_t content_hash = 0;  // XXH3-64 of the bytes
   uint64_t size = 0;
   std::vector<uint64_t> chunk_ids;
@@ -77,8 +77,7 @@ class ChunkStore {
   // BM25 over chunk text and headings; best first.
   virtual Result<std::vector<Candidate>> TextSearch(std::string_view query, size_t k) = 0;
   // Inner-product nearest neighbours (vectors are unit length); best first.
-  virtual Result<std::vector<Candidate>> VectorSearch(std::span<const float> query,
-                                                      size_t k) = 0;
+  virtual Result<std::vector<Candidate>> VectorSearch(std::span<const float> query, size_t k) = 0;
   virtual Result<ChunkRecord> GetChunk(uint64_t id) const = 0;
   // Each analysed term of `text`, in order, with its BM25 idf and document
   // frequency in the collection.
@@ -96,7 +95,7 @@ class ChunkStore {
 // directory. kFailedPrecondition if another process holds it; kCorruption if
 // stored files fail their checks (the message names the file).
 Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_dir,
-                                                       const std::string& name);
+                                                      const std::string& name);
 
 class RespConnection;
 
@@ -109,7 +108,7 @@ class RespConnection;
 // next ingest replaces them). kFailedPrecondition when the server has no FT.*
 // commands.
 Result<std::unique_ptr<ChunkStore>> OpenServerStore(std::unique_ptr<RespConnection> connection,
-                                                     const std::string& collection);
+                                                    const std::string& collection);
 
 // $XDG_DATA_HOME/ragkv, else ~/.local/share/ragkv.
 std::string DefaultDataDir();

@@ -20,8 +20,8 @@ bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' ||
 
 bool IsAbbreviation(std::string_view word) {
   static const std::unordered_set<std::string_view> kAbbrev = {
-      "e.g", "i.e", "etc", "vs", "cf", "dr", "mr", "mrs", "ms", "prof", "fig", "no", "approx",
-      "eg", "ie", "al", "st", "jr", "sr", "inc", "ltd", "co"};
+      "e.g", "i.e",    "etc", "vs", "cf", "dr", "mr", "mrs", "ms",  "prof", "fig",
+      "no",  "approx", "eg",  "ie", "al", "st", "jr", "sr",  "inc", "ltd",  "co"};
   if (word.size() == 1 && std::isalpha(static_cast<unsigned char>(word[0]))) return true;
   std::string lower(word);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -82,8 +82,8 @@ std::vector<std::pair<size_t, size_t>> SplitSentences(std::string_view text) {
     }
     if (c != '.' && c != '!' && c != '?') continue;
     size_t j = i + 1;
-    while (j < text.size() && (text[j] == '"' || text[j] == '\'' || text[j] == ')' ||
-                               text[j] == ']')) {
+    while (j < text.size() &&
+           (text[j] == '"' || text[j] == '\'' || text[j] == ')' || text[j] == ']')) {
       ++j;
     }
     if (j < text.size() && !IsSpace(text[j])) continue;

@@ -46,7 +46,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-constexpr uint32_t kChunksMagic = 0x43444B52;   // "RKDC"
+constexpr uint32_t kChunksMagic = 0x43444B52;  // "RKDC"
 constexpr int kFormatVersion = 1;
 // The title field (document title, heading path, file name) is short and
 // names what the chunk is about; weighting it above body text is the usual
@@ -82,11 +82,11 @@ class EmbeddedStore final : public ChunkStore {
       return Status::Ok();
     }
     if (info_.embedder_id != embedder_id || info_.dim != dim) {
-      return Status::FailedPrecondition(
-          "collection '" + info_.name + "' was built with embedder " + info_.embedder_id +
-          " (dim " + std::to_string(info_.dim) + "), not " + std::string(embedder_id) +
-          " (dim " + std::to_string(dim) + "); use --embedder " + info_.embedder_id +
-          " or ingest into another --collection");
+      return Status::FailedPrecondition("collection '" + info_.name + "' was built with embedder " +
+                                        info_.embedder_id + " (dim " + std::to_string(info_.dim) +
+                                        "), not " + std::string(embedder_id) + " (dim " +
+                                        std::to_string(dim) + "); use --embedder " +
+                                        info_.embedder_id + " or ingest into another --collection");
     }
     return Status::Ok();
   }
@@ -110,9 +110,8 @@ class EmbeddedStore final : public ChunkStore {
     }
     for (const auto& v : vectors) {
       if (v.size() != info_.dim) {
-        return Status::InvalidArgument("PutFile: vector of dimension " +
-                                       std::to_string(v.size()) + ", collection has " +
-                                       std::to_string(info_.dim));
+        return Status::InvalidArgument("PutFile: vector of dimension " + std::to_string(v.size()) +
+                                       ", collection has " + std::to_string(info_.dim));
       }
     }
     if (!chunks.empty() && vectors_ == nullptr) {
@@ -158,9 +157,8 @@ class EmbeddedStore final : public ChunkStore {
 
   Result<std::vector<Candidate>> VectorSearch(std::span<const float> query, size_t k) override {
     if (query.size() != info_.dim) {
-      return Status::InvalidArgument("query vector has dimension " +
-                                     std::to_string(query.size()) + ", collection has " +
-                                     std::to_string(info_.dim));
+      return Status::InvalidArgument("query vector has dimension " + std::to_string(query.size()) +
+                                     ", collection has " + std::to_string(info_.dim));
     }
     std::vector<Candidate> out;
     if (vectors_ == nullptr || vectors_->size() == 0 || k == 0) return out;
@@ -189,9 +187,7 @@ class EmbeddedStore final : public ChunkStore {
   }
 
  private:
-  Status IndexChunk(const ChunkRecord& c) {
-    return index_->Add(c.id, {TitleField(c), c.text});
-  }
+  Status IndexChunk(const ChunkRecord& c) { return index_->Add(c.id, {TitleField(c), c.text}); }
   Status CreateVectorIndex(size_t dim) {
     vec::IndexSpec spec;
     spec.algorithm = vec::Algorithm::kFlat;
@@ -231,14 +227,14 @@ Status EmbeddedStore::Commit() {
   if (!fs::create_directories(tmp_dir, ec) || ec) {
     return Status::IOError("cannot create " + tmp_dir + ": " + ec.message());
   }
-  Json meta = {{"format", kFormatVersion}, {"collection", info_.name},
-               {"embedder", info_.embedder_id}, {"dim", info_.dim},
+  Json meta = {{"format", kFormatVersion},        {"collection", info_.name},
+               {"embedder", info_.embedder_id},   {"dim", info_.dim},
                {"next_chunk_id", next_chunk_id_}, {"chunks", chunks_.size()},
                {"files", manifest_.size()}};
   Json manifest = Json::array();
   for (const auto& [source, e] : manifest_) {
-    manifest.push_back({{"source", source}, {"hash", e.content_hash}, {"size", e.size},
-                        {"chunks", e.chunk_ids}});
+    manifest.push_back(
+        {{"source", source}, {"hash", e.content_hash}, {"size", e.size}, {"chunks", e.chunk_ids}});
   }
   text::ByteWriter chunks;
   chunks.PutU32(kChunksMagic);
@@ -291,8 +287,7 @@ Status EmbeddedStore::Load() {
   const std::string gen_dir = dir_ + "/" + current;
   auto corrupt = [&](const std::string& file, std::string_view what) {
     return Status::Corruption(gen_dir + "/" + file + ": " + std::string(what) +
-                              "; delete the collection directory " + dir_ +
-                              " and ingest again");
+                              "; delete the collection directory " + dir_ + " and ingest again");
   };
   generation_ = std::strtoull(current.c_str() + 4, nullptr, 10);
 
@@ -377,7 +372,7 @@ std::string DefaultDataDir() {
 }
 
 Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_dir,
-                                                       const std::string& name) {
+                                                      const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
     return Status::InvalidArgument("collection name '" + name +
                                    "' must be non-empty, without '/' and not start with '.'");

@@ -41,7 +41,7 @@ class Embedder {
   // down or timed out after retries), kNotFound (model not pulled),
   // kInvalidArgument (rejected input), kCorruption (malformed reply).
   virtual Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
-                                                         EmbedPurpose purpose) = 0;
+                                                        EmbedPurpose purpose) = 0;
 
   // Corpus statistics for embedders that weight by them (builtin: document
   // frequencies for query-side IDF). Called with +1 for every chunk added to

@@ -36,8 +36,8 @@ Result<std::vector<EvalQuestion>> ParseQuestions(std::string_view jsonl) {
         if (grade.get<double>() > 0) q.relevant[doc] = static_cast<int>(grade.get<double>());
       }
     }
-    q.kind = j.value("kind", q.relevant.empty() ? std::string("unanswerable")
-                                                : std::string("answerable"));
+    q.kind = j.value("kind",
+                     q.relevant.empty() ? std::string("unanswerable") : std::string("answerable"));
     out.push_back(std::move(q));
   }
   return out;
@@ -121,8 +121,8 @@ std::string FormatReport(const EvalReport& r) {
   std::string out;
   char line[256];
   std::snprintf(line, sizeof line, "%-14s %4s %7s %7s %7s %7s %7s\n", "questions", "n", "R@1",
-                "R@5", ("R@" + std::to_string(r.k)).c_str(),
-                ("MRR@" + std::to_string(r.k)).c_str(), ("nDCG@" + std::to_string(r.k)).c_str());
+                "R@5", ("R@" + std::to_string(r.k)).c_str(), ("MRR@" + std::to_string(r.k)).c_str(),
+                ("nDCG@" + std::to_string(r.k)).c_str());
   out += line;
   auto row = [&](const std::string& name, const RankingMetrics& m) {
     std::snprintf(line, sizeof line, "%-14s %4zu %7.3f %7.3f %7.3f %7.3f %7.3f\n", name.c_str(),
@@ -132,9 +132,10 @@ std::string FormatReport(const EvalReport& r) {
   row("all answerable", r.answerable);
   for (const auto& [kind, m] : r.by_kind) row(kind, m);
   if (r.unanswerable > 0) {
-    std::snprintf(line, sizeof line, "abstention: %zu/%zu unanswerable declined, %zu/%zu answerable "
-                  "wrongly declined\n", r.unanswerable_abstained, r.unanswerable,
-                  r.answerable_abstained, r.answerable.n);
+    std::snprintf(line, sizeof line,
+                  "abstention: %zu/%zu unanswerable declined, %zu/%zu answerable "
+                  "wrongly declined\n",
+                  r.unanswerable_abstained, r.unanswerable, r.answerable_abstained, r.answerable.n);
     out += line;
   }
   return out;

@@ -17,7 +17,7 @@ namespace ragkv::rag {
 struct EvalQuestion {
   std::string id;
   std::string question;
-  std::string kind;                  // "paraphrase", "lexical", "unanswerable", ...
+  std::string kind;                     // "paraphrase", "lexical", "unanswerable", ...
   std::map<std::string, int> relevant;  // doc id -> grade (1 or 2)
 };
 
@@ -34,7 +34,7 @@ struct RankingMetrics {
 
 struct EvalReport {
   size_t k = 10;
-  RankingMetrics answerable;                  // every question with judgements
+  RankingMetrics answerable;  // every question with judgements
   std::map<std::string, RankingMetrics> by_kind;
   size_t unanswerable = 0, unanswerable_abstained = 0;
   size_t answerable_abstained = 0;

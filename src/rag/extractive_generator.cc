@@ -136,7 +136,8 @@ class ExtractiveGenerator final : public Generator {
       }
       if (best_i == candidates.size()) break;
       // Stop once the best remaining sentence is mostly a repeat or weak.
-      if (!chosen.empty() && (best <= 0 || candidates[best_i].relevance < 0.5 * chosen[0]->relevance)) {
+      if (!chosen.empty() &&
+          (best <= 0 || candidates[best_i].relevance < 0.5 * chosen[0]->relevance)) {
         break;
       }
       used[best_i] = true;
@@ -199,7 +200,8 @@ std::string FormatResponse(std::string_view answer, const Retrieval& retrieval, 
       out += ".\n";
     } else {
       char conf[96];
-      std::snprintf(conf, sizeof conf, " (retrieval confidence %.2f is below the %.2f threshold).\n",
+      std::snprintf(conf, sizeof conf,
+                    " (retrieval confidence %.2f is below the %.2f threshold).\n",
                     retrieval.confidence, threshold);
       out += conf;
     }

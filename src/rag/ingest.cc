@@ -41,7 +41,8 @@ Status ListFiles(const std::vector<std::string>& paths, std::vector<FileToIngest
     }
     roots->push_back(abs.string());
     if (fs::is_regular_file(abs, ec)) {
-      if (seen.insert(abs.string()).second) files->push_back({abs.string(), fs::file_size(abs, ec)});
+      if (seen.insert(abs.string()).second)
+        files->push_back({abs.string(), fs::file_size(abs, ec)});
       continue;
     }
     fs::recursive_directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);

@@ -43,10 +43,10 @@ struct SkippedFile {
 
 struct IngestSummary {
   size_t files_seen = 0;
-  size_t added = 0;      // new files
-  size_t updated = 0;    // changed files re-ingested
+  size_t added = 0;    // new files
+  size_t updated = 0;  // changed files re-ingested
   size_t unchanged = 0;
-  size_t removed = 0;    // deleted since the last ingest
+  size_t removed = 0;  // deleted since the last ingest
   size_t chunks_added = 0;
   size_t chunks_removed = 0;
   uint64_t bytes_read = 0;

@@ -183,9 +183,9 @@ Result<Document> LoadMarkdown(std::string_view bytes) {
       continue;
     }
     // Setext: a non-blank paragraph line underlined with === or ---.
-    bool underline = !trimmed.empty() &&
-                     (trimmed.find_first_not_of('=') == std::string_view::npos ||
-                      trimmed.find_first_not_of('-') == std::string_view::npos);
+    bool underline =
+        !trimmed.empty() && (trimmed.find_first_not_of('=') == std::string_view::npos ||
+                             trimmed.find_first_not_of('-') == std::string_view::npos);
     if (underline && !IsBlank(prev_line) && trimmed.size() >= 2) {
       // Take the title line back out of the current section's text.
       size_t cut = current.text.rfind(prev_line);

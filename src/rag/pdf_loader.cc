@@ -26,11 +26,12 @@ std::string Utf8(const poppler::ustring& s) {
 Result<Document> LoadPdf(std::string_view bytes) {
   if (bytes.empty()) return Status::InvalidArgument("empty file");
   if (bytes.substr(0, 5) != "%PDF-") return Status::InvalidArgument("broken PDF (no %PDF header)");
-  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return Status::InvalidArgument("PDF too large");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX))
+    return Status::InvalidArgument("PDF too large");
   try {
     poppler::set_debug_error_function(Quiet, nullptr);
-    std::unique_ptr<poppler::document> pdf(poppler::document::load_from_raw_data(
-        bytes.data(), static_cast<int>(bytes.size())));
+    std::unique_ptr<poppler::document> pdf(
+        poppler::document::load_from_raw_data(bytes.data(), static_cast<int>(bytes.size())));
     if (pdf == nullptr) return Status::InvalidArgument("broken PDF (cannot be parsed)");
     if (pdf->is_locked()) return Status::InvalidArgument("encrypted PDF");
     Document doc;

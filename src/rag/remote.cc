@@ -228,11 +228,13 @@ class RemoteEmbedder final : public Embedder {
   RemoteEmbedder(bool ollama, std::string model, RemoteOptions o)
       : ollama_(ollama), model_(std::move(model)), options_(std::move(o)) {}
 
-  std::string id() const override { return std::string(ollama_ ? "ollama:" : "openai:").append(model_); }
+  std::string id() const override {
+    return std::string(ollama_ ? "ollama:" : "openai:").append(model_);
+  }
   size_t dim() const override { return dim_; }
 
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
-                                                 EmbedPurpose purpose) override {
+                                                EmbedPurpose purpose) override {
     std::vector<std::vector<float>> out;
     const std::string prefix = Prefix(model_, purpose);
     const size_t batch = std::max<size_t>(1, options_.batch_size);
@@ -299,7 +301,9 @@ class RemoteGenerator final : public Generator {
   RemoteGenerator(bool ollama, std::string model, RemoteOptions o)
       : ollama_(ollama), model_(std::move(model)), options_(std::move(o)) {}
 
-  std::string name() const override { return std::string(ollama_ ? "ollama:" : "openai:").append(model_); }
+  std::string name() const override {
+    return std::string(ollama_ ? "ollama:" : "openai:").append(model_);
+  }
 
   Result<std::string> Generate(const AnswerContext& context, const TokenSink& sink) override {
     constexpr size_t kMaxPromptChars = 24000;  // ~6k tokens of English
@@ -312,8 +316,8 @@ class RemoteGenerator final : public Generator {
     const size_t prompt_tokens = (prompt.system.size() + prompt.user.size()) / 4 + 1;
     const size_t num_ctx = ((prompt_tokens + 1024) / 2048 + 1) * 2048;
     if (ollama_) {
-      body["options"] = {{"num_ctx", num_ctx}, {"temperature", 0.1}, {"seed", 42},
-                         {"num_predict", 512}};
+      body["options"] = {
+          {"num_ctx", num_ctx}, {"temperature", 0.1}, {"seed", 42}, {"num_predict", 512}};
       body["keep_alive"] = "10m";
     } else {
       body["temperature"] = 0.1;
@@ -335,8 +339,8 @@ class RemoteGenerator final : public Generator {
         if (line.substr(0, 5) != "data:") {
           Json e = Json::parse(line, nullptr, false);
           if (!e.is_discarded() && e.is_object() && e.contains("error")) {
-            return Status::Unavailable(ep.service + " reported an error mid-answer: " +
-                                       ErrorMessage(line));
+            return Status::Unavailable(ep.service +
+                                       " reported an error mid-answer: " + ErrorMessage(line));
           }
           return Status::Ok();  // "event:", "id:" fields
         }
@@ -352,8 +356,8 @@ class RemoteGenerator final : public Generator {
         return Status::Corruption(ep.service + " sent a stream line that is not JSON");
       }
       if (j.contains("error")) {
-        return Status::Unavailable(ep.service + " reported an error mid-answer: " +
-                                   ErrorMessage(line) + "; try again");
+        return Status::Unavailable(
+            ep.service + " reported an error mid-answer: " + ErrorMessage(line) + "; try again");
       }
       if (ollama_) {
         if (j.contains("message") && j["message"].is_object()) {
@@ -375,7 +379,8 @@ class RemoteGenerator final : public Generator {
                  body.dump(-1, ' ', false, Json::error_handler_t::replace), options_, &on_line));
     if (reply.status != 200) return HttpError(ep, model_, reply);
     if (!done) {
-      return Status::Unavailable(ep.service + " closed the stream before the answer was complete;"
+      return Status::Unavailable(ep.service +
+                                 " closed the stream before the answer was complete;"
                                  " try again");
     }
     return answer;

@@ -196,8 +196,7 @@ std::string EncodeCommand(const std::vector<std::string>& args) {
   return out;
 }
 
-ParseOutcome ParseReply(std::string_view in, RespValue* out, size_t* consumed,
-                        std::string* error) {
+ParseOutcome ParseReply(std::string_view in, RespValue* out, size_t* consumed, std::string* error) {
   size_t pos = 0;
   RespValue v;
   ParseOutcome o = Parse(in, &pos, &v, error, 0);
@@ -208,8 +207,7 @@ ParseOutcome ParseReply(std::string_view in, RespValue* out, size_t* consumed,
   return o;
 }
 
-Result<std::unique_ptr<RespConnection>> ConnectResp(std::string_view url,
-                                                    double timeout_seconds) {
+Result<std::unique_ptr<RespConnection>> ConnectResp(std::string_view url, double timeout_seconds) {
   constexpr std::string_view kScheme = "redis://";
   if (url.substr(0, kScheme.size()) != kScheme) {
     return Status::InvalidArgument("--server must look like redis://[user:pass@]host:port, not '" +

@@ -35,8 +35,7 @@ enum class ParseOutcome { kComplete, kNeedMore, kError };
 // Parses one reply from the front of `in`. On kComplete sets *out and
 // *consumed; on kNeedMore nothing is consumed; on kError *error says why.
 // Nesting is limited to 16 levels and lengths to 512 MiB.
-ParseOutcome ParseReply(std::string_view in, RespValue* out, size_t* consumed,
-                        std::string* error);
+ParseOutcome ParseReply(std::string_view in, RespValue* out, size_t* consumed, std::string* error);
 
 class RespConnection {
  public:
@@ -50,7 +49,6 @@ class RespConnection {
 // Connects to redis://[user:pass@]host:port (default port 6379) and
 // authenticates. kInvalidArgument for a bad URL, kUnavailable when the server
 // cannot be reached, kFailedPrecondition when AUTH is refused.
-Result<std::unique_ptr<RespConnection>> ConnectResp(std::string_view url,
-                                                    double timeout_seconds);
+Result<std::unique_ptr<RespConnection>> ConnectResp(std::string_view url, double timeout_seconds);
 
 }  // namespace ragkv::rag

@@ -2,8 +2,8 @@
 #include "rag/retriever.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cctype>
+#include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,8 +20,8 @@ constexpr double kIdfPower = 3;
 
 std::string StripQuestionFraming(std::string_view query) {
   static const std::unordered_set<std::string> kFraming = {
-      "explain", "explains", "describe", "describes", "define", "example", "examples",
-      "tell", "show", "give", "list", "please", "briefly", "me", "purpose"};
+      "explain", "explains", "describe", "describes", "define",  "example", "examples", "tell",
+      "show",    "give",     "list",     "please",    "briefly", "me",      "purpose"};
   std::string out;
   bool kept_any = false;
   size_t pos = 0;
@@ -82,8 +82,8 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
 }
 
 Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
-  const std::string stripped = options_.strip_framing ? StripQuestionFraming(raw_query)
-                                                      : std::string(raw_query);
+  const std::string stripped =
+      options_.strip_framing ? StripQuestionFraming(raw_query) : std::string(raw_query);
   const std::string_view query = stripped;
   std::unordered_map<uint64_t, RetrievedChunk> fused;
   auto add_list = [&](const std::vector<Candidate>& list, double weight, bool is_text) {

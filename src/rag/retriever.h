@@ -50,9 +50,9 @@ struct RetrievedChunk {
 };
 
 struct Retrieval {
-  std::vector<RetrievedChunk> hits;  // best first
-  double confidence = 0;             // in [0, 1]
-  bool abstain = true;  // no hits, confidence < threshold, or unknown terms
+  std::vector<RetrievedChunk> hits;        // best first
+  double confidence = 0;                   // in [0, 1]
+  bool abstain = true;                     // no hits, confidence < threshold, or unknown terms
   std::vector<std::string> unknown_terms;  // analysed question terms no document contains
 };
 

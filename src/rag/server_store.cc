@@ -102,11 +102,30 @@ class ServerStore final : public ChunkStore {
                                         info_.embedder_id + " (dim " + std::to_string(info_.dim) +
                                         "); use --embedder " + info_.embedder_id);
     }
-    RAGKV_ASSIGN_OR_RETURN(
-        RespValue created,
-        Call({"FT.CREATE", index_, "ON", "HASH", "PREFIX", "1", prefix_ + "chunk:", "SCHEMA",
-              "title", "TEXT", "WEIGHT", "3", "text", "TEXT", "embedding", "VECTOR", "FLAT", "6",
-              "TYPE", "FLOAT32", "DIM", std::to_string(dim), "DISTANCE_METRIC", "IP"}));
+    RAGKV_ASSIGN_OR_RETURN(RespValue created, Call({"FT.CREATE",
+                                                    index_,
+                                                    "ON",
+                                                    "HASH",
+                                                    "PREFIX",
+                                                    "1",
+                                                    prefix_ + "chunk:",
+                                                    "SCHEMA",
+                                                    "title",
+                                                    "TEXT",
+                                                    "WEIGHT",
+                                                    "3",
+                                                    "text",
+                                                    "TEXT",
+                                                    "embedding",
+                                                    "VECTOR",
+                                                    "FLAT",
+                                                    "6",
+                                                    "TYPE",
+                                                    "FLOAT32",
+                                                    "DIM",
+                                                    std::to_string(dim),
+                                                    "DISTANCE_METRIC",
+                                                    "IP"}));
     if (created.is_error() && created.str.find("already exists") == std::string::npos) {
       return Status::FailedPrecondition("FT.CREATE " + index_ + " failed: " + created.str);
     }
@@ -140,27 +159,34 @@ class ServerStore final : public ChunkStore {
       if (vectors[i].size() != info_.dim) {
         return Status::InvalidArgument("PutFile: vector dimension differs from the collection's");
       }
-      RAGKV_ASSIGN_OR_RETURN(RespValue id, Call({"HINCRBY", prefix_ + "meta", "next_chunk_id", "1"}));
-      if (id.type != RespValue::Type::kInteger) return Status::Corruption("HINCRBY: " + id.DebugString());
+      RAGKV_ASSIGN_OR_RETURN(RespValue id,
+                             Call({"HINCRBY", prefix_ + "meta", "next_chunk_id", "1"}));
+      if (id.type != RespValue::Type::kInteger)
+        return Status::Corruption("HINCRBY: " + id.DebugString());
       ChunkRecord& c = chunks[i];
       c.id = static_cast<uint64_t>(id.integer);
       c.source = entry.source;
       std::string blob(vectors[i].size() * sizeof(float), '\0');
       std::memcpy(blob.data(), vectors[i].data(), blob.size());  // little-endian hosts
-      RAGKV_RETURN_IF_ERROR(Expect({"HSET", ChunkKey(c.id), "text", c.text, "title",
-                                    TitleField(c), "doc_title", c.title, "source", c.source,
-                                    "heading", c.heading, "page", std::to_string(c.page),
-                                    "offset", std::to_string(c.offset), "ordinal",
-                                    std::to_string(c.ordinal), "embedding", blob}));
+      RAGKV_RETURN_IF_ERROR(Expect({"HSET",      ChunkKey(c.id),
+                                    "text",      c.text,
+                                    "title",     TitleField(c),
+                                    "doc_title", c.title,
+                                    "source",    c.source,
+                                    "heading",   c.heading,
+                                    "page",      std::to_string(c.page),
+                                    "offset",    std::to_string(c.offset),
+                                    "ordinal",   std::to_string(c.ordinal),
+                                    "embedding", blob}));
       entry.chunk_ids.push_back(c.id);
     }
     // The manifest entry last: a crash before it leaves the file "not
     // ingested", so the next run replaces whatever chunks were written.
     std::string ids;
     for (uint64_t id : entry.chunk_ids) ids += std::to_string(id) + " ";
-    RAGKV_RETURN_IF_ERROR(Expect({"HSET", FileKey(entry.source), "hash",
-                                  std::to_string(entry.content_hash), "size",
-                                  std::to_string(entry.size), "chunks", ids}));
+    RAGKV_RETURN_IF_ERROR(
+        Expect({"HSET", FileKey(entry.source), "hash", std::to_string(entry.content_hash), "size",
+                std::to_string(entry.size), "chunks", ids}));
     RAGKV_RETURN_IF_ERROR(Expect({"SADD", prefix_ + "files", entry.source}));
     chunk_count_ += entry.chunk_ids.size();
     manifest_[entry.source] = std::move(entry);
@@ -191,9 +217,9 @@ class ServerStore final : public ChunkStore {
       q += Escape(w);
     }
     if (q.empty()) return std::vector<Candidate>{};
-    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES",
-                                              "SCORER", "BM25", "LIMIT", "0", std::to_string(k),
-                                              "DIALECT", "2"}));
+    RAGKV_ASSIGN_OR_RETURN(
+        RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES", "SCORER", "BM25",
+                           "LIMIT", "0", std::to_string(k), "DIALECT", "2"}));
     return ParseScoredIds(r, /*distance=*/false);
   }
 
@@ -259,9 +285,7 @@ class ServerStore final : public ChunkStore {
   }
 
  private:
-  Result<RespValue> Call(const std::vector<std::string>& args) const {
-    return conn_->Call(args);
-  }
+  Result<RespValue> Call(const std::vector<std::string>& args) const { return conn_->Call(args); }
   Status Expect(const std::vector<std::string>& args) {
     RAGKV_ASSIGN_OR_RETURN(RespValue r, Call(args));
     if (r.is_error()) return Status::FailedPrecondition(args[0] + " failed: " + r.str);
@@ -321,7 +345,7 @@ class ServerStore final : public ChunkStore {
 }  // namespace
 
 Result<std::unique_ptr<ChunkStore>> OpenServerStore(std::unique_ptr<RespConnection> connection,
-                                                     const std::string& collection) {
+                                                    const std::string& collection) {
   if (collection.empty() || collection.find_first_of(":{} ") != std::string::npos) {
     return Status::InvalidArgument("collection name '" + collection +
                                    "' must be non-empty, without ':', '{', '}' or spaces");

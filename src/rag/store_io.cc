@@ -93,10 +93,10 @@ Result<int> LockDirectory(const std::string& dir) {
     if (pread(fd, buf, sizeof buf - 1, 0) > 0) holder = std::string(buf);
     while (!holder.empty() && holder.back() == '\n') holder.pop_back();
     close(fd);
-    return Status::FailedPrecondition(
-        "data directory " + dir + " is in use by another ragkv process" +
-        (holder.empty() ? "" : " (pid " + holder + ")") +
-        "; wait for it to finish or pass a different --data");
+    return Status::FailedPrecondition("data directory " + dir +
+                                      " is in use by another ragkv process" +
+                                      (holder.empty() ? "" : " (pid " + holder + ")") +
+                                      "; wait for it to finish or pass a different --data");
   }
   std::string pid = std::to_string(getpid()) + "\n";
   if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
@@ -125,8 +125,7 @@ std::string DocIdFromSource(std::string_view source) {
       if (c >= 'A' && c <= 'F') return c - 'A' + 10;
       return -1;
     };
-    if (name[i] == '%' && i + 2 < name.size() && hex(name[i + 1]) >= 0 &&
-        hex(name[i + 2]) >= 0) {
+    if (name[i] == '%' && i + 2 < name.size() && hex(name[i + 1]) >= 0 && hex(name[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(name[i + 1]) * 16 + hex(name[i + 2])));
       i += 2;
     } else {

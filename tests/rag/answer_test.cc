@@ -31,8 +31,10 @@ class AnswerTest : public ::testing::Test {
                 "<p>A cache is a small fast memory holding recently used data.</p></body></html>");
     for (int i = 0; i < 20; ++i) {
       docs_.Write("filler" + std::to_string(i) + ".txt",
-                  "Filler " + std::to_string(i) + "\n\nThis page talks about servers, memory "
-                  "and data in general terms, number " + std::to_string(i) + ".");
+                  "Filler " + std::to_string(i) +
+                      "\n\nThis page talks about servers, memory "
+                      "and data in general terms, number " +
+                      std::to_string(i) + ".");
     }
     store_ = OpenEmbeddedStore(data_.path(), "c").value();
     embedder_ = NewBuiltinEmbedder(256);
@@ -76,8 +78,8 @@ TEST_F(AnswerTest, QuestionsAboutUnknownThingsAbstainAndSayWhy) {
 
 TEST_F(AnswerTest, LowConfidenceAbstainsWithoutUnknownTerms) {
   // Every word exists, but no chunk covers the rare ones together.
-  auto retriever = Retriever::Create(store_.get(), embedder_.get(),
-                                     RetrievalOptions{.abstain_threshold = 0.99});
+  auto retriever =
+      Retriever::Create(store_.get(), embedder_.get(), RetrievalOptions{.abstain_threshold = 0.99});
   ASSERT_TRUE(retriever.ok());
   Retrieval r = *retriever->Retrieve("synchronous cache B-tree filler", 3);
   EXPECT_TRUE(r.abstain);
@@ -96,8 +98,7 @@ TEST_F(AnswerTest, ExtractiveAnswerQuotesSourcesWithCitations) {
   EXPECT_THAT(*answer, HasSubstr("Replication keeps copies of the same data on several servers."));
   EXPECT_THAT(*answer, HasSubstr("[1]"));
   std::string response = FormatResponse(*answer, r, 0.18, "(extractive)");
-  EXPECT_THAT(response, HasSubstr("Sources:\n[1] " + r.hits[0].chunk.source +
-                                  " (Replication)"));
+  EXPECT_THAT(response, HasSubstr("Sources:\n[1] " + r.hits[0].chunk.source + " (Replication)"));
   EXPECT_THAT(response, ::testing::EndsWith("(extractive)"));
 }
 
@@ -107,7 +108,7 @@ TEST_F(AnswerTest, RetrieverRefusesAnotherEmbedder) {
     std::string id() const override { return "ollama:x"; }
     size_t dim() const override { return 3; }
     Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>&,
-                                                   EmbedPurpose) override {
+                                                  EmbedPurpose) override {
       return std::vector<std::vector<float>>{};
     }
   } renamed;

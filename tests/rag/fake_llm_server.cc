@@ -96,14 +96,14 @@ void FakeLlmServer::SendRaw(int fd, const std::string& bytes) {
 }
 
 void FakeLlmServer::SendJson(int fd, int status, const std::string& body) {
-  SendRaw(fd, "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-              "Content-Length: " + std::to_string(body.size()) +
-              "\r\nConnection: close\r\n\r\n" + body);
+  SendRaw(fd, "HTTP/1.1 " + std::to_string(status) +
+                  " X\r\nContent-Type: application/json\r\n"
+                  "Content-Length: " +
+                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
 }
 
 void FakeLlmServer::StartStream(int fd, const std::string& content_type) {
-  SendRaw(fd, "HTTP/1.1 200 OK\r\nContent-Type: " + content_type +
-              "\r\nConnection: close\r\n\r\n");
+  SendRaw(fd, "HTTP/1.1 200 OK\r\nContent-Type: " + content_type + "\r\nConnection: close\r\n\r\n");
 }
 
 }  // namespace ragkv::rag::testing

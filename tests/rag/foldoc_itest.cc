@@ -43,8 +43,8 @@ TEST(FoldocQualityTest, BuiltinEmbedderMeetsTheDevSetThresholds) {
 
   auto questions = ParseQuestions(ReadWholeFile(shared + "/dev_questions.jsonl").value());
   ASSERT_TRUE(questions.ok());
-  auto retriever = Retriever::Create(store.get(), embedder.get(),
-                                     RetrievalOptions{.abstain_threshold = 0.18});
+  auto retriever =
+      Retriever::Create(store.get(), embedder.get(), RetrievalOptions{.abstain_threshold = 0.18});
   ASSERT_TRUE(retriever.ok());
   std::vector<EvalRun> runs;
   for (const EvalQuestion& q : *questions) {

@@ -15,8 +15,8 @@
 namespace ragkv::rag {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeLlmServer;
+using ::testing::HasSubstr;
 using testing::HttpRequest;
 using Json = nlohmann::json;
 
@@ -34,7 +34,8 @@ void OllamaEmbed(const HttpRequest& req, int fd) {
   for (const Json& in : body["input"]) {
     out.push_back({static_cast<double>(in.get<std::string>().size()), 0.0, 0.0});
   }
-  FakeLlmServer::SendJson(fd, 200, Json({{"model", "nomic-embed-text"}, {"embeddings", out}}).dump());
+  FakeLlmServer::SendJson(fd, 200,
+                          Json({{"model", "nomic-embed-text"}, {"embeddings", out}}).dump());
 }
 
 RemoteOptions Options(const FakeLlmServer& s) {
@@ -100,8 +101,8 @@ TEST(OllamaEmbedderTest, ServerErrorsAreRetried) {
       OllamaEmbed(req, fd);
     }
   });
-  auto v = NewOllamaEmbedder("nomic-embed-text", Options(server))->Embed({"a"},
-                                                                          EmbedPurpose::kQuery);
+  auto v =
+      NewOllamaEmbedder("nomic-embed-text", Options(server))->Embed({"a"}, EmbedPurpose::kQuery);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(calls, 2);
 }
@@ -134,7 +135,8 @@ void OllamaChatStream(int fd, const std::vector<std::string>& tokens, bool finis
   FakeLlmServer::StartStream(fd, "application/x-ndjson");
   for (const std::string& t : tokens) {
     // Split a line across two writes to exercise partial-line buffering.
-    std::string line = Line({{"model", "llama3.2"}, {"created_at", "2023-08-04T08:52:19Z"},
+    std::string line = Line({{"model", "llama3.2"},
+                             {"created_at", "2023-08-04T08:52:19Z"},
                              {"message", {{"role", "assistant"}, {"content", t}}},
                              {"done", false}});
     FakeLlmServer::SendRaw(fd, line.substr(0, 7));
@@ -143,7 +145,8 @@ void OllamaChatStream(int fd, const std::vector<std::string>& tokens, bool finis
   if (finish) {
     FakeLlmServer::SendRaw(fd, Line({{"model", "llama3.2"},
                                      {"message", {{"role", "assistant"}, {"content", ""}}},
-                                     {"done", true}, {"done_reason", "stop"},
+                                     {"done", true},
+                                     {"done_reason", "stop"},
                                      {"eval_count", 3}}));
   }
 }
@@ -203,9 +206,12 @@ TEST(OpenAiGeneratorTest, StreamsSseWithCommentsAndDone) {
   FakeLlmServer server([](const HttpRequest&, int fd) {
     FakeLlmServer::StartStream(fd, "text/event-stream");
     auto chunk = [](const Json& delta, const Json& finish) {
-      return "data: " + Json({{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"},
-                              {"choices", {{{"index", 0}, {"delta", delta},
-                                            {"finish_reason", finish}}}}}).dump() + "\n\n";
+      return "data: " +
+             Json({{"id", "chatcmpl-1"},
+                   {"object", "chat.completion.chunk"},
+                   {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}})
+                 .dump() +
+             "\n\n";
     };
     FakeLlmServer::SendRaw(fd, chunk({{"role", "assistant"}, {"content", "This"}}, nullptr));
     FakeLlmServer::SendRaw(fd, ": ping\n\n");
@@ -224,7 +230,8 @@ TEST(OpenAiGeneratorTest, StreamsSseWithCommentsAndDone) {
 TEST(OpenAiGeneratorTest, ErrorEventMidStreamFails) {
   FakeLlmServer server([](const HttpRequest&, int fd) {
     FakeLlmServer::StartStream(fd, "text/event-stream");
-    FakeLlmServer::SendRaw(fd, "data: {\"error\":{\"message\":\"boom\",\"type\":\"api_error\"}}\n\n");
+    FakeLlmServer::SendRaw(fd,
+                           "data: {\"error\":{\"message\":\"boom\",\"type\":\"api_error\"}}\n\n");
   });
   auto answer = NewOpenAiGenerator("m", Options(server))->Generate(Context(), nullptr);
   EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable);
@@ -235,12 +242,16 @@ TEST(OpenAiEmbedderTest, ReordersByIndexAndMapsErrors) {
   FakeLlmServer server([](const HttpRequest& req, int fd) {
     Json body = Json::parse(req.body);
     if (body["model"] != "emb") {
-      FakeLlmServer::SendJson(fd, 404, R"({"error":{"message":"model \"x\" not found, try pulling it first","type":"not_found_error"}})");
+      FakeLlmServer::SendJson(
+          fd, 404,
+          R"({"error":{"message":"model \"x\" not found, try pulling it first",)"
+          R"("type":"not_found_error"}})");
       return;
     }
     Json data = Json::array();
     for (size_t i = body["input"].size(); i-- > 0;) {  // reversed order
-      data.push_back({{"object", "embedding"}, {"index", i},
+      data.push_back({{"object", "embedding"},
+                      {"index", i},
                       {"embedding", {0.0, static_cast<double>(i + 1)}}});
     }
     FakeLlmServer::SendJson(fd, 200, Json({{"object", "list"}, {"data", data}}).dump());

@@ -127,10 +127,12 @@ TEST(ServerStoreTest, CreatesTheIndexAndWritesChunkHashes) {
   EXPECT_THAT(server.ft_calls[1],
               ElementsAre("FT.CREATE", "ragkv:docs", "ON", "HASH", "PREFIX", "1",
                           "ragkv:docs:chunk:", "SCHEMA", "title", "TEXT", "WEIGHT", "3", "text",
-                          "TEXT", "embedding", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM",
-                          "2", "DISTANCE_METRIC", "IP"));
-  ASSERT_TRUE(store->PutFile({"/d/guide.md", 7, 30, {}}, {Chunk("Run make."), Chunk("Then test.")},
-                             {{1.0f, 0.0f}, {0.0f, 1.0f}}).ok());
+                          "TEXT", "embedding", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2",
+                          "DISTANCE_METRIC", "IP"));
+  ASSERT_TRUE(store
+                  ->PutFile({"/d/guide.md", 7, 30, {}}, {Chunk("Run make."), Chunk("Then test.")},
+                            {{1.0f, 0.0f}, {0.0f, 1.0f}})
+                  .ok());
   const auto& h = server.hashes["ragkv:docs:chunk:2"];
   EXPECT_EQ(h.at("text"), "Then test.");
   EXPECT_EQ(h.at("source"), "/d/guide.md");
@@ -168,14 +170,13 @@ TEST(ServerStoreTest, SearchCommandsAndReplies) {
   FakeServer server;
   auto store = Open(&server);
   ASSERT_TRUE(store->BindEmbedder("builtin-v1", 2).ok());
-  server.ft_replies["FT.SEARCH"] =
-      Arr({Int(2), Bulk("ragkv:docs:chunk:7"), Bulk("3.5"), Bulk("ragkv:docs:chunk:3"),
-           Bulk("1.25")});
+  server.ft_replies["FT.SEARCH"] = Arr(
+      {Int(2), Bulk("ragkv:docs:chunk:7"), Bulk("3.5"), Bulk("ragkv:docs:chunk:3"), Bulk("1.25")});
   auto text = store->TextSearch("What is the B-tree's fan-out?", 10);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_THAT(server.ft_calls.back(),
-              ElementsAre("FT.SEARCH", "ragkv:docs", "b | tree | fan", "NOCONTENT",
-                          "WITHSCORES", "SCORER", "BM25", "LIMIT", "0", "10", "DIALECT", "2"));
+              ElementsAre("FT.SEARCH", "ragkv:docs", "b | tree | fan", "NOCONTENT", "WITHSCORES",
+                          "SCORER", "BM25", "LIMIT", "0", "10", "DIALECT", "2"));
   ASSERT_EQ(text->size(), 2u);
   EXPECT_EQ((*text)[0].chunk_id, 7u);
   EXPECT_FLOAT_EQ((*text)[1].score, 1.25f);
@@ -238,8 +239,8 @@ TEST(RespCodecTest, ProtocolErrorsAreErrors) {
   RespValue v;
   size_t consumed;
   std::string error;
-  const std::vector<std::string> bad_replies = {"?x\r\n", ":12a\r\n", "$-5\r\n",
-                                                "$3\r\nabcXY", "*-9\r\n", "*1x\r\n"};
+  const std::vector<std::string> bad_replies = {"?x\r\n",      ":12a\r\n", "$-5\r\n",
+                                                "$3\r\nabcXY", "*-9\r\n",  "*1x\r\n"};
   for (const std::string& bad : bad_replies) {
     EXPECT_EQ(ParseReply(bad, &v, &consumed, &error), ParseOutcome::kError) << bad;
   }

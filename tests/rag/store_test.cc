@@ -24,7 +24,7 @@ std::vector<float> Unit(size_t dim, size_t hot) {
 
 ChunkRecord Chunk(std::string text) {
   ChunkRecord c;
-  c.title = "T";
+  c.title = std::string(1, 'T');
   c.text = std::move(text);
   return c;
 }
@@ -36,8 +36,10 @@ TEST(EmbeddedStoreTest, CommitThenReopenKeepsEverything) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     ASSERT_TRUE((*store)->BindEmbedder("fake", 4).ok());
     FileEntry f{"/x/a.txt", 42, 10, {}};
-    ASSERT_TRUE((*store)->PutFile(f, {Chunk("alpha replication"), Chunk("beta tree")},
-                                  {Unit(4, 0), Unit(4, 1)}).ok());
+    ASSERT_TRUE(
+        (*store)
+            ->PutFile(f, {Chunk("alpha replication"), Chunk("beta tree")}, {Unit(4, 0), Unit(4, 1)})
+            .ok());
     (*store)->set_embedder_state("state-bytes");
     ASSERT_TRUE((*store)->Commit().ok());
   }
@@ -152,7 +154,9 @@ TEST_F(IngestTest, IncrementalReingestAndBadFilesSkippedWithReasons) {
   docs_.Write("c.html", "<html><body><h1>Charlie</h1><p>Caches are fast.</p></body></html>");
   docs_.Write("d.pdf", testing::MakePdf("Delta page text"));
   docs_.Write("empty.txt", "");
-  docs_.Write("bin.txt", std::string("\x7f" "ELF\0\0\0", 7));
+  docs_.Write("bin.txt", std::string("\x7f"
+                                     "ELF\0\0\0",
+                                     7));
   docs_.Write("latin1.txt", "caf\xe9");
   docs_.Write("nobody.html", "<html><head><title>t</title></head></html>");
   docs_.Write("broken.pdf", testing::MakePdf("x").substr(0, 40));
@@ -202,7 +206,7 @@ class FlakyEmbedder : public Embedder {
   std::string id() const override { return inner_->id(); }
   size_t dim() const override { return inner_->dim(); }
   Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>& texts,
-                                                 EmbedPurpose purpose) override {
+                                                EmbedPurpose purpose) override {
     if (budget_-- <= 0) return Status::Unavailable("embedder went away");
     return inner_->Embed(texts, purpose);
   }
@@ -219,7 +223,9 @@ class FlakyEmbedder : public Embedder {
 
 TEST_F(IngestTest, InterruptedIngestKeepsCheckpointsAndResumes) {
   for (int i = 0; i < 6; ++i) {
-    docs_.Write("f" + std::to_string(i) + ".txt", "File " + std::to_string(i) + "\n\nText.");
+    const std::string n = std::to_string(i);
+    docs_.Write(std::string(1, 'f').append(n).append(".txt"),
+                std::string("File ").append(n).append("\n\nText."));
   }
   IngestOptions every_file;
   every_file.checkpoint_seconds = 0;  // commit after every file

@@ -186,8 +186,7 @@ std::vector<TextHit> TextIndex::SearchTerms(const std::vector<std::string>& term
 }
 
 std::vector<TextHit> TextIndex::SearchWeighted(
-    const std::vector<std::pair<std::string, float>>& terms, size_t k,
-    const Filter& filter) const {
+    const std::vector<std::pair<std::string, float>>& terms, size_t k, const Filter& filter) const {
   std::vector<TextHit> hits;
   if (k == 0 || id_to_slot_.empty()) return hits;
   const float k1 = options_.bm25.k1;
@@ -227,8 +226,8 @@ std::vector<TextHit> TextIndex::SearchWeighted(
 float TextIndex::ScoreDocument(uint64_t id, const std::vector<std::string>& terms) const {
   auto it = id_to_slot_.find(id);
   if (it == id_to_slot_.end()) return 0;
-  std::vector<TextHit> hits = SearchTerms(terms, id_to_slot_.size(),
-                                          [id](uint64_t other) { return other == id; });
+  std::vector<TextHit> hits =
+      SearchTerms(terms, id_to_slot_.size(), [id](uint64_t other) { return other == id; });
   return hits.empty() ? 0 : hits[0].score;
 }
 
@@ -351,8 +350,8 @@ Result<std::unique_ptr<TextIndex>> TextIndex::Deserialize(std::string_view image
       }
       if (e.term >= nterms || e.field >= nfields) return corrupt("entry out of range");
       // IndexSlot and Remove rely on entries sorted by (term, field).
-      if (i > 0 && std::pair(e.term, e.field) <= std::pair(doc.entries[i - 1].term,
-                                                          doc.entries[i - 1].field)) {
+      if (i > 0 && std::pair(e.term, e.field) <=
+                       std::pair(doc.entries[i - 1].term, doc.entries[i - 1].field)) {
         return corrupt("entries out of order");
       }
     }

@@ -96,7 +96,8 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
   NaiveBm25 naive{options, {}};
   std::mt19937_64 rng(7);
   std::vector<std::string> vocab;
-  for (int i = 0; i < 60; ++i) vocab.push_back(std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  for (int i = 0; i < 60; ++i)
+    vocab.push_back(std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
   // Zipf-like: low word numbers are common.
   auto word = [&] {
     std::uniform_real_distribution<double> u(0, 1);
