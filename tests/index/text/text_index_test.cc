@@ -131,6 +131,18 @@ TEST(TextIndexTest, FilterRestrictsCandidates) {
   for (const TextHit& h : hits) EXPECT_EQ(h.id % 2, 1u);
 }
 
+TEST(TextIndexTest, QueryTermWeightsScaleContributions) {
+  auto index = TextIndex::Create({}).value();
+  ASSERT_TRUE(index->Add(1, {"alpha beta"}).ok());
+  ASSERT_TRUE(index->Add(2, {"gamma"}).ok());
+  ASSERT_TRUE(index->Add(3, {"delta"}).ok());
+  float alpha = index->SearchTerms({"alpha"}, 1)[0].score;
+  float beta = index->SearchTerms({"beta"}, 1)[0].score;
+  auto weighted = index->SearchWeighted({{"alpha", 2.0f}, {"beta", 0.5f}, {"alpha", 9.0f}}, 1);
+  ASSERT_EQ(weighted.size(), 1u);
+  EXPECT_FLOAT_EQ(weighted[0].score, 2 * alpha + 0.5f * beta);  // a repeat keeps its first weight
+}
+
 TEST(TextIndexTest, SerializeRoundTripScoresIdentically) {
   TextIndexOptions options;
   options.fields = {{"title", 2.0f}, {"body", 1.0f}};
