@@ -165,7 +165,9 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
       chunks.push_back(std::move(c));
     }
     RAGKV_ASSIGN_OR_RETURN(auto vectors, embedder->Embed(texts, EmbedPurpose::kDocument));
-    if (store->info().embedder_id.empty() || store->chunk_count() == 0) {
+    // Bind on the first chunks: a remote embedder knows its dimension only
+    // after its first reply.
+    if (!chunks.empty() && (store->info().embedder_id.empty() || store->chunk_count() == 0)) {
       RAGKV_RETURN_IF_ERROR(store->BindEmbedder(embedder->id(), embedder->dim()));
     }
     if (old) remove_file(f.path);

@@ -9,8 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "rag/chunk_store.h"
 #include "rag/fake_llm_server.h"
+#include "rag/ingest.h"
 #include "rag/remote.h"
+#include "rag/retriever.h"
+#include "rag/test_util.h"
 
 namespace ragkv::rag {
 namespace {
@@ -263,6 +267,33 @@ TEST(OpenAiEmbedderTest, ReordersByIndexAndMapsErrors) {
   auto bad = NewOpenAiEmbedder("nope", Options(server))->Embed({"x"}, EmbedPurpose::kDocument);
   EXPECT_EQ(bad.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("not found"));
+}
+
+TEST(OllamaEmbedderTest, IngestAndRetrieveThroughTheFakeServer) {
+  FakeLlmServer server(OllamaEmbed);
+  testing::TempDir docs, data;
+  docs.Write("a.txt", "Alpha\n\nReplication keeps copies.");
+  docs.Write("b.txt", "Bravo\n\nA B-tree keeps keys sorted and balanced.");
+  auto store = OpenEmbeddedStore(data.path(), "c").value();
+  auto embedder = NewOllamaEmbedder("nomic-embed-text", Options(server));
+  auto summary = Ingest({docs.path()}, store.get(), embedder.get(), {});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(store->info().embedder_id, "ollama:nomic-embed-text");
+  EXPECT_EQ(store->info().dim, 3u);
+  auto query_embedder = NewOllamaEmbedder("nomic-embed-text", Options(server));
+  auto retriever = Retriever::Create(store.get(), query_embedder.get());
+  ASSERT_TRUE(retriever.ok()) << retriever.status().ToString();
+  auto r = retriever->Retrieve("Why are keys sorted in a B-tree?", 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_FALSE(r->hits.empty());
+  EXPECT_NE(r->hits[0].chunk.source.find("b.txt"), std::string::npos);
+  EXPECT_GT(r->hits[0].vector_rank, 0);
+  EXPECT_EQ(Json::parse(server.requests().back().body)["input"][0].get<std::string>().rfind(
+                "search_query: ", 0),
+            0u);
+  auto builtin = NewBuiltinEmbedder();
+  EXPECT_EQ(Retriever::Create(store.get(), builtin.get()).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST(GroundedPromptTest, DropsChunksToFitTheLimit) {
