@@ -246,13 +246,5 @@ TEST(RespCodecTest, ProtocolErrorsAreErrors) {
   }
 }
 
-TEST(RespConnectTest, BadUrlsAndUnreachableServers) {
-  EXPECT_EQ(ConnectResp("http://x", 1).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConnectResp("redis://", 1).status().code(), StatusCode::kInvalidArgument);
-  auto r = ConnectResp("redis://127.0.0.1:1", 1);
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("is it running?"));
-}
-
 }  // namespace
 }  // namespace ragkv::rag
