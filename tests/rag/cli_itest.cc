@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "rag/fake_llm_server.h"
 #include "rag/store_io.h"
 #include "rag/test_util.h"
 
@@ -94,6 +95,28 @@ TEST_F(CliTest, IngestSearchAskEval) {
   EXPECT_THAT(eval.out, HasSubstr("all answerable    1   1.000"));
   EXPECT_THAT(ReadWholeFile(work_.path() + "/run.jsonl").value(),
               HasSubstr(R"("ranked":["replication")"));
+}
+
+TEST_F(CliTest, AskStreamsAnOllamaAnswerThenItsSources) {
+  testing::FakeLlmServer ollama([](const testing::HttpRequest&, int fd) {
+    testing::FakeLlmServer::StartStream(fd, "application/x-ndjson");
+    for (const char* token : {"Copies on ", "several servers [1]."}) {
+      nlohmann::json line = {{"model", "llama3.2"},
+                             {"message", {{"role", "assistant"}, {"content", token}}},
+                             {"done", false}};
+      testing::FakeLlmServer::SendRaw(fd, line.dump() + "\n");
+    }
+    testing::FakeLlmServer::SendRaw(fd, R"({"model":"llama3.2","done":true,"done_reason":"stop"})"
+                                        "\n");
+  });
+  ASSERT_EQ(Ragkv("ingest " + docs_.path() + " " + data_).exit_code, 0);
+  CliRun ask = Ragkv(
+      "ask 'What is the purpose of data replication?' --llm ollama:llama3.2 "
+      "--ollama-url " +
+      ollama.url() + " " + data_);
+  ASSERT_EQ(ask.exit_code, 0) << ask.out;
+  EXPECT_EQ(ask.out.rfind("Copies on several servers [1].\n\nSources:\n[1] ", 0), 0u) << ask.out;
+  EXPECT_THAT(ask.out, ::testing::Not(HasSubstr("Extractive")));
 }
 
 TEST_F(CliTest, ErrorsAreOneActionableLineAndLeaveDataAlone) {
