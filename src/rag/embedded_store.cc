@@ -19,19 +19,14 @@
 // FLAT index (index/vector, inner-product metric on unit vectors). FLAT, not
 // HNSW: a document collection is 10^3-10^5 chunks, where an exact scan takes
 // milliseconds and recall is 1 by construction.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 
 #include "common/crc32c.h"
 #include "index/text/byte_codec.h"

@@ -84,6 +84,7 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
   std::vector<FileToIngest> files;
   std::vector<std::string> roots;
   RAGKV_RETURN_IF_ERROR(ListFiles(paths, &files, &roots, &summary.skipped));
+  // Refuse up front to mix embedders (BindEmbedder's error names the right one).
   if (!store->info().embedder_id.empty() && store->info().embedder_id != embedder->id()) {
     RAGKV_RETURN_IF_ERROR(store->BindEmbedder(embedder->id(), embedder->dim()));
   }
