@@ -39,6 +39,7 @@ def curve(samples):
         out.append({
             "ef": ef,
             "recall": statistics.median(r["recall"] for r in rs),
+            "distances": statistics.median(r.get("distances", 0) for r in rs),
             "qps": statistics.median(r["qps"] for r in rs),
             "p50_us": statistics.median(r["p50_us"] for r in rs),
             "p99_us": statistics.median(r["p99_us"] for r in rs),
@@ -50,30 +51,35 @@ def curve(samples):
     return out
 
 
-def qps_at(points, target):
+def value_at(points, target, field="qps"):
+    """`field` interpolated (log-linear in recall) at recall `target`; None
+    when no two measured points bracket the target."""
     for a, b in zip(points, points[1:]):
         if a["recall"] <= target <= b["recall"] and b["recall"] > a["recall"]:
             t = (target - a["recall"]) / (b["recall"] - a["recall"])
-            return math.exp(math.log(a["qps"]) + t * (math.log(b["qps"]) - math.log(a["qps"])))
-    if points and points[0]["recall"] >= target:
-        return None  # already above target at the smallest ef: no bracket
+            return math.exp(math.log(a[field]) + t * (math.log(b[field]) - math.log(a[field])))
     return None
+
+
+def qps_at(points, target):
+    return value_at(points, target, "qps")
 
 
 def main():
     rows = load(sys.argv[1:])
     curves = {key: curve(samples) for key, samples in rows.items()}
     base_key = next((k for k in curves if k[0] == "hnswlib"), None)
-    print("| engine | type | filter | ef | recall@10 | QPS | p50 µs | p99 µs | rounds |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| engine | type | filter | ef | recall@10 | dist/query | QPS | p50 µs | p99 µs | rounds |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key in sorted(curves):
         for p in curves[key]:
             print(f"| {key[0]} | {key[1]} | {key[2]:g} | {p['ef']} | {p['recall']:.4f} | "
+                  f"{p['distances']:,.0f} | "
                   f"{p['qps']:,.0f} | {p['p50_us']:.1f} | {p['p99_us']:.1f} | {p['rounds']} |")
     print()
     print("| engine | type | build s | index MiB | RSS MiB | QPS@0.90 | QPS@0.95 | QPS@0.99 | "
-          "x hnswlib @0.95 | build x | memory x |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "p50 µs@0.95 | QPS x hnswlib @0.95 | p50 speedup @0.95 | build x | memory x |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     base = curves.get(base_key)
     for key in sorted(curves):
         if key[2] != 0:
@@ -81,16 +87,20 @@ def main():
         pts = curves[key]
         at = {r: qps_at(pts, r) for r in (0.90, 0.95, 0.99)}
         fmt = lambda v: "n/a" if v is None else f"{v:,.0f}"
-        ratio = build = mem = "n/a"
+        p50 = value_at(pts, 0.95, "p50_us")
+        ratio = speedup = build = mem = "n/a"
         if base:
             b95 = qps_at(base, 0.95)
             if b95 and at[0.95]:
                 ratio = f"{at[0.95] / b95:.2f}"
+            bp50 = value_at(base, 0.95, "p50_us")
+            if bp50 and p50:
+                speedup = f"{bp50 / p50:.2f}"
             build = f"{pts[0]['build_s'] / base[0]['build_s']:.2f}"
             mem = f"{pts[0]['index_mib'] / base[0]['rss_mib']:.2f}"
         print(f"| {key[0]} | {key[1]} | {pts[0]['build_s']:.1f} | {pts[0]['index_mib']:.1f} | "
               f"{pts[0]['rss_mib']:.1f} | {fmt(at[0.90])} | {fmt(at[0.95])} | {fmt(at[0.99])} | "
-              f"{ratio} | {build} | {mem} |")
+              f"{'n/a' if p50 is None else f'{p50:.1f}'} | {ratio} | {speedup} | {build} | {mem} |")
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ struct Options {
 
 struct Row {
   size_t ef;
-  double recall, qps, p50_us, p99_us;
+  double recall, qps, p50_us, p99_us, p999_us, distances;
 };
 
 Result<std::vector<size_t>> ParseEfs(const std::string& s) {
@@ -207,14 +207,17 @@ IdMatrix ExactTruth(const Matrix& base, const Matrix& queries, size_t k, vec::Me
   return gt;
 }
 
-long RssKiB() {
-  std::ifstream in("/proc/self/status");
+// A "Name:   123 kB" field of a /proc file, in KiB (0 if absent).
+long ProcKiB(const char* file, const std::string& name) {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(name, 0) == 0) return std::strtol(line.c_str() + name.size(), nullptr, 10);
   }
   return 0;
 }
+
+long RssKiB() { return ProcKiB("/proc/self/status", "VmRSS:"); }
 
 int RunAnn(const Options& o) {
   auto fail = [](const Status& s) {
@@ -325,6 +328,7 @@ int RunAnn(const Options& o) {
     if (!s.ok()) return fail(s);
   }
   const long rss1 = RssKiB();
+  const long huge_kib = ProcKiB("/proc/self/smaps_rollup", "AnonHugePages:");
   if (!o.save.empty()) {
     Status s = index->Save(o.save);
     if (!s.ok()) return fail(s);
@@ -337,18 +341,22 @@ int RunAnn(const Options& o) {
     if (ef < o.k) continue;
     std::vector<std::pair<double, std::vector<double>>> runs;
     double recall = 0;
+    size_t distances = 0;
     for (size_t rep = 0; rep < o.reps; ++rep) {
       size_t hits = 0;
       const auto t0 = Clock::now();
       for (size_t q = 0; q < queries.rows; ++q) {
         vec::SearchParams p;
+        vec::SearchStats search_stats;
         p.ef = ef;
         p.filter = filter.get();
+        p.stats = &search_stats;
         const auto s0 = Clock::now();
         auto r = index->Search(std::span<const float>(queries.data.data() + q * dim, dim), o.k, p);
         lat[q] = std::chrono::duration<double, std::micro>(Clock::now() - s0).count();
         if (!r.ok()) return fail(r.status());
         if (rep == 0) {
+          distances += search_stats.distances;
           const uint32_t* truth = gt.data.data() + q * gt.cols;
           for (const auto& n : *r) {
             hits += std::find(truth, truth + o.k, static_cast<uint32_t>(n.label)) != truth + o.k;
@@ -366,7 +374,8 @@ int RunAnn(const Options& o) {
       return median.second[std::min(median.second.size() - 1,
                                      static_cast<size_t>(p * static_cast<double>(median.second.size())))];
     };
-    rows.push_back({ef, recall, median.first, pct(0.50), pct(0.99)});
+    rows.push_back({ef, recall, median.first, pct(0.50), pct(0.99), pct(0.999),
+                    static_cast<double>(distances) / static_cast<double>(queries.rows)});
   }
 
   const double rss_mib = static_cast<double>(rss1 - rss0) / 1024.0;
@@ -375,12 +384,12 @@ int RunAnn(const Options& o) {
     for (const Row& r : rows) {
       std::printf(
           "{\"engine\":\"ragkv\",\"type\":\"%s\",\"n\":%zu,\"dim\":%zu,\"m\":%zu,\"efc\":%zu,"
-          "\"ef\":%zu,\"k\":%zu,\"filter\":%g,\"recall\":%.4f,\"qps\":%.1f,\"p50_us\":%.1f,"
-          "\"p99_us\":%.1f,\"build_s\":%.2f,\"load_s\":%.3f,\"index_mib\":%.1f,\"rss_mib\":%.1f,"
-          "\"kernels\":\"%s\"}\n",
+          "\"ef\":%zu,\"k\":%zu,\"filter\":%g,\"recall\":%.4f,\"distances\":%.0f,"
+          "\"qps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"build_s\":%.2f,\"load_s\":%.3f,"
+          "\"index_mib\":%.1f,\"rss_mib\":%.1f,\"huge_mib\":%.0f,\"kernels\":\"%s\"}\n",
           o.type.c_str(), base.rows, dim, o.m, o.ef_construction, r.ef, o.k, o.filter_fraction,
-          r.recall, r.qps, r.p50_us, r.p99_us, build_s, load_s, index_mib, rss_mib,
-          std::string(vec::KernelLevel()).c_str());
+          r.recall, r.distances, r.qps, r.p50_us, r.p99_us, r.p999_us, build_s, load_s,
+          index_mib, rss_mib, static_cast<double>(huge_kib) / 1024.0, std::string(vec::KernelLevel()).c_str());
     }
     return 0;
   }
@@ -388,11 +397,15 @@ int RunAnn(const Options& o) {
               o.type.c_str(), base.rows, dim, o.m, o.ef_construction, o.k, o.threads,
               std::string(vec::KernelLevel()).c_str(),
               filter ? (" filter=" + std::to_string(o.filter_fraction)).c_str() : "");
-  std::printf("build %.2f s  load %.3f s  index %.1f MiB  rss +%.1f MiB  max_level %d  unreachable %zu\n",
-              build_s, load_s, index_mib, rss_mib, stats.max_level, stats.unreachable);
-  std::printf("%6s %9s %10s %9s %9s\n", "ef", "recall", "QPS", "p50 us", "p99 us");
+  std::printf("build %.2f s  load %.3f s  index %.1f MiB  rss +%.1f MiB  huge pages %.0f MiB  "
+              "max_level %d  unreachable %zu\n",
+              build_s, load_s, index_mib, rss_mib, static_cast<double>(huge_kib) / 1024.0,
+              stats.max_level, stats.unreachable);
+  std::printf("%6s %9s %9s %10s %9s %9s %9s %9s\n", "ef", "recall", "dist/q", "QPS", "mean us",
+              "p50 us", "p99 us", "p99.9 us");
   for (const Row& r : rows) {
-    std::printf("%6zu %9.4f %10.1f %9.1f %9.1f\n", r.ef, r.recall, r.qps, r.p50_us, r.p99_us);
+    std::printf("%6zu %9.4f %9.0f %10.1f %9.1f %9.1f %9.1f %9.1f\n", r.ef, r.recall, r.distances,
+                r.qps, 1e6 / r.qps, r.p50_us, r.p99_us, r.p999_us);
   }
   return 0;
 }

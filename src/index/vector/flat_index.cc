@@ -121,6 +121,7 @@ Result<std::vector<Neighbor>> FlatIndex::Search(std::span<const float> query, si
     if (slot + 4 < n) Prefetch(code(slot + 4), bytes);
     top.Push(labels_[slot], form.ExactDistance(code(slot)));
   }
+  if (params.stats != nullptr) params.stats->distances = form.computed;
   return top.Take();
 }
 

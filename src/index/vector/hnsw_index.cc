@@ -378,6 +378,13 @@ Result<std::vector<Neighbor>> HnswIndex::Search(std::span<const float> query, si
   size_t ef = params.ef != 0 ? params.ef : std::max(spec_.ef_runtime, k);
   ef = std::min<size_t>(std::max(ef, k), num_slots_.load());
 
+  struct ReportStats {
+    const QueryForm& q;
+    SearchStats* stats;
+    ~ReportStats() {
+      if (stats != nullptr) stats->distances = q.computed;
+    }
+  } report{q, params.stats};
   if (params.filter == nullptr) {
     float d;
     const uint32_t ep = EntryForSearch(q, &d);
@@ -593,14 +600,19 @@ Status HnswIndex::AddBatch(std::span<const uint64_t> labels, std::span<const flo
     return Status::Ok();
   }
   RAGKV_RETURN_IF_ERROR(Grow(num_slots_.load() + labels.size()));
+  // A label repeated inside the batch keeps its last vector, as serial Adds would.
+  std::unordered_map<uint64_t, size_t> last;
+  last.reserve(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) last[labels[i]] = i;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex result_mu;
   Status first_error;
-  std::vector<size_t> deferred;  // labels already present: replaced serially below
+  std::vector<size_t> deferred;  // labels already in the index: replaced serially below
   auto worker = [&] {
     std::vector<uint8_t> encoded(space_.code_bytes());
     for (size_t i = next++; i < labels.size() && !failed.load(); i = next++) {
+      if (last.at(labels[i]) != i) continue;
       Status s = space_.Encode(vectors.subspan(i * dim(), dim()), encoded.data());
       if (!s.ok()) {
         std::lock_guard guard(result_mu);

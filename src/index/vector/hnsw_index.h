@@ -2,7 +2,6 @@
 // (internal; use VectorIndex::Create with Algorithm::kHnsw).
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>

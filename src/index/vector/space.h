@@ -42,8 +42,17 @@ struct QueryForm {
   // (integer data), so Distance() is already exact and re-ranking is moot.
   bool codes_inexact = true;
 
-  float Distance(const void* x) const { return a + b * fn(q, x, dim); }
-  float ExactDistance(const void* x) const { return ea + eb * exact_fn(exact_q, x, dim); }
+  // Distances computed with this form so far (SearchStats).
+  mutable size_t computed = 0;
+
+  float Distance(const void* x) const {
+    ++computed;
+    return a + b * fn(q, x, dim);
+  }
+  float ExactDistance(const void* x) const {
+    ++computed;
+    return ea + eb * exact_fn(exact_q, x, dim);
+  }
 };
 
 class Space {

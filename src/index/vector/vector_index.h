@@ -138,6 +138,11 @@ class PredicateFilter final : public Filter {
   std::function<bool(uint64_t)> allows_;
 };
 
+// What one search did, for benchmarks and EXPLAIN-style output.
+struct SearchStats {
+  size_t distances = 0;  // distance computations (including re-ranking)
+};
+
 // Per-query knobs; they never change the index.
 struct SearchParams {
   // Search breadth (HNSW); 0 means max(spec.ef_runtime, k). An explicit ef
@@ -145,6 +150,8 @@ struct SearchParams {
   size_t ef = 0;
   // Only labels the filter allows are returned; nullptr allows all.
   const Filter* filter = nullptr;
+  // When set, filled in by Search (not by RangeSearch).
+  SearchStats* stats = nullptr;
 };
 
 // Shape of an index, for INFO / FT.INFO and tests.

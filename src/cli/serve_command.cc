@@ -1,0 +1,71 @@
+// `ragkv serve [config-file] [--name value ...]`: the Redis-compatible server.
+// Arguments follow redis-server: an optional config file, then any config
+// option as --name value (values run until the next --option).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/subcommand.h"
+#include "common/log.h"
+#include "server/engine.h"
+#include "server/network.h"
+
+namespace ragkv::cli {
+namespace {
+
+int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0) {
+  auto config = std::make_unique<server::Config>();
+  std::vector<std::string> args = raw_args;
+  if (!args.empty() && args[0].rfind("--", 0) != 0) {
+    Status s = config->LoadFile(args[0]);
+    if (!s.ok()) {
+      std::fprintf(stderr, "ragkv serve: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    args.erase(args.begin());
+  }
+  Status s = config->ApplyArgs(args);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ragkv serve: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  log::Level level;
+  if (log::ParseLevel(config->loglevel, &level)) log::SetLevel(level);
+  server::Engine engine(std::move(config));
+  engine.executable = argv0;
+  server::Server srv(&engine);
+  s = srv.Listen();
+  if (!s.ok()) {
+    log::Warn(s.ToString());
+    return 1;
+  }
+  server::Server::InstallSignalHandlers(&srv);
+  log::Info("ragkv " RAGKV_VERSION " started, port " + std::to_string(srv.port()));
+  // Machine-readable for scripts that start us on port 0.
+  std::printf("port %d\n", srv.port());
+  std::fflush(stdout);
+  s = srv.Run();
+  if (!s.ok()) {
+    log::Warn(s.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+std::function<int()> SetupServe(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "serve",
+      "Run the Redis-compatible server: ragkv serve [config-file] [--name value ...] with any "
+      "Redis config name (port, bind, requirepass, maxmemory, maxclients, protected-mode, ...)");
+  sub->allow_extras();
+  sub->prefix_command();
+  return [sub] {
+    std::vector<std::string> args = sub->remaining();
+    return RunServe(args, "ragkv");
+  };
+}
+
+}  // namespace
+RAGKV_REGISTER_SUBCOMMAND("serve", SetupServe);
+}  // namespace ragkv::cli

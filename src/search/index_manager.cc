@@ -1,0 +1,119 @@
+// IndexManager: see index_manager.h. Backfill at FT.CREATE is synchronous:
+// the event loop indexes every existing key before replying, so FT.INFO
+// always shows indexing 0 / percent_indexed 1 and num_docs is exact as soon
+// as FT.CREATE returns. A background scan (RediSearch's) would keep the loop
+// responsive for huge keyspaces but makes num_docs lag, which LangChain's key
+// numbering depends on; see docs/search.md.
+#include "search/index_manager.h"
+
+namespace ragkv::search {
+
+const store::HashMap* PeekHash(store::Db& db, std::string_view key, int64_t now_ms) {
+  auto it = db.map().find(key);
+  if (it == db.map().end()) return nullptr;
+  const store::Db::Entry& e = it->second;
+  if (e.expire_ms >= 0 && e.expire_ms <= now_ms) return nullptr;
+  if (e.value.type() != store::ValueType::kHash) return nullptr;
+  return &e.value.hash();
+}
+
+void IndexManager::Backfill(SearchIndex& index, store::Db& db) {
+  for (auto& [key, entry] : db.map()) {
+    if (entry.value.type() != store::ValueType::kHash) continue;
+    if (!KeyMatches(index.schema(), key)) continue;
+    index.Upsert(key, entry.value.hash());
+  }
+}
+
+Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
+  {
+    std::lock_guard lock(mu_);
+    if (indexes_.count(schema.name) != 0) return Status::InvalidArgument("Index already exists");
+  }
+  if (schema.on != KeyType::kHash) {
+    return Status::InvalidArgument("JSON indexes are not supported (ON HASH only)");
+  }
+  const bool scan = !schema.skip_initial_scan;
+  auto index = SearchIndex::Create(std::move(schema), db_index);
+  if (!index.ok()) return index.status();
+  std::shared_ptr<SearchIndex> shared = std::move(*index);
+  if (scan) Backfill(*shared, db);
+  std::lock_guard lock(mu_);
+  indexes_.emplace(shared->name(), std::move(shared));
+  count_.store(indexes_.size());
+  return Status::Ok();
+}
+
+bool IndexManager::Drop(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = indexes_.find(name);
+  if (it == indexes_.end()) return false;
+  indexes_.erase(it);
+  count_.store(indexes_.size());
+  return true;
+}
+
+std::shared_ptr<SearchIndex> IndexManager::Find(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = indexes_.find(name);
+  return it == indexes_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> IndexManager::Names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, index] : indexes_) names.push_back(name);
+  return names;
+}
+
+Status IndexManager::AddFields(std::string_view name, std::vector<FieldSpec> fields,
+                               store::Db& db) {
+  auto index = Find(name);
+  if (index == nullptr) return Status::NotFound("Unknown index name");
+  RAGKV_RETURN_IF_ERROR(index->AddFields(std::move(fields)));
+  Backfill(*index, db);
+  return Status::Ok();
+}
+
+void IndexManager::SyncKey(int db_index, store::Db& db, std::string_view key, int64_t now_ms) {
+  std::vector<std::shared_ptr<SearchIndex>> targets;
+  {
+    std::lock_guard lock(mu_);
+    if (indexes_.empty()) return;
+    for (const auto& [name, index] : indexes_) {
+      if (index->db() == db_index && KeyMatches(index->schema(), key)) targets.push_back(index);
+    }
+  }
+  if (targets.empty()) return;
+  const store::HashMap* hash = PeekHash(db, key, now_ms);
+  for (const auto& index : targets) {
+    if (hash != nullptr) {
+      index->Upsert(key, *hash);
+    } else {
+      index->Remove(key);
+    }
+  }
+}
+
+void IndexManager::OnFlush(int db_index) {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, index] : indexes_) {
+    if (db_index < 0 || index->db() == db_index) index->Clear();
+  }
+}
+
+void IndexManager::OnSwap(int a, store::Db& db_a, int b, store::Db& db_b) {
+  std::vector<std::shared_ptr<SearchIndex>> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, index] : indexes_) {
+      if (index->db() == a || index->db() == b) targets.push_back(index);
+    }
+  }
+  for (const auto& index : targets) {
+    index->Clear();
+    Backfill(*index, index->db() == a ? db_a : db_b);
+  }
+}
+
+}  // namespace ragkv::search

@@ -1,0 +1,78 @@
+// IndexManager: the FT indexes of one server, and the bridge from keyspace
+// changes to index updates.
+//
+// The server reports every key a write touched (SyncKey), and whole-db events
+// (flush, swap); the manager re-reads the key from the keyspace and upserts
+// or removes it in each index of that db whose prefixes match. Re-reading
+// instead of interpreting each command keeps one code path for HSET, HDEL,
+// DEL, UNLINK, EXPIRE (expired keys arrive as DEL), RENAME, MOVE, COPY,
+// RESTORE and anything added later.
+//
+// Thread safety: the mutating methods (Create, Drop, Sync*, On*) are called
+// from the thread that owns the keyspace. Find/Names may be called from any
+// thread; indexes are shared_ptr so a search on a worker keeps a dropped
+// index alive until it finishes.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "search/search_index.h"
+#include "store/db.h"
+
+namespace ragkv::search {
+
+// Engine-wide FT.CONFIG values.
+struct SearchConfig {
+  uint64_t max_search_results = 1000000;  // MAXSEARCHRESULTS: LIMIT cap
+  uint64_t max_aggregate_results = 1000000;
+  uint64_t timeout_ms = 500;  // TIMEOUT default (accepted, see docs/search.md)
+  int64_t default_dialect = 1;
+};
+
+class IndexManager {
+ public:
+  // Creates `def` over db `db_index` and indexes the existing keys of `db`
+  // synchronously, in one pass (unless SKIPINITIALSCAN). kInvalidArgument
+  // "Index already exists", or a schema error.
+  Status Create(IndexSchema schema, int db_index, store::Db& db);
+  // Removes an index; false if unknown.
+  bool Drop(std::string_view name);
+  std::shared_ptr<SearchIndex> Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+  // Cheap check for the write hook's fast path.
+  bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
+
+  // FT.ALTER SCHEMA ADD: adds fields and re-indexes the db's matching keys.
+  Status AddFields(std::string_view name, std::vector<FieldSpec> fields, store::Db& db);
+
+  // Re-reads `key` in `db` (as live at `now_ms`) and updates every index over
+  // that db whose prefixes match.
+  void SyncKey(int db_index, store::Db& db, std::string_view key, int64_t now_ms);
+  // FLUSHDB (db_index >= 0) / FLUSHALL (-1).
+  void OnFlush(int db_index);
+  // SWAPDB a b: indexes over either db are rebuilt from their db's new data.
+  void OnSwap(int a, store::Db& db_a, int b, store::Db& db_b);
+
+  SearchConfig& config() { return config_; }
+
+ private:
+  static void Backfill(SearchIndex& index, store::Db& db);
+
+  mutable std::mutex mu_;  // guards the map (not the indexes)
+  std::map<std::string, std::shared_ptr<SearchIndex>, std::less<>> indexes_;
+  std::atomic<size_t> count_{0};
+  SearchConfig config_;
+};
+
+// The hash under `key` if it is live and a hash; nullptr otherwise. Does not
+// delete expired keys (safe inside expiry callbacks).
+const store::HashMap* PeekHash(store::Db& db, std::string_view key, int64_t now_ms);
+
+}  // namespace ragkv::search

@@ -1,0 +1,234 @@
+// SearchIndex: one FT index. It owns the per-field indexes of the documents
+// (hash keys) that match its definition and answers parsed queries.
+//
+//   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE)
+//   NUMERIC  an order-statistic AVL tree of (value, doc id): O(log n + hits)
+//            ranges and O(log n) counts for the planner
+//   TEXT     per-field term postings for matching, one BM25F TextIndex over
+//            all TEXT fields for scoring
+//   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
+//
+// Documents are keyed by a 64-bit doc id that a key keeps while it stays
+// indexed; a re-indexed key replaces its entries (never duplicates them). A
+// hash whose vector blob has the wrong size, or whose NUMERIC value does not
+// parse, is not indexed at all and counts in hash_indexing_failures, as in
+// RediSearch.
+//
+// Thread safety: every public method may be called from any thread. Writers
+// (Upsert, Remove, Clear, AddFields) take the index's lock exclusively and
+// readers (Search, Info, TagValues, Keys) share it, so a search sees either
+// all or none of a document update.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "common/status.h"
+#include "index/avl/avl_tree.h"
+#include "index/text/text_index.h"
+#include "index/text/tokenizer.h"
+#include "index/vector/vector_index.h"
+#include "search/query.h"
+#include "search/schema.h"
+#include "store/object.h"
+
+namespace ragkv::search {
+
+struct SearchHit {
+  std::string key;
+  double score = 0;  // larger is better (BM25 for text queries, else 1)
+  // Yielded distances of this document (KNN alias, $YIELD_DISTANCE_AS),
+  // formatted as RediSearch does.
+  std::vector<std::pair<std::string, std::string>> yields;
+  // The reply's field/value pairs (empty until materialised).
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+struct SearchResult {
+  uint64_t total = 0;  // matches before LIMIT
+  std::vector<SearchHit> hits;
+};
+
+// Counters for FT.INFO.
+struct IndexInfo {
+  uint64_t num_docs = 0;
+  uint64_t max_doc_id = 0;
+  uint64_t num_terms = 0;
+  uint64_t num_records = 0;
+  uint64_t hash_indexing_failures = 0;
+  uint64_t number_of_uses = 0;
+  double inverted_sz_mb = 0;
+  double vector_index_sz_mb = 0;
+  double doc_table_size_mb = 0;
+};
+
+// Which plan a KNN with a filter took (exposed for tests and FT.PROFILE-like
+// diagnostics).
+enum class KnnPlan : uint8_t { kUnfiltered, kExactScan, kFilteredGraph };  // kUnfiltered: '*'
+
+// Reads a hash from the keyspace: nullptr when the key is absent or not a
+// hash. Called only while the caller keeps the keyspace unchanged.
+using HashLoader = std::function<const store::HashMap*(std::string_view key)>;
+
+// True when `key` starts with one of the schema's prefixes (or it has none).
+bool KeyMatches(const IndexSchema& schema, std::string_view key);
+
+// The ragkv_vector spec of a VECTOR field.
+vec::IndexSpec ToVectorSpec(const VectorParams& params);
+
+// Fills hit->fields from `hash` (nullptr: the key is gone) and hit->yields
+// per the request's RETURN / NOCONTENT.
+void MaterializeHit(const IndexSchema& schema, const SearchRequest& request,
+                    const store::HashMap* hash, SearchHit* hit);
+
+class SearchIndex {
+ public:
+  // Builds the per-field indexes. kInvalidArgument if a vector field's spec is
+  // rejected by ragkv_vector.
+  static Result<std::unique_ptr<SearchIndex>> Create(IndexSchema schema, int db);
+  ~SearchIndex();
+
+  const IndexSchema& schema() const { return def_; }
+  const std::string& name() const { return def_.name; }
+  int db() const { return db_; }
+
+  // Indexes `key` with the contents of `hash`, replacing what was indexed for
+  // it; an invalid document is removed instead and counted as a failure.
+  // REQUIRES: KeyMatches(schema(), key). O(fields + terms + vector insert).
+  void Upsert(std::string_view key, const store::HashMap& hash);
+  // Drops `key` if indexed. O(its entries).
+  void Remove(std::string_view key);
+  // Drops every document (FLUSHDB); failures stay counted.
+  void Clear();
+  // FT.ALTER SCHEMA ADD: adds fields (empty indexes); the caller re-feeds the
+  // documents. kInvalidArgument for a duplicate attribute.
+  Status AddFields(std::vector<FieldSpec> fields);
+
+  // Executes `request`. kInvalidArgument with RediSearch's text for an unknown
+  // field, a field of the wrong type, or a bad query vector.
+  // With a `load`er, hits come with their reply fields. Without one (a worker
+  // thread, which must not touch the keyspace) hits carry only keys, scores
+  // and yields, to be completed by MaterializeHit on the keyspace's thread;
+  // a SORTBY that needs hash values then fails with kFailedPrecondition and
+  // the caller runs the query with a loader instead.
+  Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load) const;
+
+  // The plan a KNN query with a filter matching `allowed` of size() documents
+  // would take; what Search uses.
+  static KnnPlan ChooseKnnPlan(size_t allowed, size_t indexed, size_t k);
+
+  IndexInfo Info() const;
+  // Distinct values of a TAG field, sorted; kInvalidArgument if `attribute` is
+  // not a TAG field.
+  Result<std::vector<std::string>> TagValues(std::string_view attribute) const;
+  // Keys of all indexed documents (FT.DROPINDEX DD).
+  std::vector<std::string> Keys() const;
+  size_t size() const;
+
+  // Checks the cross-structure invariants (every doc's field entries present
+  // in the field indexes and nothing else). kInternal naming the first
+  // violation. O(total entries).
+  Status CheckInvariants() const;
+
+ private:
+  struct TagField {
+    std::unordered_map<std::string, std::set<uint64_t>> postings;
+  };
+  struct NumericField {
+    avl::AvlTree<std::pair<double, uint64_t>> tree;
+  };
+  struct TextField {
+    std::map<std::string, std::set<uint64_t>, std::less<>> postings;
+    uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
+  };
+  struct FieldState {
+    const FieldSpec* def = nullptr;  // into def_.fields; re-pointed when it grows
+    TagField tag;
+    NumericField numeric;
+    TextField text;
+    std::unique_ptr<vec::VectorIndex> vector;
+  };
+  // What one document contributed, to remove it exactly.
+  struct DocEntry {
+    std::string key;
+    std::vector<std::vector<std::string>> terms;  // per field: tags or text terms
+    std::vector<std::optional<double>> numbers;   // per field
+    std::vector<bool> has_vector;                 // per field
+  };
+  using DocSet = std::vector<uint64_t>;  // sorted doc ids
+
+  SearchIndex(IndexSchema def, int db);
+  Status InitField(size_t i);
+  void RemoveLocked(uint64_t id);
+  void RebuildTextIndexLocked();
+  const text::Tokenizer& TokenizerFor(const FieldSpec& f) const;
+  std::vector<std::string> TextTerms(const FieldSpec& f, std::string_view text) const;
+  std::vector<std::string> SplitTags(const FieldSpec& f, std::string_view value) const;
+
+  Result<DocSet> Evaluate(const QueryNode& node,
+                          std::unordered_map<std::string, std::unordered_map<uint64_t, float>>*
+                              yields) const;
+  DocSet AllDocs() const;
+  Result<const FieldState*> FieldFor(std::string_view attribute) const;
+  Result<DocSet> TermDocs(const QueryNode& node) const;
+  Result<DocSet> TagDocs(const QueryNode& node) const;
+  Result<DocSet> NumericDocs(std::string_view field, const NumericBound& lo,
+                             const NumericBound& hi) const;
+  void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
+  Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
+
+  // Writer-preferring reader/writer lock. glibc's rwlock prefers readers, so
+  // a steady stream of overlapping searches on the workers could starve the
+  // event loop's updates forever; new readers first pass gate_, which a
+  // waiting writer holds.
+  class ReadLock {
+   public:
+    explicit ReadLock(const SearchIndex& index) : mu_(index.mu_) {
+      std::lock_guard gate(index.gate_);
+      mu_.lock_shared();
+    }
+    ~ReadLock() { mu_.unlock_shared(); }
+
+   private:
+    std::shared_mutex& mu_;
+  };
+  class WriteLock {
+   public:
+    explicit WriteLock(const SearchIndex& index) : mu_(index.mu_) {
+      std::lock_guard gate(index.gate_);
+      mu_.lock();
+    }
+    ~WriteLock() { mu_.unlock(); }
+
+   private:
+    std::shared_mutex& mu_;
+  };
+
+  IndexSchema def_;
+  int db_;
+  mutable std::mutex gate_;
+  mutable std::shared_mutex mu_;
+  std::vector<FieldState> fields_;
+  std::unique_ptr<text::TextIndex> bm25_;  // null when there is no TEXT field
+  text::Tokenizer stem_tokenizer_;
+  text::Tokenizer plain_tokenizer_;
+  std::unordered_map<std::string, uint64_t> key_to_id_;
+  std::unordered_map<uint64_t, DocEntry> docs_;
+  uint64_t next_id_ = 1;
+  uint64_t failures_ = 0;
+  mutable std::atomic<uint64_t> uses_{0};
+};
+
+}  // namespace ragkv::search

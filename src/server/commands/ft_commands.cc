@@ -1,0 +1,565 @@
+// FT.* commands (RediSearch-compatible vector and hybrid search) and the
+// keyspace hook that keeps the indexes in step with writes.
+//
+// Handlers only parse arguments and shape replies; schema and query parsing,
+// indexing and execution live in search/ (IndexManager, SearchIndex). Reply
+// shapes follow shared/specs/redis-vector-api.md: FT.SEARCH is a flat array
+// in RESP2 and the 5-key map in RESP3, FT.INFO is RediSearch's exact key
+// order (node-redis v4 reads it by position), errors are RediSearch's texts
+// without an "ERR" prefix, and distances are bulk strings.
+//
+// Index maintenance: SearchOnWrite is a write observer. For every applied
+// write it re-syncs the command's keys (from the command table's key specs)
+// and handles the whole-db commands (FLUSHDB, FLUSHALL, SWAPDB) and the
+// cross-db ones (MOVE, COPY ... DB n) explicitly. Expired keys arrive as DEL.
+#include <algorithm>
+#include <cmath>
+
+#include "search/aggregate.h"
+#include "search/index_manager.h"
+#include "search/parse_util.h"
+#include "server/commands/command_util.h"
+
+namespace ragkv::server {
+namespace {
+
+using search::FieldType;
+using search::IndexManager;
+
+bool IEquals(std::string_view a, std::string_view b) { return search::EqualsIgnoreCase(a, b); }
+
+constexpr std::string_view kModuleName = "search";
+constexpr int64_t kModuleVersion = 21005;  // clients require >= 20600
+
+IndexManager& Manager(CommandContext& ctx) { return ctx.engine.search(); }
+
+std::string NoSuchIndex(std::string_view name) { return std::string(name) + ": no such index"; }
+
+void ReplyStatus(CommandContext& ctx, const Status& s) { ctx.out.Error(s.message()); }
+
+// ---- FT.CREATE / FT.ALTER / FT.DROPINDEX / FT.DROP / FT._LIST ----
+
+void FtCreateCommand(CommandContext& ctx) {
+  auto def = search::ParseFtCreate(ctx.argv.subspan(1));
+  if (!def.ok()) return ReplyStatus(ctx, def.status());
+  Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
+  if (!s.ok()) return ReplyStatus(ctx, s);
+  ctx.dirty = 1;  // replicated and logged like a write
+  ctx.out.Ok();
+}
+
+void FtAlterCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  auto fields = search::ParseFtAlter(ctx.argv.subspan(1), index->schema());
+  if (!fields.ok()) return ReplyStatus(ctx, fields.status());
+  Status s = Manager(ctx).AddFields(ctx.arg(1), std::move(*fields),
+                                    ctx.engine.keyspace().db(index->db()));
+  if (!s.ok()) return ReplyStatus(ctx, s);
+  ctx.dirty = 1;
+  ctx.out.Ok();
+}
+
+void DropIndex(CommandContext& ctx, bool delete_docs) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  std::vector<std::string> keys;
+  if (delete_docs) keys = index->Keys();
+  Manager(ctx).Drop(ctx.arg(1));
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  for (const std::string& key : keys) {
+    if (db.Delete(key)) ctx.engine.TouchKey(index->db(), key);
+  }
+  ctx.dirty = 1;
+  ctx.out.Ok();
+}
+
+void FtDropIndexCommand(CommandContext& ctx) {
+  // Any third argument other than DD is ignored (redis-py sends "").
+  bool dd = ctx.argc() >= 3 && IEquals(ctx.arg(2), "DD");
+  DropIndex(ctx, dd);
+}
+
+void FtDropCommand(CommandContext& ctx) {
+  // Legacy: deletes the documents unless KEEPDOCS.
+  bool keep = ctx.argc() >= 3 && IEquals(ctx.arg(2), "KEEPDOCS");
+  DropIndex(ctx, !keep);
+}
+
+void FtListCommand(CommandContext& ctx) {
+  auto names = Manager(ctx).Names();
+  ctx.out.SetHeader(names.size());
+  for (const auto& n : names) ctx.out.Bulk(n);
+}
+
+// ---- FT.SEARCH ----
+
+void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
+                      const search::SearchResult& result) {
+  if (out.protocol() < 3) {
+    const size_t per_hit = 1 + (req.with_scores ? 1 : 0) + (req.no_content ? 0 : 1);
+    out.ArrayHeader(1 + per_hit * result.hits.size());
+    out.Integer(static_cast<int64_t>(result.total));
+    for (const auto& hit : result.hits) {
+      out.Bulk(hit.key);
+      if (req.with_scores) out.Bulk(search::FormatSearchNumber(hit.score));
+      if (req.no_content) continue;
+      out.ArrayHeader(hit.fields.size() * 2);
+      for (const auto& [k, v] : hit.fields) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    return;
+  }
+  out.MapHeader(5);
+  out.Bulk("attributes");
+  out.ArrayHeader(0);
+  out.Bulk("format");
+  out.SimpleString("STRING");
+  out.Bulk("results");
+  out.ArrayHeader(result.hits.size());
+  for (const auto& hit : result.hits) {
+    out.MapHeader(2 + (req.with_scores ? 1 : 0) + (req.no_content ? 0 : 1));
+    out.Bulk("id");
+    out.Bulk(hit.key);
+    if (req.with_scores) {
+      out.Bulk("score");
+      out.Double(hit.score);
+    }
+    if (!req.no_content) {
+      out.Bulk("extra_attributes");
+      out.MapHeader(hit.fields.size());
+      for (const auto& [k, v] : hit.fields) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    out.Bulk("values");
+    out.ArrayHeader(0);
+  }
+  out.Bulk("total_results");
+  out.Integer(static_cast<int64_t>(result.total));
+  out.Bulk("warning");
+  out.ArrayHeader(0);
+}
+
+void FtSearchCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto parsed = search::ParseFtSearch(ctx.argv.subspan(1));
+  if (!parsed.ok()) return ReplyStatus(ctx, parsed.status());
+  auto req = std::make_shared<search::SearchRequest>(std::move(*parsed));
+  const uint64_t cap = Manager(ctx).config().max_search_results;
+  if (req->limit > 0 && req->offset + req->limit > cap) {
+    return ctx.out.Error("LIMIT exceeds maximum of " + std::to_string(cap));
+  }
+  if (req->return_fields && req->return_fields->empty()) req->no_content = true;
+  Engine* engine = &ctx.engine;
+  // Runs on the event loop: the keyspace is read only here.
+  auto run_here = [engine, index, req](resp::ReplyWriter& out) {
+    store::Db& db = engine->keyspace().db(index->db());
+    const int64_t now = engine->Now();
+    auto result = index->Search(
+        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+    if (!result.ok()) return out.Error(result.status().message());
+    WriteSearchReply(out, *req, *result);
+  };
+  if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
+  // The query runs on a worker under the index's shared lock; the page's
+  // fields are read from the keyspace when the reply is written on the loop.
+  ctx.engine.Defer(ctx.session, ctx.out, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
+    auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
+    return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
+      if (!result->ok()) {
+        if (result->status().code() == StatusCode::kFailedPrecondition) return run_here(out);
+        return out.Error(result->status().message());
+      }
+      store::Db& db = engine->keyspace().db(index->db());
+      const int64_t now = engine->Now();
+      for (search::SearchHit& hit : (*result)->hits) {
+        search::MaterializeHit(index->schema(), *req, search::PeekHash(db, hit.key, now), &hit);
+      }
+      WriteSearchReply(out, *req, **result);
+    };
+  });
+}
+
+void FtAggregateCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.keyspace().now_ms();
+  auto result = search::RunAggregate(
+      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
+      Manager(ctx).config().max_aggregate_results);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  resp::ReplyWriter& out = ctx.out;
+  if (out.protocol() < 3) {
+    out.ArrayHeader(1 + result->rows.size());
+    out.Integer(static_cast<int64_t>(result->total));
+    for (const auto& row : result->rows) {
+      out.ArrayHeader(row.size() * 2);
+      for (const auto& [k, v] : row) {
+        out.Bulk(k);
+        out.Bulk(v);
+      }
+    }
+    return;
+  }
+  out.MapHeader(5);
+  out.Bulk("attributes");
+  out.ArrayHeader(0);
+  out.Bulk("format");
+  out.SimpleString("STRING");
+  out.Bulk("results");
+  out.ArrayHeader(result->rows.size());
+  for (const auto& row : result->rows) {
+    out.MapHeader(2);
+    out.Bulk("extra_attributes");
+    out.MapHeader(row.size());
+    for (const auto& [k, v] : row) {
+      out.Bulk(k);
+      out.Bulk(v);
+    }
+    out.Bulk("values");
+    out.ArrayHeader(0);
+  }
+  out.Bulk("total_results");
+  out.Integer(static_cast<int64_t>(result->total));
+  out.Bulk("warning");
+  out.ArrayHeader(0);
+}
+
+// ---- FT.INFO ----
+
+void WriteAttribute(resp::ReplyWriter& out, const search::FieldSpec& f) {
+  const search::AttributeDescription d = search::DescribeField(f);
+  if (out.protocol() < 3) {
+    out.ArrayHeader(d.pairs.size() * 2 + d.flags.size());
+  } else {
+    out.MapHeader(d.pairs.size() + 1);
+  }
+  for (const auto& [k, v] : d.pairs) {
+    out.Bulk(k);
+    out.Bulk(v);
+  }
+  if (out.protocol() < 3) {
+    for (const auto& flag : d.flags) out.Bulk(flag);
+  } else {
+    out.Bulk("flags");
+    out.ArrayHeader(d.flags.size());
+    for (const auto& flag : d.flags) out.SimpleString(flag);
+  }
+}
+
+void FtInfoCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  const search::IndexSchema& def = index->schema();
+  const search::IndexInfo info = index->Info();
+  resp::ReplyWriter& out = ctx.out;
+  auto mb = [&](double v) { out.Bulk(search::FormatSearchNumber(v)); };
+  auto pairs = [&](std::initializer_list<std::pair<const char*, int64_t>> kv) {
+    out.MapHeader(kv.size());
+    for (const auto& [k, v] : kv) {
+      out.Bulk(k);
+      out.Integer(v);
+    }
+  };
+  const bool custom_stopwords = def.stopwords.has_value();
+  out.MapHeader(34 + (custom_stopwords ? 1 : 0));
+  out.Bulk("index_name");
+  out.Bulk(def.name);
+  out.Bulk("index_options");
+  std::vector<std::string_view> options;
+  if (def.no_offsets) options.push_back("NOOFFSETS");
+  if (def.no_highlight) options.push_back("NOHL");
+  if (def.no_fields) options.push_back("NOFIELDS");
+  if (def.no_freqs) options.push_back("NOFREQS");
+  if (def.max_text_fields) options.push_back("MAXTEXTFIELDS");
+  out.ArrayHeader(options.size());
+  for (const auto& o : options) out.Bulk(o);
+  out.Bulk("index_definition");
+  const auto definition = search::DescribeDefinition(def);
+  out.MapHeader(definition.size() + 1);
+  for (const auto& [k, v] : definition) {
+    out.Bulk(k);
+    out.Bulk(v);
+    if (k == "key_type") {
+      out.Bulk("prefixes");
+      if (def.prefixes.empty()) {
+        out.ArrayHeader(1);
+        out.Bulk("");
+      } else {
+        out.ArrayHeader(def.prefixes.size());
+        for (const auto& p : def.prefixes) out.Bulk(p);
+      }
+    }
+  }
+  out.Bulk("attributes");
+  out.ArrayHeader(def.fields.size());
+  for (const auto& f : def.fields) WriteAttribute(out, f);
+  const double records = static_cast<double>(info.num_records);
+  const double docs = static_cast<double>(info.num_docs);
+  out.Bulk("num_docs");
+  out.Integer(static_cast<int64_t>(info.num_docs));
+  out.Bulk("max_doc_id");
+  out.Integer(static_cast<int64_t>(info.max_doc_id));
+  out.Bulk("num_terms");
+  out.Integer(static_cast<int64_t>(info.num_terms));
+  out.Bulk("num_records");
+  out.Integer(static_cast<int64_t>(info.num_records));
+  out.Bulk("inverted_sz_mb");
+  mb(info.inverted_sz_mb);
+  out.Bulk("vector_index_sz_mb");
+  mb(info.vector_index_sz_mb);
+  out.Bulk("total_inverted_index_blocks");
+  out.Integer(static_cast<int64_t>(info.num_terms));
+  out.Bulk("offset_vectors_sz_mb");
+  mb(0);
+  out.Bulk("doc_table_size_mb");
+  mb(info.doc_table_size_mb);
+  out.Bulk("sortable_values_size_mb");
+  mb(0);
+  out.Bulk("key_table_size_mb");
+  mb(info.doc_table_size_mb / 2);
+  out.Bulk("tag_overhead_sz_mb");
+  mb(0);
+  out.Bulk("text_overhead_sz_mb");
+  mb(0);
+  out.Bulk("total_index_memory_sz_mb");
+  mb(info.inverted_sz_mb + info.vector_index_sz_mb + info.doc_table_size_mb);
+  out.Bulk("geoshapes_sz_mb");
+  mb(0);
+  out.Bulk("records_per_doc_avg");
+  mb(docs > 0 ? records / docs : 0);
+  out.Bulk("bytes_per_record_avg");
+  mb(records > 0 ? info.inverted_sz_mb * 1024 * 1024 / records : 0);
+  out.Bulk("offsets_per_term_avg");
+  mb(0);
+  out.Bulk("offset_bits_per_record_avg");
+  mb(0);
+  out.Bulk("hash_indexing_failures");
+  out.Integer(static_cast<int64_t>(info.hash_indexing_failures));
+  out.Bulk("total_indexing_time");
+  mb(0);
+  out.Bulk("indexing");
+  out.Integer(0);
+  out.Bulk("percent_indexed");
+  mb(1);
+  out.Bulk("number_of_uses");
+  out.Integer(static_cast<int64_t>(info.number_of_uses));
+  out.Bulk("cleaning");
+  out.Integer(0);
+  out.Bulk("gc_stats");
+  pairs({{"bytes_collected", 0},
+         {"total_ms_run", 0},
+         {"total_cycles", 0},
+         {"average_cycle_time_ms", 0},
+         {"last_run_time_ms", 0},
+         {"gc_numeric_trees_missed", 0},
+         {"gc_blocks_denied", 0}});
+  out.Bulk("cursor_stats");
+  pairs({{"global_idle", 0}, {"global_total", 0}, {"index_capacity", 128}, {"index_total", 0}});
+  if (custom_stopwords) {
+    out.Bulk("stopwords_list");
+    out.ArrayHeader(def.stopwords->size());
+    for (const auto& w : *def.stopwords) out.Bulk(w);
+  }
+  out.Bulk("dialect_stats");
+  pairs({{"dialect_1", 0}, {"dialect_2", 0}, {"dialect_3", 0}, {"dialect_4", 0}});
+  out.Bulk("Index Errors");
+  out.MapHeader(3);
+  out.Bulk("indexing failures");
+  out.Integer(static_cast<int64_t>(info.hash_indexing_failures));
+  out.Bulk("last indexing error");
+  out.Bulk(info.hash_indexing_failures > 0 ? "Could not index document" : "N/A");
+  out.Bulk("last indexing error key");
+  out.Bulk("N/A");
+  out.Bulk("field statistics");
+  out.ArrayHeader(def.fields.size());
+  for (const auto& f : def.fields) {
+    out.MapHeader(3);
+    out.Bulk("identifier");
+    out.Bulk(f.identifier);
+    out.Bulk("attribute");
+    out.Bulk(f.alias);
+    out.Bulk("Index Errors");
+    out.MapHeader(1);
+    out.Bulk("indexing failures");
+    out.Integer(0);
+  }
+}
+
+// ---- FT.TAGVALS / FT.EXPLAIN / FT.CONFIG / MODULE ----
+
+void FtTagValsCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  auto values = index->TagValues(ctx.arg(2));
+  if (!values.ok()) return ReplyStatus(ctx, values.status());
+  ctx.out.SetHeader(values->size());
+  for (const auto& v : *values) ctx.out.Bulk(v);
+}
+
+void FtExplainCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto req = search::ParseFtSearch(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  ctx.out.Bulk(req->query.ToString() + "\n");
+}
+
+struct ConfigOption {
+  const char* name;
+  uint64_t search::SearchConfig::*value;
+};
+constexpr ConfigOption kConfigOptions[] = {
+    {"MAXSEARCHRESULTS", &search::SearchConfig::max_search_results},
+    {"MAXAGGREGATERESULTS", &search::SearchConfig::max_aggregate_results},
+    {"TIMEOUT", &search::SearchConfig::timeout_ms},
+};
+
+void FtConfigCommand(CommandContext& ctx) {
+  auto& cfg = Manager(ctx).config();
+  std::string_view sub = ctx.arg(1);
+  if (IEquals(sub, "GET") && ctx.argc() == 3) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& o : kConfigOptions) {
+      if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), o.name)) {
+        rows.emplace_back(o.name, std::to_string(cfg.*(o.value)));
+      }
+    }
+    if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
+      rows.emplace_back("DEFAULT_DIALECT", std::to_string(cfg.default_dialect));
+    }
+    if (ctx.out.protocol() >= 3) {
+      ctx.out.MapHeader(rows.size());
+      for (const auto& [k, v] : rows) {
+        ctx.out.Bulk(k);
+        ctx.out.Bulk(v);
+      }
+      return;
+    }
+    ctx.out.ArrayHeader(rows.size());
+    for (const auto& [k, v] : rows) {
+      ctx.out.ArrayHeader(2);
+      ctx.out.Bulk(k);
+      ctx.out.Bulk(v);
+    }
+    return;
+  }
+  if (IEquals(sub, "SET") && ctx.argc() == 4) {
+    for (const auto& o : kConfigOptions) {
+      if (!IEquals(ctx.arg(2), o.name)) continue;
+      auto parsed = search::ParseUint64(ctx.arg(3));
+      if (!parsed || *parsed == 0) {
+        return ctx.out.Error("Invalid value for `" + std::string(o.name) + "`");
+      }
+      cfg.*(o.value) = *parsed;
+      return ctx.out.Ok();
+    }
+    if (IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
+      auto parsed = search::ParseUint64(ctx.arg(3));
+      if (!parsed || *parsed < 1 || *parsed > 4) {
+        return ctx.out.Error("Invalid value for `DEFAULT_DIALECT`");
+      }
+      cfg.default_dialect = static_cast<int64_t>(*parsed);
+      return ctx.out.Ok();
+    }
+    return ctx.out.Error("Invalid option");
+  }
+  if (IEquals(sub, "HELP")) {
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk("FT.CONFIG GET <option|*>");
+    ctx.out.Bulk("FT.CONFIG SET <option> <value>");
+    return;
+  }
+  ctx.out.Error("Unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+                "'");
+}
+
+void ModuleCommand(CommandContext& ctx) {
+  if (IEquals(ctx.arg(1), "LIST") && ctx.argc() == 2) {
+    ctx.out.ArrayHeader(1);
+    ctx.out.MapHeader(4);
+    ctx.out.Bulk("name");
+    ctx.out.Bulk(kModuleName);
+    ctx.out.Bulk("ver");
+    ctx.out.Integer(kModuleVersion);
+    ctx.out.Bulk("path");
+    ctx.out.Bulk("");
+    ctx.out.Bulk("args");
+    ctx.out.ArrayHeader(0);
+    return;
+  }
+  if (IEquals(ctx.arg(1), "LOAD") || IEquals(ctx.arg(1), "LOADEX") ||
+      IEquals(ctx.arg(1), "UNLOAD")) {
+    return ctx.out.Error("ERR Error loading the extension. Please check the server logs.");
+  }
+  ctx.out.Error("ERR unknown subcommand '" + std::string(ctx.arg(1)) +
+                "'. Try MODULE HELP.");
+}
+
+}  // namespace
+
+void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv) {
+  IndexManager& mgr = engine.search();
+  if (argv.empty() || !mgr.has_indexes()) return;
+  store::Keyspace& ks = engine.keyspace();
+  const int64_t now = ks.now_ms();
+  std::string_view name = argv[0];
+  auto parse_db = [&](std::string_view s, int* out) {
+    auto v = search::ParseInt64(s);
+    if (!v || *v < 0 || *v >= ks.size()) return false;
+    *out = static_cast<int>(*v);
+    return true;
+  };
+  if (IEquals(name, "FLUSHDB")) return mgr.OnFlush(db);
+  if (IEquals(name, "FLUSHALL")) return mgr.OnFlush(-1);
+  if (IEquals(name, "SWAPDB")) {
+    int a = 0, b = 0;
+    if (argv.size() >= 3 && parse_db(argv[1], &a) && parse_db(argv[2], &b)) {
+      mgr.OnSwap(a, ks.db(a), b, ks.db(b));
+    }
+    return;
+  }
+  if (IEquals(name, "MOVE") && argv.size() >= 3) {
+    int to = 0;
+    mgr.SyncKey(db, ks.db(db), argv[1], now);
+    if (parse_db(argv[2], &to)) mgr.SyncKey(to, ks.db(to), argv[1], now);
+    return;
+  }
+  if (IEquals(name, "COPY") && argv.size() >= 3) {
+    int to = db;
+    for (size_t i = 3; i + 1 < argv.size(); ++i) {
+      if (IEquals(argv[i], "DB")) parse_db(argv[i + 1], &to);
+    }
+    mgr.SyncKey(to, ks.db(to), argv[2], now);
+    return;
+  }
+  const CommandSpec* spec = engine.commands().Find(name);
+  if (spec == nullptr) return;
+  for (std::string_view key : CommandKeys(*spec, argv)) mgr.SyncKey(db, ks.db(db), key, now);
+}
+
+void RegisterSearchCommands(CommandTable& t) {
+  const uint32_t kW = kWrite | kDenyOom;
+  t.Add({"ft.create", -2, kW, 0, 0, 0, FtCreateCommand, "search", "Creates an index with the given spec."});
+  t.Add({"ft.alter", -5, kW, 0, 0, 0, FtAlterCommand, "search", "Adds a new field to the index."});
+  t.Add({"ft.dropindex", -2, kWrite, 0, 0, 0, FtDropIndexCommand, "search", "Deletes the index."});
+  t.Add({"ft.drop", -2, kWrite, 0, 0, 0, FtDropCommand, "search", "Deletes the index (legacy)."});
+  t.Add({"ft._list", 1, kReadOnly, 0, 0, 0, FtListCommand, "search", "Returns a list of all existing indexes."});
+  t.Add({"ft.search", -3, kReadOnly, 0, 0, 0, FtSearchCommand, "search", "Searches the index with a textual query."});
+  t.Add({"ft.aggregate", -3, kReadOnly, 0, 0, 0, FtAggregateCommand, "search", "Runs a search query and performs aggregate transformations."});
+  t.Add({"ft.info", 2, kReadOnly, 0, 0, 0, FtInfoCommand, "search", "Returns information and statistics on the index."});
+  t.Add({"ft.tagvals", 3, kReadOnly, 0, 0, 0, FtTagValsCommand, "search", "Returns the distinct tags indexed in a Tag field."});
+  t.Add({"ft.explain", -3, kReadOnly, 0, 0, 0, FtExplainCommand, "search", "Returns the execution plan for a complex query."});
+  t.Add({"ft.config", -2, kAdmin, 0, 0, 0, FtConfigCommand, "search", "Gets or sets runtime configuration options."});
+  t.Add({"module", -2, kAdmin | kNoMulti, 0, 0, 0, ModuleCommand, "server", "A container for module commands."});
+}
+
+}  // namespace ragkv::server

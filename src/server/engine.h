@@ -1,0 +1,179 @@
+// Engine: the server minus the network. It owns the configuration, the
+// keyspace, the command table, statistics and the registry of sessions, and
+// executes commands: Execute(session, argv, reply writer).
+//
+// Every path that runs a command goes through Execute: network connections,
+// in-process tests, and later the embedded engine, AOF replay and replicas.
+// Every applied write (a command that changed the keyspace) is reported once
+// to each WriteObserver with the db it ran in and its effective argv
+// (relative times made absolute, expiry deletions as DEL), which is what a
+// persistence or replication layer appends. See docs/server.md.
+//
+// Thread safety: none; one event-loop thread owns the engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/reply_writer.h"
+#include "server/command.h"
+#include "server/config.h"
+#include "server/session.h"
+#include "store/db.h"
+
+namespace ragkv::search {
+class IndexManager;
+}  // namespace ragkv::search
+
+namespace ragkv::server {
+
+// Counters under their INFO names.
+struct Stats {
+  int64_t start_ms = 0;
+  int64_t total_connections_received = 0;
+  int64_t total_commands_processed = 0;
+  int64_t rejected_connections = 0;
+  int64_t expired_keys = 0;
+  int64_t evicted_keys = 0;
+  int64_t keyspace_hits = 0;
+  int64_t keyspace_misses = 0;
+  int64_t total_net_input_bytes = 0;
+  int64_t total_net_output_bytes = 0;
+  int64_t total_error_replies = 0;
+  int64_t unexpected_error_replies = 0;
+  int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
+  int64_t instantaneous_ops_per_sec = 0;
+};
+
+class Engine {
+ public:
+  using WriteObserver = std::function<void(int db, std::span<const std::string_view> argv)>;
+
+  // Takes the configuration as loaded; `databases` is fixed from here on.
+  explicit Engine(std::unique_ptr<Config> config = std::make_unique<Config>());
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Config& config() { return *config_; }
+  store::Keyspace& keyspace() { return keyspace_; }
+  Stats& stats() { return stats_; }
+  const CommandTable& commands() const { return commands_; }
+  // Zeroes statistics (CONFIG RESETSTAT), keeping start time and dirty count.
+  void ResetStats();
+  std::mt19937_64& rng() { return rng_; }
+  // FT.* indexes over this engine's keyspace.
+  search::IndexManager& search() { return *search_; }
+
+  // Registers a session (assigns its id; authenticates it when no password
+  // is configured). Sessions must be closed before they are destroyed.
+  void OpenSession(Session& session);
+  void CloseSession(Session& session);
+
+  // Runs one command and appends exactly one reply to `out` (written in the
+  // session's protocol). Never fails: errors are replies.
+  void Execute(Session& session, std::span<const std::string_view> argv,
+               resp::ReplyWriter& out);
+  // Convenience for in-process callers (tests, embedded use).
+  void Execute(Session& session, const std::vector<std::string>& argv, resp::ReplyWriter& out);
+
+  void AddWriteObserver(WriteObserver observer) { observers_.push_back(std::move(observer)); }
+
+  // Deferred replies (FT.SEARCH on worker threads, docs/search.md). A handler
+  // that calls Defer() writes no reply itself: `work` runs on a worker thread
+  // (it must not touch the keyspace) and returns the finisher, which the
+  // network layer runs on the event loop to append the reply; the connection
+  // reads no further command until then, so pipelined replies keep their
+  // order. Without a deferrer (tests, embedded use), or inside MULTI/EXEC,
+  // CanDefer() is false and handlers run synchronously.
+  using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
+  using DeferredWork = std::function<ReplyFinisher()>;
+  // A deferrer takes `work` (moving from it) and returns true, or returns
+  // false when it cannot park this session (then the work runs inline).
+  using Deferrer = std::function<bool(Session&, DeferredWork&)>;
+  void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
+  bool CanDefer(const Session& s) const {
+    return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
+  }
+  // Hands `work` to the deferrer, or runs it and its finisher here, writing
+  // the reply to `out`.
+  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work) {
+    if (deferrer_ == nullptr || !deferrer_(s, work)) work()(out);
+  }
+
+  // Source of "now" (unix ms); tests substitute a fake clock.
+  void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
+  int64_t Now() const { return clock_(); }
+
+  // Periodic work, called config().hz times per second: active expiry.
+  void Cron();
+
+  // WATCH support.
+  void Watch(Session& session, std::string_view key);
+  void Unwatch(Session& session);
+  // Marks sessions watching (db, key) dirty.
+  void TouchKey(int db, std::string_view key);
+  // Marks every session watching any key in `db` (-1: all dbs) dirty.
+  void TouchAllWatched(int db);
+
+  // Sessions by id (ordered, for CLIENT LIST).
+  const std::map<uint64_t, Session*>& sessions() const { return sessions_; }
+  // Asks the network layer to close a session after the current command.
+  void RequestClose(uint64_t id) { close_requests_.push_back(id); }
+  std::vector<uint64_t> TakeCloseRequests() { return std::move(close_requests_); }
+  bool shutdown_requested() const { return shutdown_requested_; }
+  void RequestShutdown() { shutdown_requested_ = true; }
+
+  // Bytes currently allocated through operator new (Redis's used_memory).
+  int64_t UsedMemory() const;
+  // True when a write may proceed; evicts keys first under an eviction
+  // policy. False means: reply OOM.
+  bool EnsureMemoryForWrite();
+
+  // Set by the network layer for INFO.
+  int64_t tcp_port = 0;
+  std::string executable;
+  int64_t connected_clients() const { return static_cast<int64_t>(sessions_.size()); }
+
+  // Runs a command spec directly (EXEC uses it for queued commands).
+  void Call(Session& session, const CommandSpec& spec, std::span<const std::string_view> argv,
+            resp::ReplyWriter& out);
+
+ private:
+  void Propagate(int db, std::span<const std::string_view> argv);
+  bool EvictOne();
+
+  std::unique_ptr<Config> config_;
+  store::Keyspace keyspace_;
+  std::unique_ptr<search::IndexManager> search_;
+  CommandTable commands_;
+  Stats stats_;
+  std::mt19937_64 rng_{0x5eed};
+  std::function<int64_t()> clock_;
+  std::vector<WriteObserver> observers_;
+  Deferrer deferrer_;
+  int call_depth_ = 0;  // nesting of Call (EXEC runs its commands inside)
+  std::map<uint64_t, Session*> sessions_;
+  uint64_t next_session_id_ = 1;
+  std::vector<uint64_t> close_requests_;
+  bool shutdown_requested_ = false;
+  // Per db: watched key -> sessions watching it.
+  std::vector<std::unordered_map<std::string, std::vector<Session*>, store::StringHash,
+                                 std::equal_to<>>>
+      watched_keys_;
+  size_t watched_count_ = 0;
+  size_t expire_db_cursor_ = 0;
+  // Sample for instantaneous_ops_per_sec.
+  int64_t ops_sample_ms_ = 0;
+  int64_t ops_sample_count_ = 0;
+};
+
+}  // namespace ragkv::server

@@ -1,0 +1,282 @@
+// SearchIndex against a brute-force model: random hashes with tags, numbers,
+// text and vectors, random updates and deletes, and random filtered KNN and
+// filter-only queries answered by scanning every document.
+#include "search/search_index.h"
+
+#include "search/query.h"
+#include "search/schema.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+namespace ragkv::search {
+namespace {
+
+constexpr size_t kDim = 8;
+const char* kTags[] = {"red", "green", "blue", "Cyan", "black"};
+const char* kWords[] = {"apple", "banana", "cherry", "grape", "lemon", "mango"};
+
+std::string Blob(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+struct ModelDoc {
+  std::string tag;
+  double num;
+  std::string word;
+  std::vector<float> vec;
+};
+
+class SearchIndexModelTest : public ::testing::TestWithParam<vec::Algorithm> {
+ protected:
+  void SetUp() override {
+    std::vector<std::string> args = {"idx", "PREFIX", "1", "d:", "SCHEMA", "tag", "TAG",
+                                     "num", "NUMERIC", "body", "TEXT", "v", "VECTOR",
+                                     GetParam() == vec::Algorithm::kHnsw ? "HNSW" : "FLAT",
+                                     "6", "TYPE", "FLOAT32", "DIM", std::to_string(kDim),
+                                     "DISTANCE_METRIC", "L2"};
+    std::vector<std::string_view> views(args.begin(), args.end());
+    auto def = ParseFtCreate(views);
+    ASSERT_TRUE(def.ok()) << def.status().message();
+    auto index = SearchIndex::Create(std::move(*def), 0);
+    ASSERT_TRUE(index.ok());
+    index_ = std::move(*index);
+  }
+
+  ModelDoc RandomDoc() {
+    ModelDoc d;
+    d.tag = kTags[rng_() % 5];
+    d.num = static_cast<double>(rng_() % 100);
+    d.word = kWords[rng_() % 6];
+    std::normal_distribution<float> g;
+    d.vec.resize(kDim);
+    for (float& x : d.vec) x = g(rng_);
+    return d;
+  }
+
+  void Put(const std::string& key, const ModelDoc& d) {
+    store::HashMap h;
+    h["tag"] = d.tag;
+    h["num"] = std::to_string(d.num);
+    h["body"] = "a " + d.word + " pie";
+    h["v"] = Blob(d.vec);
+    hashes_[key] = h;
+    model_[key] = d;
+    index_->Upsert(key, h);
+  }
+
+  void Del(const std::string& key) {
+    hashes_.erase(key);
+    model_.erase(key);
+    index_->Remove(key);
+  }
+
+  SearchResult Run(const std::string& query, const QueryParams& params, uint64_t limit,
+                   std::optional<std::string> sort_by = std::nullopt) {
+    SearchRequest req;
+    auto q = ParseQuery(query, params);
+    EXPECT_TRUE(q.ok()) << query << ": " << q.status().message();
+    req.query = std::move(*q);
+    req.limit = limit;
+    if (sort_by) req.sort_by = SortBy{*sort_by, true};
+    auto r = index_->Search(req, [&](std::string_view key) -> const store::HashMap* {
+      auto it = hashes_.find(std::string(key));
+      return it == hashes_.end() ? nullptr : &it->second;
+    });
+    EXPECT_TRUE(r.ok()) << query << ": " << r.status().message();
+    return r.ok() ? *r : SearchResult{};
+  }
+
+  static float L2(const std::vector<float>& a, const std::vector<float>& b) {
+    float s = 0;
+    for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s;
+  }
+
+  std::mt19937_64 rng_{7};
+  std::unique_ptr<SearchIndex> index_;
+  std::map<std::string, store::HashMap> hashes_;
+  std::map<std::string, ModelDoc> model_;
+};
+
+TEST_P(SearchIndexModelTest, FilteredKnnMatchesBruteForce) {
+  for (int i = 0; i < 1500; ++i) Put("d:" + std::to_string(i), RandomDoc());
+  // Churn: re-HSETs replace (never duplicate) and deletes disappear.
+  for (int i = 0; i < 400; ++i) {
+    std::string key = "d:" + std::to_string(rng_() % 1500);
+    if (rng_() % 3 == 0) {
+      Del(key);
+    } else {
+      Put(key, RandomDoc());
+    }
+  }
+  ASSERT_TRUE(index_->CheckInvariants().ok()) << index_->CheckInvariants().message();
+  ASSERT_EQ(index_->size(), model_.size());
+
+  double recall_sum = 0;
+  int queries = 0;
+  for (int t = 0; t < 60; ++t) {
+    ModelDoc q = RandomDoc();
+    const std::string tag = kTags[rng_() % 5];
+    const double lo = static_cast<double>(rng_() % 100);
+    const double hi = lo + static_cast<double>(rng_() % 60);
+    const size_t k = 1 + rng_() % 20;
+    std::string filter;
+    std::function<bool(const ModelDoc&)> pred;
+    switch (t % 4) {
+      case 0:
+        filter = "*";
+        pred = [](const ModelDoc&) { return true; };
+        break;
+      case 1:
+        filter = "@tag:{" + tag + "}";
+        pred = [&](const ModelDoc& d) {
+          std::string a = d.tag, b = tag;
+          std::transform(a.begin(), a.end(), a.begin(), ::tolower);
+          std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+          return a == b;
+        };
+        break;
+      case 2:
+        filter = "(@num:[" + std::to_string(lo) + " (" + std::to_string(hi) + "] -@tag:{" + tag +
+                 "})";
+        pred = [&](const ModelDoc& d) {
+          std::string a = d.tag, b = tag;
+          std::transform(a.begin(), a.end(), a.begin(), ::tolower);
+          std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+          return d.num >= lo && d.num < hi && a != b;
+        };
+        break;
+      case 3:
+        filter = "(@body:" + std::string(kWords[t % 6]) + " | @num:[0 10])";
+        pred = [&](const ModelDoc& d) { return d.word == kWords[t % 6] || d.num <= 10; };
+        break;
+    }
+    std::vector<std::pair<float, std::string>> expected;
+    for (const auto& [key, d] : model_) {
+      if (pred(d)) expected.emplace_back(L2(q.vec, d.vec), key);
+    }
+    std::sort(expected.begin(), expected.end());
+    if (expected.size() > k) expected.resize(k);
+
+    QueryParams params{{"B", Blob(q.vec)}};
+    SearchResult r = Run(filter + "=>[KNN " + std::to_string(k) + " @v $B AS dist EF_RUNTIME 200]",
+                         params, 100, "dist");
+    ASSERT_EQ(r.total, expected.size()) << filter;
+    ASSERT_EQ(r.hits.size(), expected.size());
+    size_t found = 0;
+    std::set<std::string> want;
+    for (const auto& e : expected) want.insert(e.second);
+    for (size_t i = 0; i < r.hits.size(); ++i) {
+      found += want.count(r.hits[i].key);
+      ASSERT_TRUE(pred(model_.at(r.hits[i].key))) << "hit violates the filter " << filter;
+      // Distances are ascending and equal to the brute-force distance.
+      const float d = L2(q.vec, model_.at(r.hits[i].key).vec);
+      std::string got;
+      for (const auto& [f, v] : r.hits[i].fields) {
+        if (f == "dist") got = v;
+      }
+      ASSERT_FALSE(got.empty());
+      EXPECT_NEAR(std::stod(got), d, 1e-3 * std::max(1.0f, d));
+    }
+    if (GetParam() == vec::Algorithm::kFlat) {
+      EXPECT_EQ(found, expected.size()) << filter;
+      for (size_t i = 0; i < r.hits.size(); ++i) EXPECT_EQ(r.hits[i].key, expected[i].second);
+    }
+    if (!expected.empty()) {
+      recall_sum += static_cast<double>(found) / static_cast<double>(expected.size());
+      ++queries;
+    }
+  }
+  EXPECT_GE(recall_sum / queries, 0.95);
+}
+
+TEST_P(SearchIndexModelTest, FilterQueriesMatchBruteForce) {
+  for (int i = 0; i < 600; ++i) Put("d:" + std::to_string(i), RandomDoc());
+  for (int t = 0; t < 100; ++t) {
+    const double lo = static_cast<double>(rng_() % 100);
+    const double hi = lo + static_cast<double>(rng_() % 30);
+    const std::string t1 = kTags[rng_() % 5], t2 = kTags[rng_() % 5];
+    const std::string w = kWords[rng_() % 6];
+    auto lower = [](std::string s) {
+      std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+      return s;
+    };
+    std::string query;
+    std::function<bool(const ModelDoc&)> pred;
+    switch (t % 5) {
+      case 0:
+        query = "@num:[" + std::to_string(lo) + " " + std::to_string(hi) + "]";
+        pred = [&](const ModelDoc& d) { return d.num >= lo && d.num <= hi; };
+        break;
+      case 1:
+        query = "@tag:{" + t1 + " | " + t2 + "}";
+        pred = [&](const ModelDoc& d) {
+          return lower(d.tag) == lower(t1) || lower(d.tag) == lower(t2);
+        };
+        break;
+      case 2:
+        query = w + " -@tag:{" + t1 + "}";
+        pred = [&](const ModelDoc& d) { return d.word == w && lower(d.tag) != lower(t1); };
+        break;
+      case 3:
+        query = "@num:[(" + std::to_string(lo) + " +inf] | @body:" + w + "*";
+        pred = [&](const ModelDoc& d) { return d.num > lo || d.word.rfind(w, 0) == 0; };
+        break;
+      case 4:
+        query = "-(@num:[-inf " + std::to_string(hi) + "]) @tag:{" + t1 + "}";
+        pred = [&](const ModelDoc& d) { return d.num > hi && lower(d.tag) == lower(t1); };
+        break;
+    }
+    std::set<std::string> expected;
+    for (const auto& [key, d] : model_) {
+      if (pred(d)) expected.insert(key);
+    }
+    SearchResult r = Run(query, {}, 10000);
+    std::set<std::string> got;
+    for (const auto& h : r.hits) got.insert(h.key);
+    EXPECT_EQ(r.total, expected.size()) << query;
+    EXPECT_EQ(got, expected) << query;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, SearchIndexModelTest,
+                         ::testing::Values(vec::Algorithm::kFlat, vec::Algorithm::kHnsw));
+
+TEST(SearchIndexTest, WrongBlobSizeIsAFailureNotADocument) {
+  std::vector<std::string> args = {"i", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32",
+                                   "DIM", "2", "DISTANCE_METRIC", "COSINE", "n", "NUMERIC"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  store::HashMap good{{"v", Blob({1, 0})}};
+  store::HashMap short_blob{{"v", "abc"}};
+  store::HashMap zero{{"v", Blob({0, 0})}};  // undefined under COSINE
+  store::HashMap bad_num{{"v", Blob({1, 1})}, {"n", "abc"}};
+  (*index)->Upsert("a", good);
+  (*index)->Upsert("b", short_blob);
+  (*index)->Upsert("c", zero);
+  (*index)->Upsert("d", bad_num);
+  EXPECT_EQ((*index)->Info().num_docs, 1u);
+  EXPECT_EQ((*index)->Info().hash_indexing_failures, 3u);
+  // A good document that turns bad is removed.
+  (*index)->Upsert("a", short_blob);
+  EXPECT_EQ((*index)->Info().num_docs, 0u);
+  EXPECT_TRUE((*index)->CheckInvariants().ok());
+}
+
+TEST(SearchIndexTest, PlannerPrefersExactScanForSmallFilters) {
+  EXPECT_EQ(SearchIndex::ChooseKnnPlan(100, 100000, 10), KnnPlan::kExactScan);
+  EXPECT_EQ(SearchIndex::ChooseKnnPlan(1500, 100000, 10), KnnPlan::kExactScan);  // 1.5%
+  EXPECT_EQ(SearchIndex::ChooseKnnPlan(50000, 100000, 10), KnnPlan::kFilteredGraph);
+  EXPECT_EQ(SearchIndex::ChooseKnnPlan(100000, 100000, 10), KnnPlan::kFilteredGraph);
+}
+
+}  // namespace
+}  // namespace ragkv::search

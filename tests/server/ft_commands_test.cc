@@ -1,0 +1,338 @@
+// FT.* commands through Engine::Execute: reply shapes (RESP2 and RESP3), the
+// error texts clients match on, and indexes following the keyspace through
+// every kind of write.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/engine_fixture.h"
+
+namespace ragkv::server {
+namespace {
+
+using ::ragkv::testing::ErrorStartsWith;
+using ::ragkv::testing::IsError;
+using ::ragkv::testing::IsInt;
+using ::ragkv::testing::IsOk;
+using ::ragkv::testing::IsStrings;
+
+std::string Vec(std::vector<float> v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+}
+
+class FtCommandsTest : public EngineTest {
+ protected:
+  void CreateIndex(const std::string& algo = "HNSW") {
+    ASSERT_THAT(Run({"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:", "SCORE", "1.0",
+                     "SCHEMA", "v", "VECTOR", algo, "6", "TYPE", "FLOAT32", "DIM", "2",
+                     "DISTANCE_METRIC", "L2", "tag", "TAG", "SEPARATOR", ",", "n", "NUMERIC",
+                     "body", "TEXT", "WEIGHT", "1.0"}),
+                IsOk());
+  }
+  void Doc(const std::string& key, float x, float y, const std::string& tag, int n,
+           const std::string& body) {
+    Run({"HSET", key, "v", Vec({x, y}), "tag", tag, "n", std::to_string(n), "body", body});
+  }
+  // Keys of a RESP2 FT.SEARCH reply with content (total, key, fields, ...).
+  static std::vector<std::string> Keys(const resp::RespValue& r, size_t stride = 2) {
+    std::vector<std::string> keys;
+    for (size_t i = 1; i < r.elements.size(); i += stride) keys.push_back(r.elements[i].str);
+    return keys;
+  }
+  resp::RespValue Knn(const std::string& filter, int k, std::vector<float> q) {
+    return Run({"FT.SEARCH", "idx", filter + "=>[KNN " + std::to_string(k) + " @v $B AS d]",
+                "SORTBY", "d", "RETURN", "1", "d", "PARAMS", "2", "B", Vec(q), "DIALECT", "2"});
+  }
+  int64_t NumDocs() {
+    resp::RespValue info = Run({"FT.INFO", "idx"});
+    for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+      if (info.elements[i].str == "num_docs") return info.elements[i + 1].integer;
+    }
+    return -1;
+  }
+};
+
+TEST_F(FtCommandsTest, KnnReplyShapeResp2) {
+  CreateIndex();
+  Doc("doc:a", 0, 0, "x", 1, "hello world");
+  Doc("doc:b", 3, 4, "y", 2, "hello there");
+  Doc("doc:c", 1, 0, "x", 3, "goodbye");
+  Run({"HSET", "other:z", "v", Vec({0, 0})});  // outside the prefix
+  resp::RespValue r = Knn("*", 2, {0, 0});
+  ASSERT_EQ(r.type, resp::RespType::kArray) << r.DebugString();
+  ASSERT_EQ(r.elements.size(), 5u) << r.DebugString();
+  EXPECT_THAT(r.elements[0], IsInt(2));
+  EXPECT_EQ(r.elements[1].str, "doc:a");
+  EXPECT_THAT(r.elements[2], IsStrings(std::vector<std::string>{"d", "0"}));
+  EXPECT_EQ(r.elements[3].str, "doc:c");
+  EXPECT_THAT(r.elements[4], IsStrings(std::vector<std::string>{"d", "1"}));
+  // Squared L2, as RediSearch reports it.
+  resp::RespValue far = Knn("*", 3, {0, 0});
+  EXPECT_THAT(far.elements[6], IsStrings(std::vector<std::string>{"d", "25"}));
+  // Default: all hash fields plus the distance; NOCONTENT; WITHSCORES.
+  resp::RespValue all = Run({"FT.SEARCH", "idx", "*=>[KNN 1 @v $B]", "PARAMS", "2", "B",
+                             Vec({3, 4})});
+  ASSERT_EQ(all.elements.size(), 3u);
+  EXPECT_EQ(all.elements[1].str, "doc:b");
+  EXPECT_EQ(all.elements[2].elements.size(), 10u);  // __v_score + 4 fields
+  EXPECT_EQ(all.elements[2].elements[0].str, "__v_score");
+  resp::RespValue ids = Run({"FT.SEARCH", "idx", "@tag:{x}", "NOCONTENT", "WITHSCORES"});
+  ASSERT_EQ(ids.elements.size(), 5u) << ids.DebugString();
+  EXPECT_THAT(ids.elements[0], IsInt(2));
+}
+
+TEST_F(FtCommandsTest, KnnReplyShapeResp3) {
+  CreateIndex();
+  Doc("doc:a", 0, 0, "x", 1, "hello");
+  Run({"HELLO", "3"});
+  session_.resp = 3;
+  resp::RespValue r = Knn("*", 5, {1, 0});
+  ASSERT_EQ(r.type, resp::RespType::kMap) << r.DebugString();
+  ASSERT_EQ(r.elements.size(), 10u);
+  EXPECT_EQ(r.elements[0].str, "attributes");
+  EXPECT_EQ(r.elements[2].str, "format");
+  EXPECT_EQ(r.elements[4].str, "results");
+  EXPECT_EQ(r.elements[6].str, "total_results");
+  EXPECT_THAT(r.elements[7], IsInt(1));
+  const resp::RespValue& row = r.elements[5].elements.at(0);
+  ASSERT_EQ(row.type, resp::RespType::kMap);
+  EXPECT_EQ(row.elements[0].str, "id");
+  EXPECT_EQ(row.elements[1].str, "doc:a");
+  EXPECT_EQ(row.elements[2].str, "extra_attributes");
+  // The distance stays a bulk string ("1" is truthy for LangChain).
+  EXPECT_EQ(row.elements[3].elements[1].type, resp::RespType::kBulkString);
+  EXPECT_EQ(row.elements[3].elements[1].str, "1");
+}
+
+TEST_F(FtCommandsTest, HybridFiltersAndText) {
+  CreateIndex("FLAT");
+  Doc("doc:1", 0, 0, "red,Big", 10, "the quick brown fox");
+  Doc("doc:2", 1, 1, "blue", 20, "lazy dogs sleep");
+  Doc("doc:3", 2, 2, "red", 30, "quick foxes jump");
+  Doc("doc:4", 3, 3, "green", 40, "brown dog");
+  EXPECT_EQ(Keys(Knn("(@tag:{red} @n:[15 +inf])", 5, {0, 0})),
+            (std::vector<std::string>{"doc:3"}));
+  EXPECT_EQ(Keys(Knn("@tag:{big}", 5, {0, 0})), (std::vector<std::string>{"doc:1"}));
+  EXPECT_EQ(Keys(Knn("fox", 5, {3, 3})), (std::vector<std::string>{"doc:3", "doc:1"}));
+  EXPECT_EQ(Keys(Knn("-@tag:{red}", 1, {0, 0})), (std::vector<std::string>{"doc:2"}));
+  EXPECT_EQ(Keys(Knn("@n:[(10 40]", 5, {3, 3})),
+            (std::vector<std::string>{"doc:4", "doc:3", "doc:2"}));
+  resp::RespValue text = Run({"FT.SEARCH", "idx", "@body:dog", "NOCONTENT"});
+  EXPECT_THAT(text.elements[0], IsInt(2));
+  resp::RespValue sorted = Run({"FT.SEARCH", "idx", "*", "SORTBY", "n", "DESC", "LIMIT", "0",
+                                "2", "RETURN", "1", "n"});
+  EXPECT_THAT(sorted.elements[0], IsInt(4));
+  EXPECT_EQ(Keys(sorted), (std::vector<std::string>{"doc:4", "doc:3"}));
+  resp::RespValue range = Run({"FT.SEARCH", "idx",
+                               "@v:[VECTOR_RANGE 2.5 $B]=>{$YIELD_DISTANCE_AS: dist}", "PARAMS",
+                               "2", "B", Vec({0, 0}), "SORTBY", "dist", "RETURN", "1", "dist"});
+  EXPECT_EQ(Keys(range), (std::vector<std::string>{"doc:1", "doc:2"}));
+  // Legacy FILTER option.
+  resp::RespValue filt = Run({"FT.SEARCH", "idx", "*", "FILTER", "n", "15", "35", "NOCONTENT"});
+  EXPECT_THAT(filt.elements[0], IsInt(2));
+}
+
+TEST_F(FtCommandsTest, IndexFollowsTheKeyspace) {
+  CreateIndex();
+  Doc("doc:1", 0, 0, "a", 1, "x");
+  Doc("doc:2", 1, 0, "a", 2, "x");
+  EXPECT_EQ(NumDocs(), 2);
+  // Re-HSET replaces, never duplicates.
+  Doc("doc:1", 5, 5, "a", 1, "x");
+  Doc("doc:1", 5, 5, "a", 1, "x");
+  EXPECT_EQ(NumDocs(), 2);
+  EXPECT_EQ(Keys(Knn("*", 10, {0, 0})), (std::vector<std::string>{"doc:2", "doc:1"}));
+  // HDEL of the vector: still a document, no longer a KNN candidate.
+  Run({"HDEL", "doc:1", "v"});
+  EXPECT_EQ(Keys(Knn("*", 10, {0, 0})), (std::vector<std::string>{"doc:2"}));
+  EXPECT_EQ(NumDocs(), 2);
+  Run({"DEL", "doc:1"});
+  EXPECT_EQ(NumDocs(), 1);
+  // RENAME out of and back into the prefix.
+  Run({"RENAME", "doc:2", "tmp"});
+  EXPECT_EQ(NumDocs(), 0);
+  Run({"RENAME", "tmp", "doc:9"});
+  EXPECT_EQ(Keys(Knn("*", 10, {0, 0})), (std::vector<std::string>{"doc:9"}));
+  // Expiry (lazy, through a read).
+  Run({"PEXPIRE", "doc:9", "100"});
+  Advance(200);
+  Run({"GET", "doc:9"});
+  EXPECT_EQ(NumDocs(), 0);
+  Doc("doc:3", 0, 0, "a", 1, "x");
+  Run({"UNLINK", "doc:3"});
+  EXPECT_EQ(NumDocs(), 0);
+  // A wrong-size blob is not indexed and counts as a failure.
+  Run({"HSET", "doc:bad", "v", "abc"});
+  EXPECT_EQ(NumDocs(), 0);
+  resp::RespValue info = Run({"FT.INFO", "idx"});
+  bool seen = false;
+  for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+    if (info.elements[i].str == "hash_indexing_failures") {
+      EXPECT_GE(info.elements[i + 1].integer, 1);
+      seen = true;
+    }
+  }
+  EXPECT_TRUE(seen);
+  // FLUSHDB, SWAPDB.
+  Doc("doc:4", 0, 0, "a", 1, "x");
+  EXPECT_EQ(NumDocs(), 1);
+  Run({"FLUSHDB"});
+  EXPECT_EQ(NumDocs(), 0);
+  Doc("doc:5", 0, 0, "a", 1, "x");
+  Run({"SWAPDB", "0", "1"});
+  EXPECT_EQ(NumDocs(), 0);
+  Run({"SWAPDB", "0", "1"});
+  EXPECT_EQ(NumDocs(), 1);
+  Run({"COPY", "doc:5", "doc:55"});
+  EXPECT_EQ(NumDocs(), 2);
+  Run({"DEL", "doc:5", "doc:55"});
+  EXPECT_EQ(NumDocs(), 0);
+  Doc("doc:6", 0, 0, "a", 1, "x");
+  Run({"FLUSHALL"});
+  EXPECT_EQ(NumDocs(), 0);
+  // MULTI/EXEC writes are indexed too.
+  Run({"MULTI"});
+  Doc("doc:7", 0, 0, "a", 1, "x");
+  Run({"EXEC"});
+  EXPECT_EQ(NumDocs(), 1);
+}
+
+TEST_F(FtCommandsTest, CreateBackfillsExistingKeys) {
+  Run({"HSET", "doc:1", "v", Vec({1, 2}), "tag", "t"});
+  Run({"HSET", "doc:2", "v", Vec({1, 2})});
+  Run({"SET", "doc:3", "a string is skipped"});
+  CreateIndex();
+  EXPECT_EQ(NumDocs(), 2);
+}
+
+TEST_F(FtCommandsTest, InfoLayout) {
+  CreateIndex();
+  Doc("doc:1", 0, 0, "a", 1, "x");
+  resp::RespValue info = Run({"FT.INFO", "idx"});
+  ASSERT_EQ(info.type, resp::RespType::kArray);
+  ASSERT_GE(info.elements.size(), 48u);
+  ASSERT_EQ(info.elements.size() % 2, 0u);
+  EXPECT_EQ(info.elements[0].str, "index_name");
+  EXPECT_EQ(info.elements[1].str, "idx");
+  EXPECT_EQ(info.elements[2].str, "index_options");
+  EXPECT_EQ(info.elements[4].str, "index_definition");
+  EXPECT_THAT(info.elements[5].elements[0], ::ragkv::testing::IsBulk("key_type"));
+  EXPECT_EQ(info.elements[6].str, "attributes");
+  const auto& attrs = info.elements[7].elements;
+  ASSERT_EQ(attrs.size(), 4u);
+  EXPECT_THAT(attrs[0].elements[0], ::ragkv::testing::IsBulk("identifier"));
+  EXPECT_EQ(info.elements[8].str, "num_docs");
+  EXPECT_THAT(info.elements[9], IsInt(1));
+  // Every value is non-null (node-redis v4 indexes [45] and [47]).
+  for (const auto& e : info.elements) EXPECT_FALSE(e.is_null());
+  session_.resp = 3;
+  resp::RespValue map = Run({"FT.INFO", "idx"});
+  ASSERT_EQ(map.type, resp::RespType::kMap);
+  EXPECT_EQ(map.elements[8].str, "num_docs");
+}
+
+TEST_F(FtCommandsTest, ManagementCommands) {
+  CreateIndex();
+  EXPECT_THAT(Run({"FT.CREATE", "idx", "SCHEMA", "a", "TEXT"}), IsError("Index already exists"));
+  EXPECT_THAT(Run({"FT._LIST"}), IsStrings(std::vector<std::string>{"idx"}));
+  Doc("doc:1", 0, 0, "Red,blue", 1, "x");
+  Doc("doc:2", 0, 0, "green", 1, "x");
+  EXPECT_THAT(Run({"FT.TAGVALS", "idx", "tag"}),
+              IsStrings(std::vector<std::string>{"blue", "green", "red"}));
+  EXPECT_THAT(Run({"FT.ALTER", "idx", "SCHEMA", "ADD", "extra", "NUMERIC"}), IsOk());
+  Run({"HSET", "doc:1", "extra", "42"});
+  resp::RespValue r = Run({"FT.SEARCH", "idx", "@extra:[40 50]", "NOCONTENT"});
+  EXPECT_EQ(Keys(r, 1), (std::vector<std::string>{"doc:1"}));
+  const std::string plan = Run({"FT.EXPLAIN", "idx", "@tag:{a} foo"}).str;
+  EXPECT_NE(plan.find("@tag:{a}"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("foo"), std::string::npos) << plan;
+  // redis-py's empty third argument is ignored; documents stay.
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx", ""}), IsOk());
+  EXPECT_THAT(Run({"EXISTS", "doc:1"}), IsInt(1));
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx"}), IsError("Unknown Index name"));
+  CreateIndex();
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx", "DD"}), IsOk());
+  EXPECT_THAT(Run({"EXISTS", "doc:1", "doc:2"}), IsInt(0));
+  CreateIndex();
+  Doc("doc:1", 0, 0, "a", 1, "x");
+  EXPECT_THAT(Run({"FT.DROP", "idx", "KEEPDOCS"}), IsOk());
+  EXPECT_THAT(Run({"EXISTS", "doc:1"}), IsInt(1));
+  CreateIndex();
+  EXPECT_THAT(Run({"FT.DROP", "idx"}), IsOk());
+  EXPECT_THAT(Run({"EXISTS", "doc:1"}), IsInt(0));
+  EXPECT_THAT(Run({"FT._LIST"}), IsStrings(std::vector<std::string>{}));
+}
+
+TEST_F(FtCommandsTest, Aggregate) {
+  CreateIndex("FLAT");
+  Doc("doc:1", 0, 0, "red", 10, "a");
+  Doc("doc:2", 1, 1, "blue", 20, "b");
+  Doc("doc:3", 2, 2, "red", 30, "c");
+  Doc("doc:4", 3, 3, "red", 5, "d");
+  resp::RespValue r = Run({"FT.AGGREGATE", "idx", "*", "GROUPBY", "1", "@tag", "REDUCE", "COUNT",
+                           "0", "AS", "n", "REDUCE", "SUM", "1", "@n", "AS", "total", "REDUCE",
+                           "AVG", "1", "@n", "AS", "avg", "REDUCE", "MIN", "1", "@n", "AS", "lo",
+                           "REDUCE", "MAX", "1", "@n", "AS", "hi", "SORTBY", "2", "@n", "DESC"});
+  ASSERT_EQ(r.type, resp::RespType::kArray) << r.DebugString();
+  ASSERT_EQ(r.elements.size(), 3u) << r.DebugString();
+  EXPECT_THAT(r.elements[1], IsStrings(std::vector<std::string>{
+                                 "tag", "red", "n", "3", "total", "45", "avg", "15", "lo", "5",
+                                 "hi", "30"}));
+  EXPECT_THAT(r.elements[2], IsStrings(std::vector<std::string>{
+                                 "tag", "blue", "n", "1", "total", "20", "avg", "20", "lo", "20",
+                                 "hi", "20"}));
+  // LOAD + KNN + SORTBY + LIMIT.
+  resp::RespValue knn = Run({"FT.AGGREGATE", "idx", "*=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B",
+                             Vec({3, 3}), "LOAD", "2", "@d", "@tag", "SORTBY", "2", "@d", "ASC",
+                             "LIMIT", "0", "2", "DIALECT", "2"});
+  ASSERT_EQ(knn.elements.size(), 3u) << knn.DebugString();
+  EXPECT_THAT(knn.elements[1], IsStrings(std::vector<std::string>{"d", "0", "tag", "red"}));
+  EXPECT_THAT(knn.elements[2], IsStrings(std::vector<std::string>{"d", "2", "tag", "red"}));
+  EXPECT_THAT(Run({"FT.AGGREGATE", "nope", "*"}), IsError("nope: no such index"));
+}
+
+TEST_F(FtCommandsTest, ConfigAndModuleList) {
+  resp::RespValue all = Run({"FT.CONFIG", "GET", "*"});
+  ASSERT_GE(all.elements.size(), 3u);
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "MAXSEARCHRESULTS", "100"}), IsOk());
+  resp::RespValue one = Run({"FT.CONFIG", "GET", "MAXSEARCHRESULTS"});
+  ASSERT_EQ(one.elements.size(), 1u);
+  EXPECT_THAT(one.elements[0], IsStrings(std::vector<std::string>{"MAXSEARCHRESULTS", "100"}));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "NOPE", "1"}), IsError("Invalid option"));
+  resp::RespValue mods = Run({"MODULE", "LIST"});
+  ASSERT_EQ(mods.elements.size(), 1u);
+  EXPECT_EQ(mods.elements[0].elements[1].str, "search");
+  EXPECT_GE(mods.elements[0].elements[3].integer, 20600);
+}
+
+TEST_F(FtCommandsTest, ErrorTexts) {
+  EXPECT_THAT(Run({"FT.SEARCH", "nope", "*"}), IsError("nope: no such index"));
+  EXPECT_THAT(Run({"FT.INFO", "nope"}), IsError("Unknown index name"));
+  EXPECT_THAT(Run({"FT.DROPINDEX", "nope"}), IsError("Unknown Index name"));
+  CreateIndex();
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*=>[KNN 2 @v $B]", "PARAMS", "2", "B", "abc"}),
+              IsError("Error parsing vector similarity query: query vector blob size (3) does "
+                      "not match index's expected size (8)."));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*=>[KNN 99999999999 @v $B]", "PARAMS", "2", "B",
+                   Vec({1, 1})}),
+              ErrorStartsWith("Error parsing vector similarity query"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*", "LIMIT", "0", "99999999999"}),
+              IsError("LIMIT exceeds maximum of 1000000"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "(foo"}), ErrorStartsWith("Syntax error at offset"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "@missing:{x}"}), ErrorStartsWith("Unknown field"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*", "SORTBY", "zzz"}),
+              IsError("Property `zzz` not loaded nor in schema"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*", "DIALECT", "9"}),
+              IsError("DIALECT requires a non negative integer >=1 and <= 4"));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*=>[KNN 2 @v $B]", "PARAMS", "3", "B", "x"}),
+              ErrorStartsWith("Parameters must be specified"));
+  EXPECT_THAT(Run({"FT.CREATE", "i2", "SCHEMA", "v", "VECTOR", "HNSW", "6", "TYPE", "FLOAT32",
+                   "DIM", "2", "DISTANCE_METRIC", "NOPE"}),
+              ErrorStartsWith("Bad arguments for vector similarity HNSW index metric"));
+}
+
+}  // namespace
+}  // namespace ragkv::server
