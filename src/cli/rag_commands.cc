@@ -25,7 +25,7 @@
 #include "rag/eval.h"
 #include "rag/generator.h"
 #include "rag/ingest.h"
-#include "rag/resp_client.h"
+#include "rag/server_connection.h"
 #include "rag/retriever.h"
 #include "rag/store_io.h"
 
@@ -51,7 +51,9 @@ void AddCommonOptions(CLI::App* sub, CommonOptions* o) {
                   "Data directory (default: $XDG_DATA_HOME/ragkv or ~/.local/share/ragkv)");
   sub->add_option("--server", o->server,
                   "Store the collection on a Redis-compatible server with FT.* "
-                  "(redis://[user:pass@]host:port) instead of --data");
+                  "(redis://[user:pass@]host:port) instead of --data; a comma-separated list: "
+                  "ingest writes to the leader (ROLE), search/ask read from the first "
+                  "reachable server");
   sub->add_option("--collection", o->collection, "Collection name")->capture_default_str();
   sub->add_option("--ollama-url", o->remote.ollama_url, "Ollama base URL")->capture_default_str();
   sub->add_option("--openai-url", o->remote.openai_url,
@@ -71,12 +73,19 @@ std::string DataDir(const CommonOptions& o) {
   return o.data_dir.empty() ? rag::DefaultDataDir() : o.data_dir;
 }
 
-Result<std::unique_ptr<rag::ChunkStore>> OpenStore(const CommonOptions& o) {
+// Writes (ingest) go to the leader among the --server list; reads to the
+// first reachable server, falling back along the list.
+Result<std::unique_ptr<rag::ChunkStore>> OpenStore(const CommonOptions& o, bool for_write) {
   if (o.server.empty()) return rag::OpenEmbeddedStore(DataDir(o), o.collection);
   if (!o.data_dir.empty()) {
     return Status::InvalidArgument("give either --data or --server, not both");
   }
-  RAGKV_ASSIGN_OR_RETURN(auto conn, rag::ConnectResp(o.server, o.remote.timeout_seconds));
+  RAGKV_ASSIGN_OR_RETURN(auto servers, rag::ParseServerList(o.server));
+  RAGKV_ASSIGN_OR_RETURN(
+      auto conn,
+      rag::ConnectToServers(std::move(servers),
+                            for_write ? rag::ServerRole::kLeader : rag::ServerRole::kAny,
+                            o.remote.timeout_seconds));
   return rag::OpenServerStore(std::move(conn), o.collection);
 }
 
@@ -163,7 +172,7 @@ std::function<int()> SetupIngest(CLI::App& app) {
     }
     auto embedder = rag::CreateEmbedder(*embedder_spec, o->remote);
     if (!embedder.ok()) return Fail(embedder.status());
-    auto store = OpenStore(*o);
+    auto store = OpenStore(*o, /*for_write=*/true);
     if (!store.ok()) return Fail(store.status());
     ProgressPrinter printer;
     auto summary = rag::Ingest(*paths, store->get(), embedder->get(), *ingest,
@@ -199,7 +208,7 @@ struct QuerySession {
 Result<QuerySession> OpenForQuery(const CommonOptions& o, rag::RetrievalOptions ro) {
   QuerySession s;
   const std::string dir = DataDir(o);
-  RAGKV_ASSIGN_OR_RETURN(s.store, OpenStore(o));
+  RAGKV_ASSIGN_OR_RETURN(s.store, OpenStore(o, /*for_write=*/false));
   std::string spec = o.embedder;
   if (spec.empty()) {
     spec = s.store->info().embedder_id;

@@ -4,6 +4,7 @@
 //   ragkv:C:meta            hash   embedder, dim, next_chunk_id, embedder_state
 //   ragkv:C:files           set    sources in the manifest
 //   ragkv:C:file:<source>   hash   hash, size, chunks ("id id id")
+//   ragkv:C:pending         hash   source -> "first_id count" while a file is being written
 //   ragkv:C:chunk:<id>      hash   text, title (the BM25 title field), doc_title,
 //                                  source, heading, page, offset, ordinal,
 //                                  embedding (little-endian FLOAT32 blob)
@@ -25,7 +26,7 @@
 
 #include "index/text/tokenizer.h"
 #include "rag/chunk_store.h"
-#include "rag/resp_client.h"
+#include "rag/server_connection.h"
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
@@ -42,9 +43,9 @@ std::string Escape(std::string_view word) {
   return out;
 }
 
-std::map<std::string, std::string> HashFields(const RespValue& v) {
+std::map<std::string, std::string> HashFields(const resp::RespValue& v) {
   std::map<std::string, std::string> out;
-  if (v.type != RespValue::Type::kArray) return out;
+  if (v.type != resp::RespType::kArray) return out;
   for (size_t i = 0; i + 1 < v.elements.size(); i += 2) {
     out[v.elements[i].str] = v.elements[i + 1].str;
   }
@@ -61,13 +62,13 @@ class ServerStore final : public ChunkStore {
   }
 
   Status Load() {
-    RAGKV_ASSIGN_OR_RETURN(RespValue info, Call({"FT.INFO", index_}));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue info, Call({"FT.INFO", index_}));
     if (info.is_error() && info.str.find("nknown command") != std::string::npos) {
       return Status::FailedPrecondition(
           "the server has no FT.* commands; use `ragkv serve`, Redis Stack / Redis 8, or "
           "Valkey with valkey-search");
     }
-    RAGKV_ASSIGN_OR_RETURN(RespValue meta, Call({"HGETALL", prefix_ + "meta"}));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue meta, Call({"HGETALL", prefix_ + "meta"}));
     auto fields = HashFields(meta);
     info_.embedder_id = fields["embedder"];
     info_.dim = ToU64(fields["dim"]);
@@ -77,9 +78,9 @@ class ServerStore final : public ChunkStore {
                                 index_ + " on the server; delete the ragkv:" + info_.name +
                                 ":* keys and ingest again");
     }
-    RAGKV_ASSIGN_OR_RETURN(RespValue files, Call({"SMEMBERS", prefix_ + "files"}));
-    for (const RespValue& f : files.elements) {
-      RAGKV_ASSIGN_OR_RETURN(RespValue entry, Call({"HGETALL", prefix_ + "file:" + f.str}));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue files, Call({"SMEMBERS", prefix_ + "files"}));
+    for (const resp::RespValue& f : files.elements) {
+      RAGKV_ASSIGN_OR_RETURN(resp::RespValue entry, Call({"HGETALL", prefix_ + "file:" + f.str}));
       auto e = HashFields(entry);
       FileEntry fe;
       fe.source = f.str;
@@ -89,6 +90,22 @@ class ServerStore final : public ChunkStore {
       for (uint64_t id; ids >> id;) fe.chunk_ids.push_back(id);
       chunk_count_ += fe.chunk_ids.size();
       manifest_[fe.source] = std::move(fe);
+    }
+    // Ranges of an ingest that stopped between reserving ids and writing the
+    // manifest entry: ids no manifest entry owns are orphans.
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue pending, Call({"HGETALL", PendingKey()}));
+    for (const auto& [source, range] : HashFields(pending)) {
+      pending_sources_.push_back(source);
+      std::istringstream in(range);
+      uint64_t first = 0, n = 0;
+      in >> first >> n;
+      std::set<uint64_t> owned;
+      if (auto it = manifest_.find(source); it != manifest_.end()) {
+        owned.insert(it->second.chunk_ids.begin(), it->second.chunk_ids.end());
+      }
+      for (uint64_t id = first; id < first + n && n < (1u << 24); ++id) {
+        if (owned.count(id) == 0) orphans_.insert(id);
+      }
     }
     return Status::Ok();
   }
@@ -102,7 +119,7 @@ class ServerStore final : public ChunkStore {
                                         info_.embedder_id + " (dim " + std::to_string(info_.dim) +
                                         "); use --embedder " + info_.embedder_id);
     }
-    RAGKV_ASSIGN_OR_RETURN(RespValue created, Call({"FT.CREATE",
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue created, Call({"FT.CREATE",
                                                     index_,
                                                     "ON",
                                                     "HASH",
@@ -153,18 +170,34 @@ class ServerStore final : public ChunkStore {
     if (vectors.size() != chunks.size()) {
       return Status::InvalidArgument("PutFile: one vector per chunk is required");
     }
+    for (const auto& v : vectors) {
+      if (v.size() != info_.dim) {
+        return Status::InvalidArgument("PutFile: vector dimension differs from the collection's");
+      }
+    }
+    RAGKV_RETURN_IF_ERROR(CleanPending());
+    // The write protocol (docs/rag.md, "server store"): reserve ids, note them
+    // as pending, replace the file's chunks, write its manifest entry, clear
+    // the note. A crash anywhere leaves either the old entry or the new one
+    // in the manifest, plus at most one pending range that the next writer
+    // deletes (and that readers skip meanwhile).
+    const uint64_t n = chunks.size();
+    uint64_t first = 0;
+    if (n > 0) {
+      RAGKV_ASSIGN_OR_RETURN(resp::RespValue last, Call({"HINCRBY", prefix_ + "meta",
+                                                         "next_chunk_id", std::to_string(n)}));
+      if (last.type != resp::RespType::kInteger || last.integer < static_cast<int64_t>(n)) {
+        return Status::Corruption("HINCRBY next_chunk_id: " + last.DebugString());
+      }
+      first = static_cast<uint64_t>(last.integer) - n + 1;
+      RAGKV_RETURN_IF_ERROR(Expect({"HSET", PendingKey(), entry.source,
+                                    std::to_string(first) + " " + std::to_string(n)}));
+    }
     RAGKV_RETURN_IF_ERROR(RemoveFileStatus(entry.source));
     entry.chunk_ids.clear();
     for (size_t i = 0; i < chunks.size(); ++i) {
-      if (vectors[i].size() != info_.dim) {
-        return Status::InvalidArgument("PutFile: vector dimension differs from the collection's");
-      }
-      RAGKV_ASSIGN_OR_RETURN(RespValue id,
-                             Call({"HINCRBY", prefix_ + "meta", "next_chunk_id", "1"}));
-      if (id.type != RespValue::Type::kInteger)
-        return Status::Corruption("HINCRBY: " + id.DebugString());
       ChunkRecord& c = chunks[i];
-      c.id = static_cast<uint64_t>(id.integer);
+      c.id = first + i;
       c.source = entry.source;
       std::string blob(vectors[i].size() * sizeof(float), '\0');
       std::memcpy(blob.data(), vectors[i].data(), blob.size());  // little-endian hosts
@@ -180,14 +213,13 @@ class ServerStore final : public ChunkStore {
                                     "embedding", blob}));
       entry.chunk_ids.push_back(c.id);
     }
-    // The manifest entry last: a crash before it leaves the file "not
-    // ingested", so the next run replaces whatever chunks were written.
     std::string ids;
     for (uint64_t id : entry.chunk_ids) ids += std::to_string(id) + " ";
     RAGKV_RETURN_IF_ERROR(
         Expect({"HSET", FileKey(entry.source), "hash", std::to_string(entry.content_hash), "size",
                 std::to_string(entry.size), "chunks", ids}));
     RAGKV_RETURN_IF_ERROR(Expect({"SADD", prefix_ + "files", entry.source}));
+    if (n > 0) RAGKV_RETURN_IF_ERROR(Expect({"HDEL", PendingKey(), entry.source}));
     chunk_count_ += entry.chunk_ids.size();
     manifest_[entry.source] = std::move(entry);
     return Status::Ok();
@@ -195,7 +227,7 @@ class ServerStore final : public ChunkStore {
 
   bool RemoveFile(const std::string& source) override {
     bool present = manifest_.count(source) > 0;
-    return RemoveFileStatus(source).ok() && present;
+    return CleanPending().ok() && RemoveFileStatus(source).ok() && present;
   }
 
   const std::string& embedder_state() const override { return embedder_state_; }
@@ -203,6 +235,7 @@ class ServerStore final : public ChunkStore {
 
   Status Commit() override {
     if (info_.embedder_id.empty()) return Status::Ok();
+    RAGKV_RETURN_IF_ERROR(CleanPending());
     return Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_});
   }
 
@@ -218,7 +251,7 @@ class ServerStore final : public ChunkStore {
     }
     if (q.empty()) return std::vector<Candidate>{};
     RAGKV_ASSIGN_OR_RETURN(
-        RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES", "SCORER", "BM25",
+        resp::RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES", "SCORER", "BM25",
                            "LIMIT", "0", std::to_string(k), "DIALECT", "2"}));
     return ParseScoredIds(r, /*distance=*/false);
   }
@@ -231,7 +264,7 @@ class ServerStore final : public ChunkStore {
     std::string blob(query.size() * sizeof(float), '\0');
     std::memcpy(blob.data(), query.data(), blob.size());
     RAGKV_ASSIGN_OR_RETURN(
-        RespValue r,
+        resp::RespValue r,
         Call({"FT.SEARCH", index_, "*=>[KNN " + std::to_string(k) + " @embedding $vec AS dist]",
               "PARAMS", "2", "vec", blob, "SORTBY", "dist", "RETURN", "1", "dist", "LIMIT", "0",
               std::to_string(k), "DIALECT", "2"}));
@@ -239,7 +272,7 @@ class ServerStore final : public ChunkStore {
   }
 
   Result<ChunkRecord> GetChunk(uint64_t id) const override {
-    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call({"HGETALL", ChunkKey(id)}));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call({"HGETALL", ChunkKey(id)}));
     auto f = HashFields(r);
     if (f.empty()) return Status::NotFound("chunk " + std::to_string(id));
     ChunkRecord c;
@@ -258,11 +291,11 @@ class ServerStore final : public ChunkStore {
     std::vector<TermStat> out;
     double n = 0;
     auto info = Call({"FT.INFO", index_});
-    if (info.ok() && info->type == RespValue::Type::kArray) {
+    if (info.ok() && info->type == resp::RespType::kArray) {
       for (size_t i = 0; i + 1 < info->elements.size(); i += 2) {
         if (info->elements[i].str == "num_docs") {
-          const RespValue& v = info->elements[i + 1];
-          n = v.type == RespValue::Type::kInteger ? static_cast<double>(v.integer)
+          const resp::RespValue& v = info->elements[i + 1];
+          n = v.type == resp::RespType::kInteger ? static_cast<double>(v.integer)
                                                   : std::atof(v.str.c_str());
         }
       }
@@ -271,7 +304,7 @@ class ServerStore final : public ChunkStore {
       uint32_t df = 0;
       auto r = Call({"FT.SEARCH", index_, "@title|text:" + Escape(t), "NOCONTENT", "LIMIT", "0",
                      "0", "DIALECT", "2"});
-      if (r.ok() && r->type == RespValue::Type::kArray && !r->elements.empty()) {
+      if (r.ok() && r->type == resp::RespType::kArray && !r->elements.empty()) {
         df = static_cast<uint32_t>(r->elements[0].integer);
       }
       double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
@@ -285,14 +318,30 @@ class ServerStore final : public ChunkStore {
   }
 
  private:
-  Result<RespValue> Call(const std::vector<std::string>& args) const { return conn_->Call(args); }
+  Result<resp::RespValue> Call(const std::vector<std::string>& args) const { return conn_->Call(args); }
   Status Expect(const std::vector<std::string>& args) {
-    RAGKV_ASSIGN_OR_RETURN(RespValue r, Call(args));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call(args));
     if (r.is_error()) return Status::FailedPrecondition(args[0] + " failed: " + r.str);
     return Status::Ok();
   }
   std::string ChunkKey(uint64_t id) const { return prefix_ + "chunk:" + std::to_string(id); }
   std::string FileKey(const std::string& source) const { return prefix_ + "file:" + source; }
+  std::string PendingKey() const { return prefix_ + "pending"; }
+
+  // Deletes the orphans found at Load (only writers call this: a read-only
+  // session on a replica must not write, and skips orphans instead).
+  Status CleanPending() {
+    if (pending_sources_.empty()) return Status::Ok();
+    std::vector<std::string> del = {"DEL"};
+    for (uint64_t id : orphans_) del.push_back(ChunkKey(id));
+    if (del.size() > 1) RAGKV_RETURN_IF_ERROR(Expect(del));
+    std::vector<std::string> hdel = {"HDEL", PendingKey()};
+    hdel.insert(hdel.end(), pending_sources_.begin(), pending_sources_.end());
+    RAGKV_RETURN_IF_ERROR(Expect(hdel));
+    orphans_.clear();
+    pending_sources_.clear();
+    return Status::Ok();
+  }
 
   Status RemoveFileStatus(const std::string& source) {
     auto it = manifest_.find(source);
@@ -308,9 +357,9 @@ class ServerStore final : public ChunkStore {
 
   // [total, key, score, key, score, ...] (WITHSCORES NOCONTENT) or
   // [total, key, [dist, value], ...] (RETURN 1 dist); ids parsed from keys.
-  Result<std::vector<Candidate>> ParseScoredIds(const RespValue& r, bool distance) const {
+  Result<std::vector<Candidate>> ParseScoredIds(const resp::RespValue& r, bool distance) const {
     if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
-    if (r.type != RespValue::Type::kArray || r.elements.empty()) {
+    if (r.type != resp::RespType::kArray || r.elements.empty()) {
       return Status::Corruption("FT.SEARCH reply is not an array: " + r.DebugString());
     }
     std::vector<Candidate> out;
@@ -320,7 +369,8 @@ class ServerStore final : public ChunkStore {
       if (key.rfind(key_prefix, 0) != 0) continue;
       Candidate c;
       c.chunk_id = ToU64(key.substr(key_prefix.size()));
-      const RespValue& s = r.elements[i + 1];
+      if (orphans_.count(c.chunk_id) != 0) continue;
+      const resp::RespValue& s = r.elements[i + 1];
       if (distance) {
         auto f = HashFields(s);
         c.score = 1.0f - static_cast<float>(std::atof(f["dist"].c_str()));
@@ -338,6 +388,8 @@ class ServerStore final : public ChunkStore {
   CollectionInfo info_;
   std::map<std::string, FileEntry> manifest_;
   size_t chunk_count_ = 0;
+  std::vector<std::string> pending_sources_;
+  std::set<uint64_t> orphans_;
   std::string embedder_state_;
   text::Tokenizer tokenizer_;
 };

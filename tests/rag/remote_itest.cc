@@ -13,7 +13,7 @@
 #include "rag/fake_llm_server.h"
 #include "rag/ingest.h"
 #include "rag/remote.h"
-#include "rag/resp_client.h"
+#include "rag/server_connection.h"
 #include "rag/retriever.h"
 #include "rag/test_util.h"
 
@@ -297,12 +297,14 @@ TEST(OllamaEmbedderTest, IngestAndRetrieveThroughTheFakeServer) {
             StatusCode::kFailedPrecondition);
 }
 
-TEST(RespConnectTest, BadUrlsAndUnreachableServers) {
-  EXPECT_EQ(ConnectResp("http://x", 1).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConnectResp("redis://", 1).status().code(), StatusCode::kInvalidArgument);
-  auto r = ConnectResp("redis://127.0.0.1:1", 1);
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("is it running?"));
+TEST(ServerConnectTest, UnreachableServersAreNamed) {
+  auto servers = ParseServerList("redis://127.0.0.1:1");
+  ASSERT_TRUE(servers.ok());
+  for (ServerRole role : {ServerRole::kAny, ServerRole::kLeader}) {
+    auto r = ConnectToServers(*servers, role, 1);
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("127.0.0.1:1"));
+  }
 }
 
 TEST(GroundedPromptTest, DropsChunksToFitTheLimit) {

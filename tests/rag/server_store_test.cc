@@ -1,6 +1,8 @@
 // The server-mode ChunkStore against an in-memory fake of the hash/set
 // commands, checking the exact FT.CREATE / FT.SEARCH commands it sends and
-// how it reads their replies; plus the RESP codec it speaks.
+// how it reads their replies, how an interrupted write is cleaned up; plus
+// parsing of --server lists. (The RESP codec is ragkv_protocol's, tested in
+// tests/protocol.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,35 +11,37 @@
 #include <set>
 
 #include "rag/chunk_store.h"
-#include "rag/resp_client.h"
+#include "rag/server_connection.h"
 
 namespace ragkv::rag {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using resp::RespType;
+using resp::RespValue;
 
 RespValue Bulk(std::string s) {
   RespValue v;
-  v.type = RespValue::Type::kBulk;
+  v.type = RespType::kBulkString;
   v.str = std::move(s);
   return v;
 }
 RespValue Int(int64_t i) {
   RespValue v;
-  v.type = RespValue::Type::kInteger;
+  v.type = RespType::kInteger;
   v.integer = i;
   return v;
 }
 RespValue Err(std::string s) {
   RespValue v;
-  v.type = RespValue::Type::kError;
+  v.type = RespType::kError;
   v.str = std::move(s);
   return v;
 }
 RespValue Arr(std::vector<RespValue> e) {
   RespValue v;
-  v.type = RespValue::Type::kArray;
+  v.type = RespType::kArray;
   v.elements = std::move(e);
   return v;
 }
@@ -55,15 +59,18 @@ struct FakeServer {
 
 class FakeConnection : public RespConnection {
  public:
-  explicit FakeConnection(FakeServer* s) : s_(s) {}
+  // Calls of command `fail_on` fail as if the server went away.
+  explicit FakeConnection(FakeServer* s, std::string fail_on = "")
+      : fail_on_(std::move(fail_on)), s_(s) {}
   Result<RespValue> Call(const std::vector<std::string>& a) override {
     const std::string& cmd = a[0];
+    if (cmd == fail_on_) return Status::Unavailable("connection reset (injected)");
     if (cmd.rfind("FT.", 0) == 0) {
       if (!s_->has_ft) return Err("ERR unknown command '" + cmd + "'");
       s_->ft_calls.push_back(a);
       if (cmd == "FT.CREATE") {
         s_->index_exists = true;
-        return RespValue{RespValue::Type::kSimple, "OK", 0, {}};
+        return RespValue{RespType::kSimpleString, "OK", 0, 0, {}};
       }
       if (cmd == "FT.INFO" && !s_->index_exists) return Err("Unknown index name");
       auto it = s_->ft_replies.find(cmd);
@@ -86,6 +93,11 @@ class FakeConnection : public RespConnection {
       s_->hashes[a[1]][a[2]] = std::to_string(v);
       return Int(v);
     }
+    if (cmd == "HDEL") {
+      int64_t n = 0;
+      for (size_t i = 2; i < a.size(); ++i) n += static_cast<int64_t>(s_->hashes[a[1]].erase(a[i]));
+      return Int(n);
+    }
     if (cmd == "SADD") return Int(s_->sets[a[1]].insert(a[2]).second);
     if (cmd == "SREM") return Int(static_cast<int64_t>(s_->sets[a[1]].erase(a[2])));
     if (cmd == "SMEMBERS") {
@@ -102,6 +114,7 @@ class FakeConnection : public RespConnection {
   }
 
  private:
+  std::string fail_on_;
   FakeServer* s_;
 };
 
@@ -209,40 +222,60 @@ TEST(ServerStoreTest, ServerWithoutFtCommandsIsAClearError) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(RespCodecTest, EncodesBinarySafeCommands) {
-  EXPECT_EQ(EncodeCommand({"HSET", "k", std::string("a\0b", 3)}),
-            std::string("*3\r\n$4\r\nHSET\r\n$1\r\nk\r\n$3\r\na\0b\r\n", 30));
-}
-
-TEST(RespCodecTest, ParsesWholeByteByByteAndSplitAnywhere) {
-  const std::string reply =
-      "*5\r\n:2\r\n$18\r\nragkv:docs:chunk:7\r\n+OK\r\n*2\r\n$4\r\ndist\r\n$-1\r\n-ERR x\r\n";
-  RespValue v;
-  size_t consumed = 0;
-  std::string error;
-  ASSERT_EQ(ParseReply(reply, &v, &consumed, &error), ParseOutcome::kComplete);
-  EXPECT_EQ(consumed, reply.size());
-  EXPECT_EQ(v.DebugString(), "[2, ragkv:docs:chunk:7, OK, [dist, (nil)], -ERR x]");
-  for (size_t cut = 0; cut < reply.size(); ++cut) {
-    RespValue part;
-    size_t c = 0;
-    ASSERT_EQ(ParseReply(reply.substr(0, cut), &part, &c, &error), ParseOutcome::kNeedMore)
-        << "cut at " << cut;
+TEST(ServerStoreTest, AnInterruptedFileWriteLeavesOrphansThatReadersSkipAndWritersDelete) {
+  FakeServer server;
+  {
+    auto store = Open(&server);
+    ASSERT_TRUE(store->BindEmbedder("builtin-v1", 2).ok());
+    ASSERT_TRUE(store->PutFile({"/d/a.md", 1, 5, {}}, {Chunk("Kept.")}, {{1.0f, 0.0f}}).ok());
   }
-  // Two replies back to back: the first is consumed exactly.
-  std::string two = ":1\r\n:2\r\n";
-  ASSERT_EQ(ParseReply(two, &v, &consumed, &error), ParseOutcome::kComplete);
-  EXPECT_EQ(consumed, 4u);
+  {
+    // The connection dies after the chunk hashes, at the manifest entry.
+    auto store = OpenServerStore(std::make_unique<FakeConnection>(&server, "SADD"), "docs");
+    ASSERT_TRUE(store.ok());
+    EXPECT_FALSE((*store)
+                     ->PutFile({"/d/b.md", 2, 9, {}}, {Chunk("Half."), Chunk("Written.")},
+                               {{0.0f, 1.0f}, {0.0f, 1.0f}})
+                     .ok());
+  }
+  EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:2"), 1u);  // the orphans exist
+  EXPECT_EQ(server.hashes["ragkv:docs:pending"].at("/d/b.md"), "2 2");
+
+  auto reader = Open(&server);
+  EXPECT_FALSE(reader->FindFile("/d/b.md").has_value());  // so the next ingest redoes it
+  server.ft_replies["FT.SEARCH"] = Arr({Int(2), Bulk("ragkv:docs:chunk:2"), Bulk("2.0"),
+                                       Bulk("ragkv:docs:chunk:1"), Bulk("1.0")});
+  auto hits = reader->TextSearch("written kept", 10);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].chunk_id, 1u);
+  EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:2"), 1u);  // reading wrote nothing
+
+  ASSERT_TRUE(
+      reader->PutFile({"/d/b.md", 2, 9, {}}, {Chunk("Whole.")}, {{0.0f, 1.0f}}).ok());
+  EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:2"), 0u);
+  EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:3"), 0u);
+  EXPECT_TRUE(server.hashes["ragkv:docs:pending"].empty());
+  EXPECT_EQ(server.hashes["ragkv:docs:file:/d/b.md"]["chunks"], "4 ");
 }
 
-TEST(RespCodecTest, ProtocolErrorsAreErrors) {
-  RespValue v;
-  size_t consumed;
-  std::string error;
-  const std::vector<std::string> bad_replies = {"?x\r\n",      ":12a\r\n", "$-5\r\n",
-                                                "$3\r\nabcXY", "*-9\r\n",  "*1x\r\n"};
-  for (const std::string& bad : bad_replies) {
-    EXPECT_EQ(ParseReply(bad, &v, &consumed, &error), ParseOutcome::kError) << bad;
+TEST(ServerListTest, ParsesUrlListsAndInheritsCredentials) {
+  auto one = ParseServerList("redis://localhost");
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].ToString(), "localhost:6379");
+  auto list = ParseServerList("redis://u:p@a:7000/,b:7001,redis://:q@c");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].user, "u");
+  EXPECT_EQ((*list)[0].password, "p");
+  EXPECT_EQ((*list)[1].ToString(), "b:7001");
+  EXPECT_EQ((*list)[1].password, "p");
+  EXPECT_EQ((*list)[2].user, "");
+  EXPECT_EQ((*list)[2].password, "q");
+  for (const char* bad : {"http://x", "redis://", "redis://a:0", "redis://a:99999", "redis://a:1x",
+                          "redis://a,", "b:1,redis://a"}) {
+    EXPECT_EQ(ParseServerList(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
 }
 

@@ -84,6 +84,10 @@ class TextIndex {
   std::vector<TextHit> SearchWeighted(const std::vector<std::pair<std::string, float>>& terms,
                                       size_t k, const Filter& filter = nullptr) const;
 
+  // BM25 score of one indexed document for normalised `terms`; 0 if absent
+  // (FT.SEARCH scores documents its planner found by other means).
+  float ScoreDocument(uint64_t id, const std::vector<std::string>& terms) const;
+
   // Number of live documents containing the normalised term.
   uint32_t DocFrequency(std::string_view term) const;
   // idf as in the file comment; for an unknown term, the idf of df = 0.
