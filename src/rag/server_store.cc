@@ -2,8 +2,8 @@
 //
 // Keys (C = collection name):
 //   ragkv:C:meta            hash   embedder, dim, next_chunk_id, embedder_state
-//   ragkv:C:files           set    sources in the manifest
-//   ragkv:C:file:<source>   hash   hash, size, chunks ("id id id")
+//   ragkv:C:file:<source>   hash   hash, size, chunks ("id id id"); the manifest is
+//                                  the set of these keys (found by SCAN)
 //   ragkv:C:pending         hash   source -> "first_id count" while a file is being written
 //   ragkv:C:chunk:<id>      hash   text, title (the BM25 title field), doc_title,
 //                                  source, heading, page, offset, ordinal,
@@ -16,7 +16,7 @@
 // does for the embedded store. Term statistics for the confidence come from
 // FT.SEARCH counts (LIMIT 0 0) and FT.INFO num_docs. Analysis for those uses
 // our own tokenizer, which approximates the server's (both Snowball English).
-// Only hash/set commands and FT.* are used, so any server with RediSearch's
+// Only HSET/HGETALL/HINCRBY/HDEL/DEL/SCAN and FT.* are used, so any server with RediSearch's
 // FT.* API works; nothing depends on ragkv internals.
 #include <cmath>
 #include <cstring>
@@ -78,12 +78,17 @@ class ServerStore final : public ChunkStore {
                                 index_ + " on the server; delete the ragkv:" + info_.name +
                                 ":* keys and ingest again");
     }
-    RAGKV_ASSIGN_OR_RETURN(resp::RespValue files, Call({"SMEMBERS", prefix_ + "files"}));
-    for (const resp::RespValue& f : files.elements) {
-      RAGKV_ASSIGN_OR_RETURN(resp::RespValue entry, Call({"HGETALL", prefix_ + "file:" + f.str}));
+    // The manifest is the set of file:<source> hashes; SCAN may return a key
+    // twice, HGETALL of a key deleted meanwhile is empty.
+    RAGKV_ASSIGN_OR_RETURN(std::vector<std::string> file_keys, ScanKeys(prefix_ + "file:"));
+    for (const std::string& key : file_keys) {
+      const std::string source = key.substr(prefix_.size() + 5);
+      if (manifest_.count(source) != 0) continue;
+      RAGKV_ASSIGN_OR_RETURN(resp::RespValue entry, Call({"HGETALL", key}));
       auto e = HashFields(entry);
+      if (e.empty()) continue;
       FileEntry fe;
-      fe.source = f.str;
+      fe.source = source;
       fe.content_hash = ToU64(e["hash"]);
       fe.size = ToU64(e["size"]);
       std::istringstream ids(e["chunks"]);
@@ -218,7 +223,6 @@ class ServerStore final : public ChunkStore {
     RAGKV_RETURN_IF_ERROR(
         Expect({"HSET", FileKey(entry.source), "hash", std::to_string(entry.content_hash), "size",
                 std::to_string(entry.size), "chunks", ids}));
-    RAGKV_RETURN_IF_ERROR(Expect({"SADD", prefix_ + "files", entry.source}));
     if (n > 0) RAGKV_RETURN_IF_ERROR(Expect({"HDEL", PendingKey(), entry.source}));
     chunk_count_ += entry.chunk_ids.size();
     manifest_[entry.source] = std::move(entry);
@@ -328,6 +332,30 @@ class ServerStore final : public ChunkStore {
   std::string FileKey(const std::string& source) const { return prefix_ + "file:" + source; }
   std::string PendingKey() const { return prefix_ + "pending"; }
 
+  // Every key starting with `prefix` (SCAN MATCH, glob characters escaped).
+  Result<std::vector<std::string>> ScanKeys(const std::string& prefix) const {
+    std::string pattern;
+    for (char c : prefix) {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    pattern.push_back('*');
+    std::vector<std::string> keys;
+    std::string cursor = "0";
+    do {
+      RAGKV_ASSIGN_OR_RETURN(resp::RespValue r,
+                             Call({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}));
+      if (r.type != resp::RespType::kArray || r.elements.size() != 2) {
+        return Status::Corruption("SCAN reply: " + r.DebugString());
+      }
+      cursor = r.elements[0].str;
+      for (const resp::RespValue& k : r.elements[1].elements) {
+        if (k.str.rfind(prefix, 0) == 0) keys.push_back(k.str);
+      }
+    } while (cursor != "0");
+    return keys;
+  }
+
   // Deletes the orphans found at Load (only writers call this: a read-only
   // session on a replica must not write, and skips orphans instead).
   Status CleanPending() {
@@ -348,7 +376,6 @@ class ServerStore final : public ChunkStore {
     if (it == manifest_.end()) return Status::Ok();
     std::vector<std::string> del = {"DEL", FileKey(source)};
     for (uint64_t id : it->second.chunk_ids) del.push_back(ChunkKey(id));
-    RAGKV_RETURN_IF_ERROR(Expect({"SREM", prefix_ + "files", source}));
     RAGKV_RETURN_IF_ERROR(Expect(del));
     chunk_count_ -= it->second.chunk_ids.size();
     manifest_.erase(it);
