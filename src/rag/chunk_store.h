@@ -100,13 +100,16 @@ Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_di
 class RespConnection;
 
 // A collection on a Redis-compatible server with the FT.* commands (ragkv
-// serve, Redis 8 / Redis Stack, Valkey + valkey-search), through plain hash
-// and set commands plus FT.CREATE / FT.SEARCH / FT.INFO only (server_store.cc
-// has the key layout). The server persists on its own: Commit() is a no-op
-// and, unlike the embedded store, an interrupted ingest can leave chunks of
-// the file it was writing (the file's manifest entry is written last, so the
-// next ingest replaces them). kFailedPrecondition when the server has no FT.*
-// commands.
+// serve, Redis 8 / Redis Stack, Valkey + valkey-search), through HSET /
+// HGETALL / HINCRBY / HDEL / DEL / SCAN plus FT.CREATE / FT.SEARCH / FT.INFO
+// only (server_store.cc has the key layout). The server persists on its own:
+// Commit() only saves the embedder state. Each file is written as reserve
+// ids -> note them as pending -> chunks -> manifest entry -> clear the note,
+// so an interrupted ingest leaves at most one pending range: readers skip its
+// chunks, the next writer deletes them, and the file (not in the manifest)
+// is ingested again. `connection` comes from ConnectToServers
+// (server_connection.h): the leader for ingest, any server for queries.
+// kFailedPrecondition when the server has no FT.* commands.
 Result<std::unique_ptr<ChunkStore>> OpenServerStore(std::unique_ptr<RespConnection> connection,
                                                     const std::string& collection);
 
