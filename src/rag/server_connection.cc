@@ -81,6 +81,21 @@ Result<resp::RespValue> Send(resp::RespClient& client, const std::vector<std::st
   return client.Command(argv);
 }
 
+Result<std::vector<resp::RespValue>> Pipeline(resp::RespClient& client,
+                                              const std::vector<std::vector<std::string>>& cmds) {
+  for (const auto& args : cmds) {
+    std::vector<std::string_view> argv(args.begin(), args.end());
+    RAGKV_RETURN_IF_ERROR(client.Send(argv));
+  }
+  std::vector<resp::RespValue> replies;
+  replies.reserve(cmds.size());
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue v, client.ReadReply());
+    replies.push_back(std::move(v));
+  }
+  return replies;
+}
+
 class ReadConnection final : public RespConnection {
  public:
   ReadConnection(std::vector<ServerAddress> servers, int timeout_ms)
@@ -128,12 +143,27 @@ class LeaderConnection final : public RespConnection {
   Result<resp::RespValue> Call(const std::vector<std::string>& args) override {
     return Send(*client_, args);
   }
+  Result<std::vector<resp::RespValue>> CallPipelined(
+      const std::vector<std::vector<std::string>>& commands) override {
+    return Pipeline(*client_, commands);
+  }
 
  private:
   std::unique_ptr<resp::RespClient> client_;
 };
 
 }  // namespace
+
+Result<std::vector<resp::RespValue>> RespConnection::CallPipelined(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<resp::RespValue> replies;
+  replies.reserve(commands.size());
+  for (const auto& args : commands) {
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue v, Call(args));
+    replies.push_back(std::move(v));
+  }
+  return replies;
+}
 
 std::string ServerAddress::ToString() const { return host + ":" + std::to_string(port); }
 

@@ -43,6 +43,13 @@ class RespConnection {
  public:
   virtual ~RespConnection() = default;
   virtual Result<resp::RespValue> Call(const std::vector<std::string>& args) = 0;
+
+  // Sends all `commands`, then reads their replies, in order (pipelining: one
+  // round trip instead of one per command). On a failed Result some commands
+  // may have run; never retried on another server. This default calls Call()
+  // in a loop (for fakes).
+  virtual Result<std::vector<resp::RespValue>> CallPipelined(
+      const std::vector<std::vector<std::string>>& commands);
 };
 
 enum class ServerRole : uint8_t {

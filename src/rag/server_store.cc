@@ -202,23 +202,28 @@ class ServerStore final : public ChunkStore {
     }
     RAGKV_RETURN_IF_ERROR(RemoveFileStatus(entry.source));
     entry.chunk_ids.clear();
+    // The chunk HSETs go out pipelined, at most kPipelineDepth at a time: one
+    // round trip per batch instead of per chunk, with bounded buffering.
+    constexpr size_t kPipelineDepth = 64;
+    std::vector<std::vector<std::string>> batch;
     for (size_t i = 0; i < chunks.size(); ++i) {
       ChunkRecord& c = chunks[i];
       c.id = first + i;
       c.source = entry.source;
       std::string blob(vectors[i].size() * sizeof(float), '\0');
       std::memcpy(blob.data(), vectors[i].data(), blob.size());  // little-endian hosts
-      RAGKV_RETURN_IF_ERROR(Expect({"HSET",      ChunkKey(c.id),
-                                    "text",      c.text,
-                                    "title",     TitleField(c),
-                                    "doc_title", c.title,
-                                    "source",    c.source,
-                                    "heading",   c.heading,
-                                    "page",      std::to_string(c.page),
-                                    "offset",    std::to_string(c.offset),
-                                    "ordinal",   std::to_string(c.ordinal),
-                                    "embedding", blob}));
+      batch.push_back({"HSET", ChunkKey(c.id), "text", c.text, "title", TitleField(c),
+                       "doc_title", c.title, "source", c.source, "heading", c.heading, "page",
+                       std::to_string(c.page), "offset", std::to_string(c.offset), "ordinal",
+                       std::to_string(c.ordinal), "embedding", std::move(blob)});
       entry.chunk_ids.push_back(c.id);
+      if (batch.size() == kPipelineDepth || i + 1 == chunks.size()) {
+        RAGKV_ASSIGN_OR_RETURN(std::vector<resp::RespValue> replies, conn_->CallPipelined(batch));
+        for (const resp::RespValue& r : replies) {
+          if (r.is_error()) return Status::FailedPrecondition("HSET failed: " + r.str);
+        }
+        batch.clear();
+      }
     }
     std::string ids;
     for (uint64_t id : entry.chunk_ids) ids += std::to_string(id) + " ";
