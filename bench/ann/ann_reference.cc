@@ -7,7 +7,7 @@
 //
 // hnswlib (Debian libhnswlib-dev, header-only) is compiled here with
 // -march=native, as in shared/bench/ann_anchor; FAISS is Debian's static
-// libfaiss (IndexHNSWFlat, efSearch set per query batch of one). L2 only:
+// libfaiss (IndexHNSWFlat, efSearch set before each single-query call). L2 only:
 // the reference point of issue 3 is Fashion-MNIST / SIFT under L2.
 // This is benchmark-only code: it may throw (the third-party libraries do).
 #include <faiss/IndexHNSW.h>
@@ -99,10 +99,12 @@ class Faiss final : public Engine {
     index_.add(static_cast<faiss::Index::idx_t>(n), data);
   }
   void Search(const float* q, size_t k, size_t ef, int64_t* ids) override {
-    faiss::SearchParametersHNSW params;
-    params.efSearch = static_cast<int>(ef);
+    // FAISS 1.7.3 ignores SearchParametersHNSW::efSearch on this path (recall
+    // stayed flat across ef), so set the index's knob; the harness is
+    // single-threaded, so the shared knob cannot race.
+    index_.hnsw.efSearch = static_cast<int>(ef);
     std::vector<float> dist(k);
-    index_.search(1, q, static_cast<faiss::Index::idx_t>(k), dist.data(), ids, &params);
+    index_.search(1, q, static_cast<faiss::Index::idx_t>(k), dist.data(), ids);
   }
 
  private:

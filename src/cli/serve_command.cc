@@ -1,6 +1,8 @@
 // `ragkv serve [config-file] [--name value ...]`: the Redis-compatible server.
 // Arguments follow redis-server: an optional config file, then any config
 // option as --name value (values run until the next --option).
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -32,6 +34,20 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   }
   log::Level level;
   if (log::ParseLevel(config->loglevel, &level)) log::SetLevel(level);
+  // Redis's logfile: log lines go to stderr, so point stderr at the file.
+  if (!config->logfile.empty() && std::freopen(config->logfile.c_str(), "a", stderr) == nullptr) {
+    std::fprintf(stdout, "ragkv serve: cannot open logfile '%s'\n", config->logfile.c_str());
+    return 1;
+  }
+  if (!config->pidfile.empty()) {
+    if (FILE* f = std::fopen(config->pidfile.c_str(), "w")) {
+      std::fprintf(f, "%d\n", static_cast<int>(getpid()));
+      std::fclose(f);
+    } else {
+      log::Warn("Failed to write PID file: " + config->pidfile);
+    }
+  }
+  const std::string pidfile = config->pidfile;
   server::Engine engine(std::move(config));
   engine.executable = argv0;
   server::Server srv(&engine);
@@ -46,6 +62,7 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   std::printf("port %d\n", srv.port());
   std::fflush(stdout);
   s = srv.Run();
+  if (!pidfile.empty()) std::remove(pidfile.c_str());
   if (!s.ok()) {
     log::Warn(s.ToString());
     return 1;

@@ -6,6 +6,8 @@
 // numbering depends on; see docs/search.md.
 #include "search/index_manager.h"
 
+#include "search/errors.h"
+
 namespace ragkv::search {
 
 const store::HashMap* PeekHash(store::Db& db, std::string_view key, int64_t now_ms) {
@@ -28,7 +30,7 @@ void IndexManager::Backfill(SearchIndex& index, store::Db& db) {
 Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   {
     std::lock_guard lock(mu_);
-    if (indexes_.count(schema.name) != 0) return Status::InvalidArgument("Index already exists");
+    if (indexes_.count(schema.name) != 0) return Status::InvalidArgument(errors::kIndexAlreadyExists);
   }
   if (schema.on != KeyType::kHash) {
     return Status::InvalidArgument("JSON indexes are not supported (ON HASH only)");
@@ -69,7 +71,7 @@ std::vector<std::string> IndexManager::Names() const {
 Status IndexManager::AddFields(std::string_view name, std::vector<FieldSpec> fields,
                                store::Db& db) {
   auto index = Find(name);
-  if (index == nullptr) return Status::NotFound("Unknown index name");
+  if (index == nullptr) return Status::NotFound(errors::kUnknownIndexName);
   RAGKV_RETURN_IF_ERROR(index->AddFields(std::move(fields)));
   Backfill(*index, db);
   return Status::Ok();

@@ -29,6 +29,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "search/errors.h"
 #include "search/parse_util.h"
 
 namespace ragkv::search {
@@ -573,10 +574,7 @@ Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
                                                           std::string_view blob) const {
   const size_t expected = f.def->vector.BlobBytes();
   if (blob.size() != expected) {
-    return Status::InvalidArgument(
-        "Error parsing vector similarity query: query vector blob size (" +
-        std::to_string(blob.size()) + ") does not match index's expected size (" +
-        std::to_string(expected) + ").");
+    return Status::InvalidArgument(errors::BlobSizeMismatch(blob.size(), expected));
   }
   auto v = vec::DecodeBlob(f.vector->spec().type, f.vector->spec().dim,
                            std::as_bytes(std::span<const char>(blob.data(), blob.size())));

@@ -146,6 +146,11 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       for (std::string_view key : CommandKeys(spec, argv)) TouchKey(db_index, key);
     }
     if (!observers_.empty()) {
+      if (in_transaction_ && !transaction_propagated_) {
+        transaction_propagated_ = true;
+        std::string_view multi[1] = {"MULTI"};
+        Propagate(db_index, multi);
+      }
       if (ctx.rewritten.empty()) {
         Propagate(db_index, argv);
       } else {
@@ -156,6 +161,15 @@ void Engine::Call(Session& s, const CommandSpec& spec, std::span<const std::stri
       }
     }
   }
+}
+
+void Engine::EndTransaction() {
+  if (transaction_propagated_) {
+    std::string_view exec[1] = {"EXEC"};
+    Propagate(0, exec);
+  }
+  in_transaction_ = false;
+  transaction_propagated_ = false;
 }
 
 void Engine::ResetStats() {

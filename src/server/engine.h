@@ -143,6 +143,12 @@ class Engine {
   std::string executable;
   int64_t connected_clients() const { return static_cast<int64_t>(sessions_.size()); }
 
+  // EXEC brackets its queued commands with these so that write observers see
+  // the transaction's writes wrapped in MULTI ... EXEC (emitted only when at
+  // least one queued command wrote), as Redis propagates them.
+  void BeginTransaction() { in_transaction_ = true; }
+  void EndTransaction();
+
   // Runs a command spec directly (EXEC uses it for queued commands).
   void Call(Session& session, const CommandSpec& spec, std::span<const std::string_view> argv,
             resp::ReplyWriter& out);
@@ -171,6 +177,8 @@ class Engine {
       watched_keys_;
   size_t watched_count_ = 0;
   size_t expire_db_cursor_ = 0;
+  bool in_transaction_ = false;
+  bool transaction_propagated_ = false;  // MULTI already sent to observers
   // Sample for instantaneous_ops_per_sec.
   int64_t ops_sample_ms_ = 0;
   int64_t ops_sample_count_ = 0;

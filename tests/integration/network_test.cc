@@ -288,6 +288,24 @@ TEST(ConfigFileTest, LoadedAtStartupAndRewritten) {
   unlink(path.c_str());
 }
 
+TEST(ConfigFileTest, PidfileAndLogfile) {
+  std::string base = "/tmp/ragkv-serve-test-" + std::to_string(getpid());
+  TestServer server;
+  ASSERT_TRUE(server.Start({"--pidfile", base + ".pid", "--logfile", base + ".log"})) << server.log();
+  std::ifstream pid_in(base + ".pid");
+  int pid = 0;
+  pid_in >> pid;
+  EXPECT_EQ(pid, server.pid());
+  int status = server.Stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream log_in(base + ".log");
+  std::stringstream log_text;
+  log_text << log_in.rdbuf();
+  EXPECT_THAT(log_text.str(), HasSubstr("Ready to accept connections"));
+  EXPECT_NE(access((base + ".pid").c_str(), F_OK), 0);  // removed on exit
+  unlink((base + ".log").c_str());
+}
+
 TEST(ShutdownTest, SigtermIsGraceful) {
   TestServer server;
   ASSERT_TRUE(server.Start()) << server.log();

@@ -9,11 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace ragkv::search {
 namespace {
@@ -269,6 +271,60 @@ TEST(SearchIndexTest, WrongBlobSizeIsAFailureNotADocument) {
   (*index)->Upsert("a", short_blob);
   EXPECT_EQ((*index)->Info().num_docs, 0u);
   EXPECT_TRUE((*index)->CheckInvariants().ok());
+}
+
+// Searches on several threads (no loader, as the server's workers run them)
+// while one thread keeps updating: every result is internally consistent and
+// the index's invariants hold afterwards.
+TEST_P(SearchIndexModelTest, ConcurrentSearchesDuringUpdates) {
+  for (int i = 0; i < 300; ++i) Put("d:" + std::to_string(i), RandomDoc());
+  std::atomic<bool> stop{false};
+  std::atomic<int> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937_64 rng(t);
+      std::normal_distribution<float> g;
+      while (!stop.load()) {
+        std::vector<float> q(kDim);
+        for (float& x : q) x = g(rng);
+        SearchRequest req;
+        auto parsed = ParseQuery("@tag:{red|blue}=>[KNN 5 @v $B AS d]", {{"B", Blob(q)}});
+        ASSERT_TRUE(parsed.ok());
+        req.query = std::move(*parsed);
+        req.sort_by = SortBy{"d", true};
+        auto r = index_->Search(req, nullptr);
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        ASSERT_LE(r->hits.size(), 5u);
+        float last = -1;
+        for (const auto& h : r->hits) {
+          ASSERT_EQ(h.yields.size(), 1u);
+          const float d = std::stof(h.yields[0].second);
+          ASSERT_GE(d, last);
+          last = d;
+        }
+        ++searches;
+      }
+    });
+  }
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 3000 || (searches.load() < 20 && i < 200000); ++i) {
+    const std::string key = "d:" + std::to_string(rng() % 400);
+    if (rng() % 4 == 0) {
+      index_->Remove(key);
+    } else {
+      store::HashMap h;
+      ModelDoc d = RandomDoc();
+      h["tag"] = d.tag;
+      h["num"] = std::to_string(d.num);
+      h["v"] = Blob(d.vec);
+      index_->Upsert(key, h);
+    }
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_TRUE(index_->CheckInvariants().ok()) << index_->CheckInvariants().message();
 }
 
 TEST(SearchIndexTest, PlannerPrefersExactScanForSmallFilters) {

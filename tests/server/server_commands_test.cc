@@ -223,6 +223,24 @@ TEST_F(ServerCommandsTest, WriteObserverSeesEffectiveCommands) {
                                "0 PEXPIREAT a " + a_at, "2 HSET h f v", "0 DEL a"));
 }
 
+TEST_F(ServerCommandsTest, TransactionsReachObserversWrappedInMultiExec) {
+  std::vector<std::string> log;
+  engine_.AddWriteObserver([&](int, std::span<const std::string_view> argv) {
+    std::string line;
+    for (auto a : argv) line.append(a).append(" ");
+    log.push_back(line);
+  });
+  Run({"MULTI"});
+  Run({"GET", "a"});
+  Run({"EXEC"});  // read-only transaction: nothing propagated
+  Run({"MULTI"});
+  Run({"SET", "a", "1"});
+  Run({"GET", "a"});
+  Run({"INCR", "a"});
+  Run({"EXEC"});
+  EXPECT_THAT(log, ElementsAre("MULTI ", "SET a 1 ", "INCR a ", "EXEC "));
+}
+
 TEST_F(ServerCommandsTest, MaxmemoryNoevictionRefusesWrites) {
   Run({"CONFIG", "SET", "maxmemory", "1"});
   EXPECT_THAT(Run({"SET", "k", "v"}), IsError("OOM command not allowed when used memory > 'maxmemory'."));

@@ -411,11 +411,13 @@ Result<std::vector<Neighbor>> HnswIndex::Search(std::span<const float> query, si
   }
   const double allowed_estimate = fraction * static_cast<double>(live);
   const double widened = static_cast<double>(ef) / std::max(fraction, 1e-6);
-  // The filtered graph search scores about ef / fraction nodes times ~10
-  // neighbours each; below that many allowed nodes an exact scan of them is
-  // cheaper, and exact.
+  // The filtered graph search computes about 5-8 x ef / fraction distances
+  // (measured on Fashion-MNIST at 10%: 819 at ef 10, 1,987 at ef 40) at
+  // about the same cost per distance as a scan; below that many allowed
+  // nodes the exact scan is cheaper, and exact.
   constexpr double kExactScanFloor = 1000;
-  if (allowed_estimate <= std::max(kExactScanFloor, 10 * widened)) {
+  constexpr double kGraphDistancesPerBeamSlot = 5;
+  if (allowed_estimate <= std::max(kExactScanFloor, kGraphDistancesPerBeamSlot * widened)) {
     TopK top(k);
     const uint32_t n = num_slots_.load();
     const size_t code_bytes = space_.code_bytes();

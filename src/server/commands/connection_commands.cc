@@ -399,12 +399,14 @@ void ExecCommand(CommandContext& ctx) {
   }
   ctx.out.ArrayHeader(queued.size());
   std::vector<std::string_view> argv;
+  ctx.engine.BeginTransaction();
   for (const auto& cmd : queued) {
     argv.assign(cmd.begin(), cmd.end());
     const CommandSpec* spec = ctx.engine.commands().Find(argv[0]);
     ctx.engine.keyspace().set_now_ms(ctx.engine.Now());
     ctx.engine.Call(s, *spec, argv, ctx.out);
   }
+  ctx.engine.EndTransaction();
 }
 
 void WatchCommand(CommandContext& ctx) {

@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "search/aggregate.h"
+#include "search/errors.h"
 #include "search/index_manager.h"
 #include "search/parse_util.h"
 #include "server/commands/command_util.h"
@@ -33,7 +34,7 @@ constexpr int64_t kModuleVersion = 21005;  // clients require >= 20600
 
 IndexManager& Manager(CommandContext& ctx) { return ctx.engine.search(); }
 
-std::string NoSuchIndex(std::string_view name) { return std::string(name) + ": no such index"; }
+using search::errors::NoSuchIndex;
 
 void ReplyStatus(CommandContext& ctx, const Status& s) { ctx.out.Error(s.message()); }
 
@@ -50,7 +51,7 @@ void FtCreateCommand(CommandContext& ctx) {
 
 void FtAlterCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexName);
   auto fields = search::ParseFtAlter(ctx.argv.subspan(1), index->schema());
   if (!fields.ok()) return ReplyStatus(ctx, fields.status());
   Status s = Manager(ctx).AddFields(ctx.arg(1), std::move(*fields),
@@ -62,7 +63,7 @@ void FtAlterCommand(CommandContext& ctx) {
 
 void DropIndex(CommandContext& ctx, bool delete_docs) {
   auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexNameDrop);
   std::vector<std::string> keys;
   if (delete_docs) keys = index->Keys();
   Manager(ctx).Drop(ctx.arg(1));
@@ -257,7 +258,7 @@ void WriteAttribute(resp::ReplyWriter& out, const search::FieldSpec& f) {
 
 void FtInfoCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error("Unknown index name");
+  if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexName);
   const search::IndexSchema& def = index->schema();
   const search::IndexInfo info = index->Info();
   resp::ReplyWriter& out = ctx.out;
@@ -398,7 +399,7 @@ void FtInfoCommand(CommandContext& ctx) {
 
 void FtTagValsCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error("Unknown Index name");
+  if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexNameDrop);
   auto values = index->TagValues(ctx.arg(2));
   if (!values.ok()) return ReplyStatus(ctx, values.status());
   ctx.out.SetHeader(values->size());
@@ -410,7 +411,7 @@ void FtExplainCommand(CommandContext& ctx) {
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
   auto req = search::ParseFtSearch(ctx.argv.subspan(1));
   if (!req.ok()) return ReplyStatus(ctx, req.status());
-  ctx.out.Bulk(req->query.ToString() + "\n");
+  ctx.out.Bulk(search::Explain(req->query));
 }
 
 struct ConfigOption {
