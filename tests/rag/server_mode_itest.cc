@@ -163,6 +163,30 @@ TEST_F(ServerModeTest, ChangedAndDeletedFilesAreReplacedOnTheServer) {
   EXPECT_THAT(gone.out, ::testing::Not(HasSubstr("raft.md")));
 }
 
+TEST_F(ServerModeTest, AFileOfManyChunksIsWrittenInPipelinedBatches) {
+  // Over 64 chunks (one pipeline batch), each with a word of its own.
+  std::string big;
+  for (int i = 0; i < 150; ++i) {
+    big += "Paragraph " + std::to_string(i) + " is about zyxmarker" + std::to_string(i) + ". ";
+    big += std::string(40, 'x') + " filler text that keeps the chunk near its size limit. ";
+    for (int j = 0; j < 30; ++j) big += "More words for this paragraph follow here. ";
+    big += "\n\n";
+  }
+  docs_.Write("big.txt", big);
+  CliOutput ingest = Ragkv("ingest " + docs_.path() + " --server " + Url(server_));
+  ASSERT_EQ(ingest.exit_code, 0) << server_.log();
+  EXPECT_THAT(ingest.out, HasSubstr("+126 -0 chunks"));  // 118 for big.txt, 1 per other file
+  for (const char* word : {"zyxmarker0", "zyxmarker77", "zyxmarker149"}) {
+    CliOutput search = Ragkv(std::string("search ") + word + " --json --k 1 --server " +
+                             Url(server_));
+    Json j = Json::parse(search.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << search.out;
+    ASSERT_EQ(j["hits"].size(), 1u) << word;
+    EXPECT_EQ(Sources(j["hits"])[0], "big.txt");
+    EXPECT_THAT(j["hits"][0]["text"].get<std::string>(), HasSubstr(word));
+  }
+}
+
 TEST_F(ServerModeTest, ReadsFallBackAlongTheServerListWritesNeedAReachableLeader) {
   ragkv::testing::TestServer second;
   ASSERT_TRUE(second.Start()) << second.log();
