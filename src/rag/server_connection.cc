@@ -129,6 +129,19 @@ class ReadConnection final : public RespConnection {
     return Send(*client_, args);
   }
 
+  // Reads only, so a batch cut short by a lost server is simply sent again
+  // to the next one.
+  Result<std::vector<resp::RespValue>> CallPipelined(
+      const std::vector<std::vector<std::string>>& commands) override {
+    if (client_ != nullptr) {
+      auto r = Pipeline(*client_, commands);
+      if (r.ok() || r.status().code() != StatusCode::kUnavailable) return r;
+      if (servers_.size() == 1) return r;
+    }
+    RAGKV_RETURN_IF_ERROR(ConnectFrom(client_ == nullptr ? current_ : current_ + 1));
+    return Pipeline(*client_, commands);
+  }
+
  private:
   std::vector<ServerAddress> servers_;
   int timeout_ms_;

@@ -82,20 +82,27 @@ class ServerStore final : public ChunkStore {
     // The manifest is the set of file:<source> hashes; SCAN may return a key
     // twice, HGETALL of a key deleted meanwhile is empty.
     RAGKV_ASSIGN_OR_RETURN(std::vector<std::string> file_keys, ScanKeys(prefix_ + "file:"));
-    for (const std::string& key : file_keys) {
-      const std::string source = key.substr(prefix_.size() + 5);
-      if (manifest_.count(source) != 0) continue;
-      RAGKV_ASSIGN_OR_RETURN(resp::RespValue entry, Call({"HGETALL", key}));
-      auto e = HashFields(entry);
-      if (e.empty()) continue;
-      FileEntry fe;
-      fe.source = source;
-      fe.content_hash = ToU64(e["hash"]);
-      fe.size = ToU64(e["size"]);
-      std::istringstream ids(e["chunks"]);
-      for (uint64_t id; ids >> id;) fe.chunk_ids.push_back(id);
-      chunk_count_ += fe.chunk_ids.size();
-      manifest_[fe.source] = std::move(fe);
+    // HGETALLs pipelined in batches: one round trip per batch, not per file.
+    constexpr size_t kBatch = 512;
+    for (size_t b = 0; b < file_keys.size(); b += kBatch) {
+      std::vector<std::vector<std::string>> batch;
+      for (size_t i = b; i < std::min(file_keys.size(), b + kBatch); ++i) {
+        batch.push_back({"HGETALL", file_keys[i]});
+      }
+      RAGKV_ASSIGN_OR_RETURN(std::vector<resp::RespValue> replies, conn_->CallPipelined(batch));
+      for (size_t i = 0; i < replies.size(); ++i) {
+        const std::string source = file_keys[b + i].substr(prefix_.size() + 5);
+        auto e = HashFields(replies[i]);
+        if (e.empty() || manifest_.count(source) != 0) continue;
+        FileEntry fe;
+        fe.source = source;
+        fe.content_hash = ToU64(e["hash"]);
+        fe.size = ToU64(e["size"]);
+        std::istringstream ids(e["chunks"]);
+        for (uint64_t id; ids >> id;) fe.chunk_ids.push_back(id);
+        chunk_count_ += fe.chunk_ids.size();
+        manifest_[fe.source] = std::move(fe);
+      }
     }
     // Ranges of an ingest that stopped between reserving ids and writing the
     // manifest entry: ids no manifest entry owns are orphans.
