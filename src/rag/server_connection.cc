@@ -51,6 +51,9 @@ Result<ServerAddress> ParseOne(std::string_view url, bool scheme_required) {
       return Status::InvalidArgument("bad port in --server entry '" + original + "'");
     }
   }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {  // [::1]:6379
+    host = host.substr(1, host.size() - 2);
+  }
   if (host.empty()) return Status::InvalidArgument("--server entry '" + original + "' has no host");
   a.host = std::string(host);
   return a;

@@ -205,6 +205,10 @@ TEST_F(ServerModeTest, ReadsFallBackAlongTheServerListWritesNeedAReachableLeader
   EXPECT_FALSE(before->elements.empty());
   const int first_port = server_.port();
   server_.Stop();
+  auto batch = (*conn)->CallPipelined({{"HGETALL", "ragkv:default:meta"}, {"PING"}});
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].DebugString(), before->DebugString());
   auto after = (*conn)->Call({"HGETALL", "ragkv:default:meta"});
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->DebugString(), before->DebugString());

@@ -279,6 +279,10 @@ TEST(ServerListTest, ParsesUrlListsAndInheritsCredentials) {
   EXPECT_EQ((*list)[1].password, "p");
   EXPECT_EQ((*list)[2].user, "");
   EXPECT_EQ((*list)[2].password, "q");
+  auto v6 = ParseServerList("redis://[::1]:7002");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ((*v6)[0].host, "::1");
+  EXPECT_EQ((*v6)[0].port, 7002);
   for (const char* bad : {"http://x", "redis://", "redis://a:0", "redis://a:99999", "redis://a:1x",
                           "redis://a,", "b:1,redis://a"}) {
     EXPECT_EQ(ParseServerList(bad).status().code(), StatusCode::kInvalidArgument) << bad;
