@@ -25,8 +25,8 @@
 #include "rag/eval.h"
 #include "rag/generator.h"
 #include "rag/ingest.h"
-#include "rag/server_connection.h"
 #include "rag/retriever.h"
+#include "rag/server_connection.h"
 #include "rag/store_io.h"
 
 namespace ragkv::cli {
@@ -82,10 +82,9 @@ Result<std::unique_ptr<rag::ChunkStore>> OpenStore(const CommonOptions& o, bool 
   }
   RAGKV_ASSIGN_OR_RETURN(auto servers, rag::ParseServerList(o.server));
   RAGKV_ASSIGN_OR_RETURN(
-      auto conn,
-      rag::ConnectToServers(std::move(servers),
-                            for_write ? rag::ServerRole::kLeader : rag::ServerRole::kAny,
-                            o.remote.timeout_seconds));
+      auto conn, rag::ConnectToServers(std::move(servers),
+                                       for_write ? rag::ServerRole::kLeader : rag::ServerRole::kAny,
+                                       o.remote.timeout_seconds));
   return rag::OpenServerStore(std::move(conn), o.collection);
 }
 

@@ -222,19 +222,20 @@ Result<std::unique_ptr<RespConnection>> ConnectToServers(std::vector<ServerAddre
     }
     RAGKV_ASSIGN_OR_RETURN(resp::RespValue role_reply, Send(**client, {"ROLE"}));
     if (role_reply.is_error()) {  // no ROLE command: a standalone server
-      return std::unique_ptr<RespConnection>(std::make_unique<LeaderConnection>(std::move(*client)));
+      return std::unique_ptr<RespConnection>(
+          std::make_unique<LeaderConnection>(std::move(*client)));
     }
     const auto& e = role_reply.elements;
     if (!e.empty() && e[0].str == "master") {
-      return std::unique_ptr<RespConnection>(std::make_unique<LeaderConnection>(std::move(*client)));
+      return std::unique_ptr<RespConnection>(
+          std::make_unique<LeaderConnection>(std::move(*client)));
     }
     tried += (tried.empty() ? "" : "; ") + a.ToString() + " is a replica";
     if (e.size() >= 3 && e[0].str == "slave") {
       ServerAddress leader = a;
       leader.host = e[1].str;
-      leader.port = static_cast<int>(e[2].type == resp::RespType::kInteger
-                                         ? e[2].integer
-                                         : std::atoi(e[2].str.c_str()));
+      leader.port = static_cast<int>(
+          e[2].type == resp::RespType::kInteger ? e[2].integer : std::atoi(e[2].str.c_str()));
       bool known = false;
       for (const ServerAddress& s : servers) {
         known = known || (s.host == leader.host && s.port == leader.port);

@@ -133,29 +133,29 @@ class ServerStore final : public ChunkStore {
                                         "); use --embedder " + info_.embedder_id);
     }
     RAGKV_ASSIGN_OR_RETURN(resp::RespValue created, Call({"FT.CREATE",
-                                                    index_,
-                                                    "ON",
-                                                    "HASH",
-                                                    "PREFIX",
-                                                    "1",
-                                                    prefix_ + "chunk:",
-                                                    "SCHEMA",
-                                                    "title",
-                                                    "TEXT",
-                                                    "WEIGHT",
-                                                    "3",
-                                                    "text",
-                                                    "TEXT",
-                                                    "embedding",
-                                                    "VECTOR",
-                                                    "FLAT",
-                                                    "6",
-                                                    "TYPE",
-                                                    "FLOAT32",
-                                                    "DIM",
-                                                    std::to_string(dim),
-                                                    "DISTANCE_METRIC",
-                                                    "IP"}));
+                                                          index_,
+                                                          "ON",
+                                                          "HASH",
+                                                          "PREFIX",
+                                                          "1",
+                                                          prefix_ + "chunk:",
+                                                          "SCHEMA",
+                                                          "title",
+                                                          "TEXT",
+                                                          "WEIGHT",
+                                                          "3",
+                                                          "text",
+                                                          "TEXT",
+                                                          "embedding",
+                                                          "VECTOR",
+                                                          "FLAT",
+                                                          "6",
+                                                          "TYPE",
+                                                          "FLOAT32",
+                                                          "DIM",
+                                                          std::to_string(dim),
+                                                          "DISTANCE_METRIC",
+                                                          "IP"}));
     if (created.is_error() && created.str.find("already exists") == std::string::npos) {
       return Status::FailedPrecondition("FT.CREATE " + index_ + " failed: " + created.str);
     }
@@ -204,8 +204,8 @@ class ServerStore final : public ChunkStore {
         return Status::Corruption("HINCRBY next_chunk_id: " + last.DebugString());
       }
       first = static_cast<uint64_t>(last.integer) - n + 1;
-      RAGKV_RETURN_IF_ERROR(Expect({"HSET", PendingKey(), entry.source,
-                                    std::to_string(first) + " " + std::to_string(n)}));
+      RAGKV_RETURN_IF_ERROR(Expect(
+          {"HSET", PendingKey(), entry.source, std::to_string(first) + " " + std::to_string(n)}));
     }
     RAGKV_RETURN_IF_ERROR(RemoveFileStatus(entry.source));
     entry.chunk_ids.clear();
@@ -219,10 +219,16 @@ class ServerStore final : public ChunkStore {
       c.source = entry.source;
       std::string blob(vectors[i].size() * sizeof(float), '\0');
       std::memcpy(blob.data(), vectors[i].data(), blob.size());  // little-endian hosts
-      batch.push_back({"HSET", ChunkKey(c.id), "text", c.text, "title", TitleField(c),
-                       "doc_title", c.title, "source", c.source, "heading", c.heading, "page",
-                       std::to_string(c.page), "offset", std::to_string(c.offset), "ordinal",
-                       std::to_string(c.ordinal), "embedding", std::move(blob)});
+      batch.push_back({"HSET",      ChunkKey(c.id),
+                       "text",      c.text,
+                       "title",     TitleField(c),
+                       "doc_title", c.title,
+                       "source",    c.source,
+                       "heading",   c.heading,
+                       "page",      std::to_string(c.page),
+                       "offset",    std::to_string(c.offset),
+                       "ordinal",   std::to_string(c.ordinal),
+                       "embedding", std::move(blob)});
       entry.chunk_ids.push_back(c.id);
       if (batch.size() == kPipelineDepth || i + 1 == chunks.size()) {
         RAGKV_ASSIGN_OR_RETURN(std::vector<resp::RespValue> replies, conn_->CallPipelined(batch));
@@ -268,9 +274,9 @@ class ServerStore final : public ChunkStore {
       q += Escape(w);
     }
     if (q.empty()) return std::vector<Candidate>{};
-    RAGKV_ASSIGN_OR_RETURN(
-        resp::RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES", "SCORER", "BM25",
-                           "LIMIT", "0", std::to_string(k), "DIALECT", "2"}));
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r,
+                           Call({"FT.SEARCH", index_, q, "NOCONTENT", "WITHSCORES", "SCORER",
+                                 "BM25", "LIMIT", "0", std::to_string(k), "DIALECT", "2"}));
     return ParseScoredIds(r, /*distance=*/false);
   }
 
@@ -339,8 +345,8 @@ class ServerStore final : public ChunkStore {
         out.push_back({std::move(t), std::log(1.0 + (n - df + 0.5) / (df + 0.5)), df});
         continue;
       }
-      auto r = Call({"FT.SEARCH", index_, "@title|text:" + Escape(word), "NOCONTENT", "LIMIT",
-                     "0", "0", "DIALECT", "2"});
+      auto r = Call({"FT.SEARCH", index_, "@title|text:" + Escape(word), "NOCONTENT", "LIMIT", "0",
+                     "0", "DIALECT", "2"});
       if (r.ok() && r->type == resp::RespType::kArray && !r->elements.empty()) {
         df = static_cast<uint32_t>(r->elements[0].integer);
       }
@@ -356,7 +362,9 @@ class ServerStore final : public ChunkStore {
   }
 
  private:
-  Result<resp::RespValue> Call(const std::vector<std::string>& args) const { return conn_->Call(args); }
+  Result<resp::RespValue> Call(const std::vector<std::string>& args) const {
+    return conn_->Call(args);
+  }
   Status Expect(const std::vector<std::string>& args) {
     RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call(args));
     if (r.is_error()) return Status::FailedPrecondition(args[0] + " failed: " + r.str);

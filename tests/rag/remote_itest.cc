@@ -13,8 +13,8 @@
 #include "rag/fake_llm_server.h"
 #include "rag/ingest.h"
 #include "rag/remote.h"
-#include "rag/server_connection.h"
 #include "rag/retriever.h"
+#include "rag/server_connection.h"
 #include "rag/test_util.h"
 
 namespace ragkv::rag {

@@ -108,9 +108,9 @@ TEST_F(ServerModeTest, IngestSearchAskAgreeWithTheEmbeddedStore) {
   ASSERT_EQ(again.exit_code, 0);
   EXPECT_THAT(again.out, HasSubstr("8 unchanged"));
 
-  for (const char* query : {"balanced tree rotations", "leader replicates log to followers",
-                            "recover after a crash", "hash function collisions",
-                            "term frequency ranking", "replica serves reads"}) {
+  for (const char* query :
+       {"balanced tree rotations", "leader replicates log to followers", "recover after a crash",
+        "hash function collisions", "term frequency ranking", "replica serves reads"}) {
     SCOPED_TRACE(query);
     CliOutput remote = Ragkv(std::string("search '") + query + "' --json --k 3 " + server);
     CliOutput local = Ragkv(std::string("search '") + query + "' --json --k 3 " + data);
@@ -131,8 +131,7 @@ TEST_F(ServerModeTest, IngestSearchAskAgreeWithTheEmbeddedStore) {
     EXPECT_GE(shared, 2u);
   }
 
-  for (const char* question :
-       {"How does an AVL tree restore balance?", "What is a quaternion?"}) {
+  for (const char* question : {"How does an AVL tree restore balance?", "What is a quaternion?"}) {
     SCOPED_TRACE(question);
     CliOutput remote = Ragkv(std::string("ask '") + question + "' --json " + server);
     CliOutput local = Ragkv(std::string("ask '") + question + "' --json " + data);
@@ -177,8 +176,8 @@ TEST_F(ServerModeTest, AFileOfManyChunksIsWrittenInPipelinedBatches) {
   ASSERT_EQ(ingest.exit_code, 0) << server_.log();
   EXPECT_THAT(ingest.out, HasSubstr("+126 -0 chunks"));  // 118 for big.txt, 1 per other file
   for (const char* word : {"zyxmarker0", "zyxmarker77", "zyxmarker149"}) {
-    CliOutput search = Ragkv(std::string("search ") + word + " --json --k 1 --server " +
-                             Url(server_));
+    CliOutput search =
+        Ragkv(std::string("search ") + word + " --json --k 1 --server " + Url(server_));
     Json j = Json::parse(search.out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << search.out;
     ASSERT_EQ(j["hits"].size(), 1u) << word;

@@ -16,10 +16,10 @@
 namespace ragkv::rag {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using resp::RespType;
 using resp::RespValue;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 RespValue Bulk(std::string s) {
   RespValue v;
@@ -237,7 +237,8 @@ TEST(ServerStoreTest, AnInterruptedFileWriteLeavesOrphansThatReadersSkipAndWrite
   }
   {
     // The connection dies after the chunk hashes, at the manifest entry.
-    auto store = OpenServerStore(std::make_unique<FakeConnection>(&server, "ragkv:docs:file:"), "docs");
+    auto store =
+        OpenServerStore(std::make_unique<FakeConnection>(&server, "ragkv:docs:file:"), "docs");
     ASSERT_TRUE(store.ok());
     EXPECT_FALSE((*store)
                      ->PutFile({"/d/b.md", 2, 9, {}}, {Chunk("Half."), Chunk("Written.")},
@@ -249,16 +250,15 @@ TEST(ServerStoreTest, AnInterruptedFileWriteLeavesOrphansThatReadersSkipAndWrite
 
   auto reader = Open(&server);
   EXPECT_FALSE(reader->FindFile("/d/b.md").has_value());  // so the next ingest redoes it
-  server.ft_replies["FT.SEARCH"] = Arr({Int(2), Bulk("ragkv:docs:chunk:2"), Bulk("2.0"),
-                                       Bulk("ragkv:docs:chunk:1"), Bulk("1.0")});
+  server.ft_replies["FT.SEARCH"] = Arr(
+      {Int(2), Bulk("ragkv:docs:chunk:2"), Bulk("2.0"), Bulk("ragkv:docs:chunk:1"), Bulk("1.0")});
   auto hits = reader->TextSearch("written kept", 10);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ((*hits)[0].chunk_id, 1u);
   EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:2"), 1u);  // reading wrote nothing
 
-  ASSERT_TRUE(
-      reader->PutFile({"/d/b.md", 2, 9, {}}, {Chunk("Whole.")}, {{0.0f, 1.0f}}).ok());
+  ASSERT_TRUE(reader->PutFile({"/d/b.md", 2, 9, {}}, {Chunk("Whole.")}, {{0.0f, 1.0f}}).ok());
   EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:2"), 0u);
   EXPECT_EQ(server.hashes.count("ragkv:docs:chunk:3"), 0u);
   EXPECT_TRUE(server.hashes["ragkv:docs:pending"].empty());

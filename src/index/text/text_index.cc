@@ -226,8 +226,8 @@ std::vector<TextHit> TextIndex::SearchWeighted(
 float TextIndex::ScoreDocument(uint64_t id, const std::vector<std::string>& terms) const {
   auto it = id_to_slot_.find(id);
   if (it == id_to_slot_.end()) return 0;
-  std::vector<TextHit> hits = SearchTerms(terms, id_to_slot_.size(),
-                                          [id](uint64_t other) { return other == id; });
+  std::vector<TextHit> hits =
+      SearchTerms(terms, id_to_slot_.size(), [id](uint64_t other) { return other == id; });
   return hits.empty() ? 0 : hits[0].score;
 }
 
