@@ -119,8 +119,12 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
     if (step % 50 == 0 && !naive.docs.empty()) {
       std::vector<std::string> query = {word(), word(), word()};
       ExpectSameRanking(index->SearchTerms(query, 10), naive.Search(query, 10));
-      // ScoreDocument agrees with the ranking's score for every hit, and is 0
-      // for a document that is absent.
+      // ScoreDocument (from the forward index) gives exactly the score the
+      // postings scan gives, agrees with the naive scorer, and is 0 for a
+      // document that is absent.
+      for (const TextHit& h : index->SearchTerms(query, 10)) {
+        EXPECT_FLOAT_EQ(index->ScoreDocument(h.id, query), h.score);
+      }
       for (const TextHit& h : naive.Search(query, 10)) {
         EXPECT_NEAR(index->ScoreDocument(h.id, query), h.score, 1e-3 * std::max(1.0f, h.score));
       }
