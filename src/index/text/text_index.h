@@ -78,7 +78,14 @@ class TextIndex {
   std::vector<TextHit> SearchTerms(const std::vector<std::string>& terms, size_t k,
                                    const Filter& filter = nullptr) const;
 
-  // BM25 score of one indexed document for normalised `terms`; 0 if absent.
+  // Same with a weight per term (query-term weighting, e.g. for
+  // pseudo-relevance feedback): each term's BM25 contribution is multiplied
+  // by its weight. A repeated term keeps its first weight.
+  std::vector<TextHit> SearchWeighted(const std::vector<std::pair<std::string, float>>& terms,
+                                      size_t k, const Filter& filter = nullptr) const;
+
+  // BM25 score of one indexed document for normalised `terms`; 0 if absent
+  // (FT.SEARCH scores documents its planner found by other means).
   float ScoreDocument(uint64_t id, const std::vector<std::string>& terms) const;
 
   // Number of live documents containing the normalised term.

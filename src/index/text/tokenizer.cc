@@ -25,19 +25,24 @@ constexpr uint32_t kInvalid = 0xFFFFFFFF;
 // NLTK's English stop-word list plus a few modal verbs.
 const std::unordered_set<std::string_view>& StopWords() {
   static const std::unordered_set<std::string_view> kWords = {
-      "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
-      "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself",
-      "it", "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which",
-      "who", "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be",
-      "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an",
-      "the", "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by",
-      "for", "with", "about", "against", "between", "into", "through", "during", "before",
-      "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off", "over",
-      "under", "again", "further", "then", "once", "here", "there", "when", "where", "why",
-      "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no",
-      "nor", "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can",
-      "will", "just", "don", "should", "now", "d", "ll", "m", "o", "re", "ve", "y", "could",
-      "would", "might", "must", "may", "shall", "also"};
+      "i",       "me",      "my",      "myself",   "we",         "our",    "ours",    "ourselves",
+      "you",     "your",    "yours",   "yourself", "yourselves", "he",     "him",     "his",
+      "himself", "she",     "her",     "hers",     "herself",    "it",     "its",     "itself",
+      "they",    "them",    "their",   "theirs",   "themselves", "what",   "which",   "who",
+      "whom",    "this",    "that",    "these",    "those",      "am",     "is",      "are",
+      "was",     "were",    "be",      "been",     "being",      "have",   "has",     "had",
+      "having",  "do",      "does",    "did",      "doing",      "a",      "an",      "the",
+      "and",     "but",     "if",      "or",       "because",    "as",     "until",   "while",
+      "of",      "at",      "by",      "for",      "with",       "about",  "against", "between",
+      "into",    "through", "during",  "before",   "after",      "above",  "below",   "to",
+      "from",    "up",      "down",    "in",       "out",        "on",     "off",     "over",
+      "under",   "again",   "further", "then",     "once",       "here",   "there",   "when",
+      "where",   "why",     "how",     "all",      "any",        "both",   "each",    "few",
+      "more",    "most",    "other",   "some",     "such",       "no",     "nor",     "not",
+      "only",    "own",     "same",    "so",       "than",       "too",    "very",    "s",
+      "t",       "can",     "will",    "just",     "don",        "should", "now",     "d",
+      "ll",      "m",       "o",       "re",       "ve",         "y",      "could",   "would",
+      "might",   "must",    "may",     "shall",    "also"};
   return kWords;
 }
 
@@ -148,7 +153,7 @@ bool IsWordCodePoint(uint32_t cp) {
   }
   if (cp == kInvalid) return false;
   if (cp <= 0xBF) return cp == 0xAA || cp == 0xB5 || cp == 0xBA;  // Latin-1 punctuation
-  if (cp == 0xD7 || cp == 0xF7) return false;                      // × ÷
+  if (cp == 0xD7 || cp == 0xF7) return false;                     // × ÷
   if (cp >= 0x2000 && cp <= 0x2BFF) return false;  // punctuation, symbols, arrows, math
   if (cp >= 0x3000 && cp <= 0x303F) return false;  // CJK punctuation
   if (cp >= 0xFE30 && cp <= 0xFE4F) return false;
@@ -183,9 +188,9 @@ void Tokenizer::Tokenize(std::string_view text, std::vector<std::string>* out) c
     if (w.size() > options_.max_token_bytes) continue;
     if (options_.drop_stop_words && IsStopWord(w)) continue;
     if (stemmer_ != nullptr && stemmer_->stemmer != nullptr) {
-      const sb_symbol* stemmed = sb_stemmer_stem(
-          stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(w.data()),
-          static_cast<int>(w.size()));
+      const sb_symbol* stemmed =
+          sb_stemmer_stem(stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(w.data()),
+                          static_cast<int>(w.size()));
       if (stemmed != nullptr) {
         out->emplace_back(reinterpret_cast<const char*>(stemmed),
                           static_cast<size_t>(sb_stemmer_length(stemmer_->stemmer)));

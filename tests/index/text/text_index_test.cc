@@ -96,7 +96,8 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
   NaiveBm25 naive{options, {}};
   std::mt19937_64 rng(7);
   std::vector<std::string> vocab;
-  for (int i = 0; i < 60; ++i) vocab.push_back(std::to_string(i).insert(0, "w"));
+  for (int i = 0; i < 60; ++i)
+    vocab.push_back(std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i));
   // Zipf-like: low word numbers are common.
   auto word = [&] {
     std::uniform_real_distribution<double> u(0, 1);
@@ -118,6 +119,16 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
     if (step % 50 == 0 && !naive.docs.empty()) {
       std::vector<std::string> query = {word(), word(), word()};
       ExpectSameRanking(index->SearchTerms(query, 10), naive.Search(query, 10));
+      // ScoreDocument (from the forward index) gives exactly the score the
+      // postings scan gives, agrees with the naive scorer, and is 0 for a
+      // document that is absent.
+      for (const TextHit& h : index->SearchTerms(query, 10)) {
+        EXPECT_FLOAT_EQ(index->ScoreDocument(h.id, query), h.score);
+      }
+      for (const TextHit& h : naive.Search(query, 10)) {
+        EXPECT_NEAR(index->ScoreDocument(h.id, query), h.score, 1e-3 * std::max(1.0f, h.score));
+      }
+      EXPECT_EQ(index->ScoreDocument(1000, query), 0.0f);
     }
   }
 }
@@ -128,6 +139,18 @@ TEST(TextIndexTest, FilterRestrictsCandidates) {
   auto hits = index->Search("apple", 100, [](uint64_t id) { return id % 2 == 1; });
   ASSERT_EQ(hits.size(), 10u);
   for (const TextHit& h : hits) EXPECT_EQ(h.id % 2, 1u);
+}
+
+TEST(TextIndexTest, QueryTermWeightsScaleContributions) {
+  auto index = TextIndex::Create({}).value();
+  ASSERT_TRUE(index->Add(1, {"alpha beta"}).ok());
+  ASSERT_TRUE(index->Add(2, {"gamma"}).ok());
+  ASSERT_TRUE(index->Add(3, {"delta"}).ok());
+  float alpha = index->SearchTerms({"alpha"}, 1)[0].score;
+  float beta = index->SearchTerms({"beta"}, 1)[0].score;
+  auto weighted = index->SearchWeighted({{"alpha", 2.0f}, {"beta", 0.5f}, {"alpha", 9.0f}}, 1);
+  ASSERT_EQ(weighted.size(), 1u);
+  EXPECT_FLOAT_EQ(weighted[0].score, 2 * alpha + 0.5f * beta);  // a repeat keeps its first weight
 }
 
 TEST(TextIndexTest, SerializeRoundTripScoresIdentically) {

@@ -27,10 +27,16 @@ TEST(TokenizerTest, UnicodeLettersAreWordsAndAreLowercased) {
 
 TEST(TokenizerTest, InvalidUtf8BytesSeparateWords) {
   Tokenizer tok({.stem = false, .drop_stop_words = false});
-  std::string bad = "abc\xff" "def\xc3" "ghi\xe2\x82";
+  std::string bad =
+      "abc\xff"
+      "def\xc3"
+      "ghi\xe2\x82";
   EXPECT_THAT(tok.Tokenize(bad), ElementsAre("abc", "def", "ghi"));
   // Overlong encoding of '/' and a lone surrogate are rejected too.
-  EXPECT_THAT(tok.Tokenize("a\xc0\xaf" "b\xed\xa0\x80" "c"), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(tok.Tokenize("a\xc0\xaf"
+                           "b\xed\xa0\x80"
+                           "c"),
+              ElementsAre("a", "b", "c"));
 }
 
 TEST(TokenizerTest, EmptyAndSeparatorOnlyInput) {

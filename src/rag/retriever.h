@@ -1,0 +1,88 @@
+// Retriever: hybrid search over a ChunkStore plus a retrieval confidence.
+//
+// BM25 (title + body) and vector KNN each return `candidates` chunks; the two
+// rankings are fused by reciprocal rank fusion (Cormack et al. 2009):
+//   fused(c) = sum over lists L containing c of  w_L / (rrf_k + rank_L(c))
+// RRF needs no score calibration between BM25 and cosine, which live on
+// unrelated scales.
+//
+// Confidence is the share of the question's information the best chunk
+// explains: the idf^3-weighted fraction of the question's distinct terms that
+// occur in the top fused chunk (title or text), where unknown terms count
+// with the idf of an unseen term. A question about something the corpus never
+// mentions ("CRDT") loses its rarest, heaviest terms and scores low even when
+// its common words match well, which a raw BM25 score cannot tell apart
+// (fts5_baseline.txt: 5 of 6 unanswerable questions outscore an answerable
+// one). Abstain when confidence < threshold (calibrated in docs/rag.md), or
+// when a question term occurs in no document at all.
+//
+// Thread safety: one thread at a time (it uses the store and the embedder).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "rag/chunk_store.h"
+#include "rag/document.h"
+#include "rag/embedder.h"
+
+namespace ragkv::rag {
+
+struct RetrievalOptions {
+  size_t candidates = 50;     // per list, before fusion
+  double rrf_k = 60;          // the constant from Cormack et al.
+  double text_weight = 1.0;   // w_L for BM25
+  double vector_weight = -1;  // w_L for the vector list; 0 disables KNN; < 0: the
+                              // embedder's fusion_weight()
+  double abstain_threshold = 0.18;
+  bool strip_framing = true;  // apply StripQuestionFraming to queries
+  // Abstain when a question term occurs in no document at all.
+  bool abstain_on_unknown_terms = true;
+};
+
+struct RetrievedChunk {
+  ChunkRecord chunk;
+  double score = 0;     // fused
+  int text_rank = 0;    // 1-based rank in the BM25 list, 0 if absent
+  int vector_rank = 0;  // 1-based rank in the vector list, 0 if absent
+};
+
+struct Retrieval {
+  std::vector<RetrievedChunk> hits;        // best first
+  double confidence = 0;                   // in [0, 1]
+  bool abstain = true;                     // no hits, confidence < threshold, or unknown terms
+  std::vector<std::string> unknown_terms;  // analysed question terms no document contains
+};
+
+// Removes instruction words that frame a question rather than name its
+// subject ("explain", "describe", "example(s)", "tell me"...), so that a
+// corpus about the EXPLAIN command does not answer "Explain key-value
+// stores". Returns the query unchanged if nothing else would remain.
+std::string StripQuestionFraming(std::string_view query);
+
+class Retriever {
+ public:
+  // kFailedPrecondition if the store was built with another embedder
+  // (the message says which one to use). Both pointers must outlive this.
+  static Result<Retriever> Create(ChunkStore* store, Embedder* embedder,
+                                  RetrievalOptions options = {});
+
+  // The `k` best chunks for `query`. Errors only from the embedder (remote).
+  Result<Retrieval> Retrieve(std::string_view query, size_t k);
+
+  const RetrievalOptions& options() const { return options_; }
+
+ private:
+  Retriever(ChunkStore* store, Embedder* embedder, RetrievalOptions options)
+      : store_(store), embedder_(embedder), options_(options) {}
+  double Coverage(std::string_view query, const ChunkRecord& chunk,
+                  std::vector<std::string>* unknown) const;
+
+  ChunkStore* store_;
+  Embedder* embedder_;
+  RetrievalOptions options_;
+};
+
+}  // namespace ragkv::rag

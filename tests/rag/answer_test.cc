@@ -1,0 +1,155 @@
+// Retrieval, abstention, the extractive answerer and the response/transcript
+// formats, on a corpus made here.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "rag/generator.h"
+#include "rag/ingest.h"
+#include "rag/retriever.h"
+#include "rag/store_io.h"
+#include "rag/test_util.h"
+
+namespace ragkv::rag {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class AnswerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    docs_.Write("replication.md",
+                "# Replication\n"
+                "Replication keeps copies of the same data on several servers. Its purpose is "
+                "availability: when one server fails, another one still has the data.\n\n"
+                "Synchronous replication waits for the copies before a commit returns.\n");
+    docs_.Write("btree.txt",
+                "B-tree\n\nA B-tree is a balanced search tree whose nodes hold many keys. "
+                "Databases use B-trees for indexes because they keep keys sorted.\n");
+    docs_.Write("cache.html",
+                "<html><head><title>Caches</title></head><body><h1>Caching</h1>"
+                "<p>A cache is a small fast memory holding recently used data.</p></body></html>");
+    for (int i = 0; i < 20; ++i) {
+      docs_.Write("filler" + std::to_string(i) + ".txt",
+                  "Filler " + std::to_string(i) +
+                      "\n\nThis page talks about servers, memory "
+                      "and data in general terms, number " +
+                      std::to_string(i) + ".");
+    }
+    store_ = OpenEmbeddedStore(data_.path(), "c").value();
+    embedder_ = NewBuiltinEmbedder(256);
+    ASSERT_TRUE(Ingest({docs_.path()}, store_.get(), embedder_.get(), {}).ok());
+  }
+
+  Retrieval Retrieve(const std::string& q, size_t k = 3) {
+    auto retriever = Retriever::Create(store_.get(), embedder_.get());
+    EXPECT_TRUE(retriever.ok());
+    auto r = retriever->Retrieve(q, k);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+
+  testing::TempDir docs_, data_;
+  std::unique_ptr<ChunkStore> store_;
+  std::unique_ptr<Embedder> embedder_;
+};
+
+TEST_F(AnswerTest, HybridRetrievalFindsTheRightDocumentFirst) {
+  Retrieval r = Retrieve("What is the purpose of data replication?");
+  ASSERT_FALSE(r.hits.empty());
+  EXPECT_EQ(DocIdFromSource(r.hits[0].chunk.source), "replication");
+  EXPECT_GT(r.hits[0].text_rank, 0);
+  EXPECT_GT(r.hits[0].vector_rank, 0);
+  EXPECT_FALSE(r.abstain);
+  EXPECT_GT(r.confidence, 0.5);
+  EXPECT_EQ(DocIdFromSource(Retrieve("Why do databases use B-trees?").hits[0].chunk.source),
+            "btree");
+}
+
+TEST_F(AnswerTest, QuestionsAboutUnknownThingsAbstainAndSayWhy) {
+  Retrieval r = Retrieve("How does the AVL tree keep keys balanced?");
+  EXPECT_TRUE(r.abstain);
+  EXPECT_THAT(r.unknown_terms, ::testing::ElementsAre("AVL"));
+  std::string response = FormatResponse("", r, 0.18, "");
+  EXPECT_THAT(response, HasSubstr("The documents do not contain the answer"));
+  EXPECT_THAT(response, HasSubstr("no document mentions \"AVL\""));
+  EXPECT_THAT(response, Not(HasSubstr("Sources:")));
+}
+
+TEST_F(AnswerTest, LowConfidenceAbstainsWithoutUnknownTerms) {
+  // Every word exists, but no chunk covers the rare ones together.
+  auto retriever =
+      Retriever::Create(store_.get(), embedder_.get(), RetrievalOptions{.abstain_threshold = 0.99});
+  ASSERT_TRUE(retriever.ok());
+  Retrieval r = *retriever->Retrieve("synchronous cache B-tree filler", 3);
+  EXPECT_TRUE(r.abstain);
+  EXPECT_TRUE(r.unknown_terms.empty());
+  EXPECT_THAT(FormatResponse("", r, 0.99, ""), HasSubstr("below the 0.99 threshold"));
+}
+
+TEST_F(AnswerTest, ExtractiveAnswerQuotesSourcesWithCitations) {
+  Retrieval r = Retrieve("What is the purpose of data replication?");
+  auto gen = NewExtractiveGenerator(store_.get());
+  std::string streamed;
+  auto answer = gen->Generate({"What is the purpose of data replication?", r.hits},
+                              [&](std::string_view t) { streamed += t; });
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(streamed, *answer);
+  EXPECT_THAT(*answer, HasSubstr("Replication keeps copies of the same data on several servers."));
+  EXPECT_THAT(*answer, HasSubstr("[1]"));
+  std::string response = FormatResponse(*answer, r, 0.18, "(extractive)");
+  EXPECT_THAT(response, HasSubstr("Sources:\n[1] " + r.hits[0].chunk.source + " (Replication)"));
+  EXPECT_THAT(response, ::testing::EndsWith("(extractive)"));
+}
+
+TEST_F(AnswerTest, RetrieverRefusesAnotherEmbedder) {
+  auto other = NewBuiltinEmbedder(128);  // same id, but the store says dim 256...
+  struct Renamed : Embedder {
+    std::string id() const override { return "ollama:x"; }
+    size_t dim() const override { return 3; }
+    Result<std::vector<std::vector<float>>> Embed(const std::vector<std::string>&,
+                                                  EmbedPurpose) override {
+      return std::vector<std::vector<float>>{};
+    }
+  } renamed;
+  auto r = Retriever::Create(store_.get(), &renamed);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("--embedder builtin-v1"));
+}
+
+TEST(QuestionFramingTest, InstructionWordsAreStripped) {
+  EXPECT_EQ(StripQuestionFraming("Explain key-value databases with examples."),
+            " key-value databases with .");
+  EXPECT_EQ(StripQuestionFraming("EXPLAIN"), "EXPLAIN");  // nothing else would remain
+  EXPECT_EQ(StripQuestionFraming("What is ANALYZE?"), "What is ANALYZE?");
+}
+
+TEST(TranscriptTest, GoldenFormat) {
+  EXPECT_EQ(FormatTranscriptEntry("What is the purpose of data replication?",
+                                  "Copies of data. [1]\n\nSources:\n[1] /d/r.md (Replication)"),
+            "Question: What is the purpose of data replication?\n"
+            "Response:\n"
+            "Copies of data. [1]\n"
+            "\n"
+            "Sources:\n"
+            "[1] /d/r.md (Replication)\n"
+            "==================================================\n");
+}
+
+TEST(CitationTest, LabelsCombineTitleHeadingAndPage) {
+  ChunkRecord c;
+  c.source = "/d/manual.pdf";
+  c.title = "Manual";
+  c.heading = "Manual > Install";
+  c.page = 7;
+  EXPECT_EQ(CitationLabel(c), "/d/manual.pdf (Manual > Install, p. 7)");
+  c.heading = "Setup";
+  c.page = 0;
+  EXPECT_EQ(CitationLabel(c), "/d/manual.pdf (Manual > Setup)");
+  c.title.clear();
+  c.heading.clear();
+  EXPECT_EQ(CitationLabel(c), "/d/manual.pdf");
+}
+
+}  // namespace
+}  // namespace ragkv::rag
