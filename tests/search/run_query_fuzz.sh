@@ -42,4 +42,5 @@ while IFS= read -r line; do
   i=$((i + 1))
 done < "$src/tests/search/query_fuzz_seeds.txt"
 exec "$bin" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$out/" -print_final_stats=1
+  -artifact_prefix="$out/" -print_final_stats=1 \
+  -error_exitcode=1 -timeout_exitcode=1  # 77, libFuzzer's default, would read as "skipped"
