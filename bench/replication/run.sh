@@ -10,20 +10,30 @@
 #  4. read scaling of GET: one redis-benchmark against the leader, then three
 #     at once against leader + 2 followers (sum of ops/s). On a machine with
 #     fewer cores than processes this measures CPU sharing, not scaling.
+#  5. read scaling of FT.SEARCH (ragkv only: Debian's redis-server has no
+#     search module): an HNSW index created on the leader (so FT.CREATE goes
+#     through the stream) over F hashes of 128 random float32s; KNN 10 with
+#     redis-benchmark -c 50 against the leader alone, then against leader + 2
+#     followers at once (sum of queries/s). Same caveat as 4.
 #
-# Usage: bench/replication/run.sh [-k keys] [-v vectors] [-n writes] [-s "ragkv redis"]
+# Usage: bench/replication/run.sh [-k keys] [-v vectors] [-n writes] [-f ft-docs] [-q ft-queries]
+#                                 [-s "ragkv redis"]
 #   env RAGKV=path/to/ragkv (default build/release/ragkv)
 set -euo pipefail
 
 K=1000000
 V=200000
 N=1000000
+F=20000
+Q=20000
 SERVERS="ragkv redis"
-while getopts "k:v:n:s:" opt; do
+while getopts "k:v:n:f:q:s:" opt; do
   case $opt in
     k) K=$OPTARG ;;
     v) V=$OPTARG ;;
     n) N=$OPTARG ;;
+    f) F=$OPTARG ;;
+    q) Q=$OPTARG ;;
     s) SERVERS=$OPTARG ;;
     *) echo "usage: $0 [-k keys] [-v vectors] [-n writes] [-s servers]" >&2; exit 2 ;;
   esac
@@ -103,9 +113,23 @@ for i in range(n):
 PY
 }
 
-echo "# generating $K keys and $V vectors"
+gen_float_docs() {  # RESP for HSET doc:i emb <128 float32 in [-1,1)>
+  "$PY" - "$1" <<'PY'
+import random, struct, sys
+n = int(sys.argv[1]); out = sys.stdout.buffer; rng = random.Random(1)
+for i in range(n):
+    k = b"doc:%d" % i
+    v = struct.pack("<128f", *[rng.uniform(-1, 1) for _ in range(128)])
+    out.write(b"*4\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n$3\r\nemb\r\n$512\r\n%s\r\n" % (len(k), k, v))
+PY
+}
+
+echo "# generating $K keys, $V vectors and $F float documents"
 gen_strings "$K" >"$WORK/strings.resp"
 gen_vectors "$V" >"$WORK/vectors.resp"
+gen_float_docs "$F" >"$WORK/docs.resp"
+# The query vector: 128 x 0.3f (bytes 9a 99 99 3e, no NUL, so it fits in argv).
+QVEC=$(for _ in $(seq 128); do printf '\x9a\x99\x99\x3e'; done)
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
@@ -168,6 +192,31 @@ for S in $SERVERS; do
   start "$S" "$F3" "$WORK/$S-f3" "$L"
   wait_synced "$L" "$F3"
   echo "$S full_sync_ms_${V}_vectors $(( $(now_ms) - t0 ))" >>"$RESULTS"
+
+  # 5. read scaling of FT.SEARCH KNN (ragkv only).
+  if [ "$S" = ragkv ]; then
+    redis-cli -p "$L" flushall >/dev/null
+    redis-cli -p "$L" FT.CREATE idx ON HASH PREFIX 1 doc: SCHEMA emb VECTOR HNSW 6 TYPE FLOAT32 \
+      DIM 128 DISTANCE_METRIC L2 >/dev/null
+    redis-cli -p "$L" --pipe <"$WORK/docs.resp" >/dev/null
+    wait_synced "$L" "$F1" "$F2"
+    knn=(FT.SEARCH idx '*=>[KNN 10 @emb $B]' PARAMS 2 B "$QVEC" NOCONTENT DIALECT 2)
+    for p in "$F1" "$F2"; do
+      [ "$(redis-cli -p "$p" FT.SEARCH idx '*=>[KNN 10 @emb $B]' PARAMS 2 B "$QVEC" NOCONTENT DIALECT 2 | head -1)" = 10 ] ||
+        echo "$S: follower $p does not answer the KNN query" >&2
+    done
+    one=$(redis-benchmark -p "$L" -n "$Q" -c 50 -q --csv "${knn[@]}" | tail -1 | cut -d, -f2 | tr -d '"')
+    t0=$(now_ms)
+    KNNS=()
+    for p in "$L" "$F1" "$F2"; do
+      redis-benchmark -p "$p" -n "$Q" -c 50 -q --csv "${knn[@]}" >/dev/null &
+      KNNS+=($!)
+    done
+    wait "${KNNS[@]}"
+    sum=$(( 3 * Q * 1000 / ( $(now_ms) - t0 ) ))
+    echo "$S ft_search_knn10_qps_leader_only_${F}_docs $one" >>"$RESULTS"
+    echo "$S ft_search_knn10_qps_leader_plus_2_followers_${F}_docs $sum" >>"$RESULTS"
+  fi
 
   for p in "$F3" "$F2" "$F1" "$L"; do redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; done
   sleep 0.5

@@ -17,6 +17,13 @@
 //   replaced, and prepare_psync runs on the loop so the offset offered to the
 //   leader counts exactly the commands applied.
 //
+// * Index definitions (FT.CREATE/FT.ALTER) are not part of the keyspace, so
+//   a full sync would leave a new follower without the leader's indexes. The
+//   node remembers, per index, the commands that defined it (from the write
+//   stream, whoever applied it) and puts them in the full-sync payload as aux
+//   records ahead of the keys; the follower drops its own indexes, replays
+//   those commands, and then loads the keys into them.
+//
 // Rejected: a per-replica cursor into a shared backlog instead of per-replica
 // output copies (Redis 7's shared buffer) — less memory for many replicas,
 // but replica outputs would need their own flow control inside the network
@@ -36,6 +43,7 @@
 
 #include "common/log.h"
 #include "persistence/snapshot.h"
+#include "search/index_manager.h"
 #include "server/commands/command_util.h"
 #include "server/errors.h"
 #include "server/persistence.h"
@@ -53,6 +61,11 @@ int64_t ParseInt64(const std::string& v, int64_t fallback) {
   int64_t out;
   return server::ParseInt(v, &out) ? out : fallback;
 }
+
+using server::EqualsIgnoreCase;
+
+// Snapshot aux record of a full sync holding one index definition.
+constexpr std::string_view kIndexAux = "ragkv-ft-index";
 
 void AppendCommand(std::string* out, std::span<const std::string_view> argv) {
   out->push_back('*');
@@ -125,6 +138,31 @@ class SyncLoader : public persistence::SnapshotVisitor {
     if (e.expire_at_ms >= 0) {
       std::string when = std::to_string(e.expire_at_ms);
       RAGKV_RETURN_IF_ERROR(Run({"PEXPIREAT", e.key, when}));
+    }
+    return Status::Ok();
+  }
+
+  // kIndexAux: "<db>\n" then the RESP commands that define one index.
+  Status OnAux(std::string_view name, std::string_view value) override {
+    if (name != kIndexAux) return Status::Ok();
+    size_t nl = value.find('\n');
+    int64_t db = -1;
+    if (nl == std::string_view::npos || !server::ParseInt(value.substr(0, nl), &db) || db < 0 ||
+        db >= engine_.keyspace().size()) {
+      return Status::Corruption("full sync: bad index definition record");
+    }
+    std::string dbs = std::to_string(db);
+    RAGKV_RETURN_IF_ERROR(Run({"SELECT", dbs}));
+    std::string_view rest = value.substr(nl + 1);
+    resp::RequestParser parser;
+    while (!rest.empty()) {
+      if (parser.Parse(rest) != resp::ParseStatus::kComplete) {
+        return Status::Corruption("full sync: bad index definition command");
+      }
+      std::vector<std::string_view> args = parser.args();
+      size_t used = parser.consumed();
+      RAGKV_RETURN_IF_ERROR(Run(args));
+      rest.remove_prefix(used);
     }
     return Status::Ok();
   }
@@ -311,7 +349,32 @@ void Replication::FeedCommand(std::span<const std::string_view> argv) {
   Feed(encode_buffer_);
 }
 
+void Replication::TrackIndexDefinition(int db, std::span<const std::string_view> argv) {
+  if (argv.size() < 2 || argv[0].size() < 3 || !EqualsIgnoreCase(argv[0].substr(0, 3), "ft."))
+    return;
+  std::string name(argv[1]);
+  if (EqualsIgnoreCase(argv[0], "ft.create")) {
+    IndexDefinition& def = index_defs_[name];
+    def.db = db;
+    def.commands.clear();
+    AppendCommand(&def.commands, argv);
+  } else if (EqualsIgnoreCase(argv[0], "ft.alter")) {
+    auto it = index_defs_.find(name);
+    if (it != index_defs_.end()) AppendCommand(&it->second.commands, argv);
+  } else if (EqualsIgnoreCase(argv[0], "ft.dropindex") || EqualsIgnoreCase(argv[0], "ft.drop")) {
+    index_defs_.erase(name);
+  }
+}
+
+Status Replication::WriteIndexDefinitions(persistence::SnapshotWriter& writer) const {
+  for (const auto& [name, def] : index_defs_) {
+    RAGKV_RETURN_IF_ERROR(writer.AddAux(kIndexAux, std::to_string(def.db) + "\n" + def.commands));
+  }
+  return Status::Ok();
+}
+
 void Replication::OnWrite(int db, std::span<const std::string_view> argv) {
+  TrackIndexDefinition(db, argv);
   if (following_) return;  // a follower feeds the leader's bytes verbatim
   encode_buffer_.clear();
   if (db != last_db_) {
@@ -492,7 +555,10 @@ void Replication::Follow(const std::string& host, int port) {
       }
       // Commands of the previous connection are all applied (FIFO); an
       // incomplete one is dropped and will be resent.
+      // The parser too: it keeps offsets into a half-parsed request, and the
+      // new connection resends that request from its first byte.
       stream_pending_.clear();
+      stream_parser_.Reset();
       stream_broken_ = false;
       // No stream seen and no data: nothing to continue from (and nothing an
       // empty leader could wipe).
@@ -540,6 +606,7 @@ void Replication::Promote() {
   master_host_.clear();
   master_port_ = 0;
   stream_pending_.clear();
+  stream_parser_.Reset();
   SetConfigReplicaOf("");
   // Sub-replicas reconnect and continue with +CONTINUE <new id>.
   DisconnectReplicas();
@@ -552,6 +619,9 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   ks.set_expiry_mode(store::ExpiryMode::kKeep);
   SyncLoader loader(engine_, master_session_);
   master_session_.db = 0;
+  // The payload carries the leader's index definitions: ours go.
+  for (const std::string& name : engine_.search().Names()) engine_.search().Drop(name);
+  index_defs_.clear();
   Status s = loader.Run({"FLUSHALL"});
   if (s.ok()) s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
   ks.set_expiry_mode(store::ExpiryMode::kHide);
@@ -568,6 +638,7 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   backlog_.Reset(offset);
   master_session_.db = 0;
   stream_pending_.clear();
+  stream_parser_.Reset();
   stream_broken_ = false;
   DisconnectReplicas();
   log::Info("MASTER <-> REPLICA sync: Finished with success, " + std::to_string(ks.TotalKeys()) +

@@ -219,8 +219,9 @@ void Replication::Psync(CommandContext& ctx) {
                        "-" + std::to_string(s.id) + ".rks";
     persistence::FileSystem& fs = *persistence::DefaultFileSystem();
     auto writer = persistence::SnapshotWriter::Create(fs, path);
-    Status st = writer.ok() ? server::WriteKeyspace(ctx.engine.keyspace(), MonotonicMs(), **writer)
-                            : writer.status();
+    // Index definitions first, so the follower indexes the keys as they load.
+    Status st = writer.ok() ? WriteIndexDefinitions(**writer) : writer.status();
+    if (st.ok()) st = server::WriteKeyspace(ctx.engine.keyspace(), MonotonicMs(), **writer);
     if (st.ok()) st = (*writer)->Finish();
     std::string payload;
     if (st.ok()) {

@@ -97,6 +97,111 @@ TEST(ReplicationTest, ThreeNodesConvergeAfter100kWrites) {
   EXPECT_EQ(blob.str.size(), 512u);
 }
 
+// FT.* on followers: FT.CREATE travels in the stream to a follower that is
+// already there, and in the full-sync payload to one that joins later; both
+// answer HNSW KNN queries exactly as the leader does (EF_RUNTIME above the
+// document count makes the search exhaustive, so the graph's build order
+// cannot change the answer).
+std::string FloatBlob(std::mt19937_64& rng, int dim) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::string blob(dim * sizeof(float), '\0');
+  for (int d = 0; d < dim; ++d) {
+    float x = u(rng);
+    std::memcpy(blob.data() + d * sizeof(float), &x, sizeof(float));
+  }
+  return blob;
+}
+
+int64_t FtNumDocs(Node& node, const std::string& index) {
+  auto info = node({"FT.INFO", index});
+  for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+    if (info.elements[i].str == "num_docs") {
+      const auto& v = info.elements[i + 1];
+      return v.type == resp::RespType::kInteger ? v.integer : std::atoll(v.str.c_str());
+    }
+  }
+  return -1;
+}
+
+TEST(ReplicationTest, FollowersAnswerFtSearchLikeTheLeader) {
+  constexpr int kDim = 8;
+  constexpr int kDocs = 400;
+  std::mt19937_64 rng(7);
+  Node leader, f1, f2;
+  ASSERT_TRUE(leader.Start());
+  ASSERT_TRUE(f1.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_TRUE(WaitFor([&] { return f1.Info("master_link_status") == "up"; }, 5000));
+  ASSERT_THAT(leader({"FT.CREATE",
+                      "idx",
+                      "ON",
+                      "HASH",
+                      "PREFIX",
+                      "1",
+                      "doc:",
+                      "SCHEMA",
+                      "vec",
+                      "VECTOR",
+                      "HNSW",
+                      "6",
+                      "TYPE",
+                      "FLOAT32",
+                      "DIM",
+                      std::to_string(kDim),
+                      "DISTANCE_METRIC",
+                      "L2",
+                      "tag",
+                      "TAG"}),
+              IsOk());
+  auto write_docs = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", FloatBlob(rng, kDim), "tag",
+                          i % 2 == 0 ? "even" : "odd"}),
+                  IsInt(2));
+    }
+  };
+  write_docs(0, kDocs / 2);
+  // Updates and deletes must reach the followers' indexes too.
+  ASSERT_THAT(leader({"HSET", "doc:3", "vec", FloatBlob(rng, kDim)}), IsInt(0));
+  ASSERT_THAT(leader({"DEL", "doc:5", "doc:6"}), IsInt(2));
+  // The second follower joins now: the index definition comes with the
+  // full-sync payload, then the stream.
+  ASSERT_TRUE(f2.Start({"--replicaof", leader.ReplicaOfArg()}));
+  write_docs(kDocs / 2, kDocs);
+  ASSERT_THAT(leader({"DEL", "doc:250"}), IsInt(1));
+  ASSERT_THAT(leader({"WAIT", "2", "10000"}), IsInt(2));
+  EXPECT_EQ(leader.Info("sync_full"), "2");
+
+  const int64_t num_docs = FtNumDocs(leader, "idx");
+  EXPECT_EQ(num_docs, kDocs - 3);
+  for (Node* f : {&f1, &f2}) EXPECT_EQ(FtNumDocs(*f, "idx"), num_docs);
+  for (int q = 0; q < 10; ++q) {
+    std::string blob = FloatBlob(rng, kDim);
+    std::vector<std::string> query = {"FT.SEARCH",
+                                      "idx",
+                                      q % 2 == 0 ? "*=>[KNN 10 @vec $B EF_RUNTIME 1000]"
+                                                 : "@tag:{odd}=>[KNN 5 @vec $B EF_RUNTIME 1000]",
+                                      "PARAMS",
+                                      "2",
+                                      "B",
+                                      blob,
+                                      "RETURN",
+                                      "1",
+                                      "__vec_score",
+                                      "DIALECT",
+                                      "2"};
+    auto expected = leader(query);
+    ASSERT_EQ(expected.type, resp::RespType::kArray) << expected.DebugString();
+    ASSERT_EQ(expected.elements[0].integer, q % 2 == 0 ? 10 : 5) << expected.DebugString();
+    for (Node* f : {&f1, &f2}) {
+      EXPECT_EQ(f->operator()(query).DebugString(), expected.DebugString()) << "query " << q;
+    }
+  }
+  // Dropping the index is replicated as well.
+  EXPECT_THAT(leader({"FT.DROPINDEX", "idx"}), IsOk());
+  EXPECT_THAT(leader({"WAIT", "2", "5000"}), IsInt(2));
+  for (Node* f : {&f1, &f2}) EXPECT_TRUE((*f)({"FT.INFO", "idx"}).is_error());
+}
+
 TEST(ReplicationTest, FollowersAreReadOnlyAndReportTheirRole) {
   Node leader, f;
   ASSERT_TRUE(leader.Start());
