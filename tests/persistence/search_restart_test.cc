@@ -52,7 +52,8 @@ int64_t NumDocs(RespClient& c) {
   for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
     if (info.elements[i].str != "num_docs") continue;
     const RespValue& v = info.elements[i + 1];
-    return v.type == resp::RespType::kInteger ? v.integer : std::strtoll(v.str.c_str(), nullptr, 10);
+    return v.type == resp::RespType::kInteger ? v.integer
+                                              : std::strtoll(v.str.c_str(), nullptr, 10);
   }
   ADD_FAILURE() << "no num_docs in FT.INFO: " << info.DebugString();
   return -1;
@@ -146,15 +147,40 @@ TEST_F(SearchRestartTest, IndexesSurviveAofRewriteAndSnapshotRestarts) {
       const std::string blob = VectorBlob(rng);
       const std::string n = std::to_string(i);
       const std::string extra = std::to_string(i % 10);
-      Must(c, {"HSET", key, "v", blob, "tag", tags[i % 3], "n", n, "t", words[i % 4], "extra",
-               extra});
+      Must(c,
+           {"HSET", key, "v", blob, "tag", tags[i % 3], "n", n, "t", words[i % 4], "extra", extra});
     }
   };
   write_docs(0, kDocs / 2);
-  Must(c, {"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:", "SCHEMA", "v", "VECTOR",
-           "HNSW", "10", "TYPE", "FLOAT32", "DIM", std::to_string(kDim), "DISTANCE_METRIC", "L2",
-           "EF_CONSTRUCTION", "200", "EF_RUNTIME", "400", "tag", "TAG", "n", "NUMERIC", "SORTABLE",
-           "t", "TEXT"});
+  Must(c, {"FT.CREATE",
+           "idx",
+           "ON",
+           "HASH",
+           "PREFIX",
+           "1",
+           "doc:",
+           "SCHEMA",
+           "v",
+           "VECTOR",
+           "HNSW",
+           "10",
+           "TYPE",
+           "FLOAT32",
+           "DIM",
+           std::to_string(kDim),
+           "DISTANCE_METRIC",
+           "L2",
+           "EF_CONSTRUCTION",
+           "200",
+           "EF_RUNTIME",
+           "400",
+           "tag",
+           "TAG",
+           "n",
+           "NUMERIC",
+           "SORTABLE",
+           "t",
+           "TEXT"});
   write_docs(kDocs / 2, kDocs);
   Must(c, {"FT.ALTER", "idx", "SCHEMA", "ADD", "extra", "NUMERIC"});
   Must(c, {"DEL", "doc:7", "doc:8"});
