@@ -51,8 +51,26 @@ bool IndexManager::Drop(std::string_view name) {
   auto it = indexes_.find(name);
   if (it == indexes_.end()) return false;
   indexes_.erase(it);
+  commands_.erase(std::string(name));
   count_.store(indexes_.size());
   return true;
+}
+
+void IndexManager::RecordCommand(std::string_view name, std::span<const std::string_view> argv) {
+  std::lock_guard lock(mu_);
+  auto& commands = commands_[std::string(name)];
+  commands.emplace_back(argv.begin(), argv.end());
+}
+
+std::vector<IndexDefinition> IndexManager::Definitions() const {
+  std::lock_guard lock(mu_);
+  std::vector<IndexDefinition> out;
+  for (const auto& [name, index] : indexes_) {
+    auto it = commands_.find(name);
+    if (it == commands_.end()) continue;
+    out.push_back(IndexDefinition{name, index->db(), it->second});
+  }
+  return out;
 }
 
 std::shared_ptr<SearchIndex> IndexManager::Find(std::string_view name) const {

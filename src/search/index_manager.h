@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,16 @@
 namespace ragkv::search {
 
 // Engine-wide FT.CONFIG values.
+// The commands that recreate an index, as they were accepted: FT.CREATE, then
+// each FT.ALTER. Snapshots store these (not the index structures), and loading
+// replays them over the loaded keyspace, which rebuilds the index
+// (docs/formats/snapshot.md, "Search indexes").
+struct IndexDefinition {
+  std::string name;
+  int db = 0;
+  std::vector<std::vector<std::string>> commands;
+};
+
 struct SearchConfig {
   uint64_t max_search_results = 1000000;  // MAXSEARCHRESULTS: LIMIT cap
   uint64_t max_aggregate_results = 1000000;
@@ -46,6 +57,13 @@ class IndexManager {
   bool Drop(std::string_view name);
   std::shared_ptr<SearchIndex> Find(std::string_view name) const;
   std::vector<std::string> Names() const;
+  // Appends an accepted FT.CREATE/FT.ALTER argv to the definition of index
+  // `name` (which must exist); Drop forgets it.
+  void RecordCommand(std::string_view name, std::span<const std::string_view> argv);
+  // Every index's definition, by name. Copies, so the result may be handed to
+  // a forked child without the lock.
+  std::vector<IndexDefinition> Definitions() const;
+
   // Cheap check for the write hook's fast path.
   bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
 
@@ -67,6 +85,7 @@ class IndexManager {
 
   mutable std::mutex mu_;  // guards the map (not the indexes)
   std::map<std::string, std::shared_ptr<SearchIndex>, std::less<>> indexes_;
+  std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> commands_;
   std::atomic<size_t> count_{0};
   SearchConfig config_;
 };

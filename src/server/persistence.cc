@@ -13,6 +13,13 @@
 // engine applied them (absolute expiry times, DEL for expired keys), so
 // running them through the same path guarantees the same result, and no
 // second implementation of any command exists.
+//
+// FT indexes: a snapshot stores each index's definition (its FT.CREATE and
+// FT.ALTER commands) as a section after the keys, and loading replays them
+// through Execute, so the index is rebuilt from the loaded keyspace. The
+// definitions are copied before fork(), since IndexManager has a mutex.
+// Saving the HNSW graph itself is the measured alternative
+// (docs/benchmarks/persistence.md).
 #include "server/persistence.h"
 
 #include <signal.h>
@@ -24,6 +31,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "persistence/aof_format.h"
 #include "protocol/reply_writer.h"
 #include "server/session.h"
 
@@ -40,6 +48,18 @@ std::string ConfigValue(const Config& cfg, std::string_view name) {
   return "";
 }
 
+void AppendU32(uint32_t v, std::string* out) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+bool ReadU32(std::string_view* in, uint32_t* v) {
+  if (in->size() < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) *v |= uint32_t{static_cast<uint8_t>((*in)[i])} << (8 * i);
+  in->remove_prefix(4);
+  return true;
+}
+
 int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
 
 // In a forked child: drops every inherited descriptor (listening and client
@@ -49,11 +69,14 @@ int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
 void CloseInheritedFds() { ::close_range(3, ~0U, 0); }
 
 // The body of a BGSAVE/BGREWRITEAOF child: writes the keyspace to `path`.
+// `indexes` is copied by the parent before fork(): the child takes no locks.
 [[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
-                                   store::Keyspace& keyspace, int64_t now_ms) {
+                                   store::Keyspace& keyspace, int64_t now_ms,
+                                   const std::vector<search::IndexDefinition>& indexes) {
   CloseInheritedFds();
   auto w = persistence::SnapshotWriter::Create(fs, path);
   Status s = w.ok() ? WriteKeyspace(keyspace, now_ms, **w) : w.status();
+  if (s.ok()) s = WriteSearchIndexes(indexes, **w);
   if (s.ok()) s = (*w)->Finish();
   ::_exit(s.ok() ? 0 : 1);
 }
@@ -123,6 +146,18 @@ class KeyspaceLoader : public persistence::AofVisitor {
     return Status::Ok();
   }
 
+  // A search index definition: replayed once the keyspace it indexes is
+  // loaded (sections follow every entry of their snapshot), so FT.CREATE's
+  // initial scan rebuilds the index from the loaded keys.
+  Status OnSection(std::string_view name, std::string_view blob) override {
+    if (name.substr(0, kSearchIndexSection.size()) != kSearchIndexSection) return Status::Ok();
+    RAGKV_ASSIGN_OR_RETURN(search::IndexDefinition def, DecodeSearchIndexSection(name, blob));
+    for (auto& command : def.commands) {
+      RAGKV_RETURN_IF_ERROR(OnCommand(def.db, command));
+    }
+    return Status::Ok();
+  }
+
   uint64_t errors() const { return errors_; }
 
  private:
@@ -135,6 +170,52 @@ class KeyspaceLoader : public persistence::AofVisitor {
 };
 
 }  // namespace
+
+std::string EncodeSearchIndexSection(const search::IndexDefinition& def) {
+  std::string blob;
+  AppendU32(static_cast<uint32_t>(def.db), &blob);
+  std::string command;
+  for (const auto& argv : def.commands) {
+    std::vector<std::string_view> views(argv.begin(), argv.end());
+    command.clear();
+    persistence::EncodeMultibulk(views, &command);
+    AppendU32(static_cast<uint32_t>(command.size()), &blob);
+    blob += command;
+  }
+  return blob;
+}
+
+Result<search::IndexDefinition> DecodeSearchIndexSection(std::string_view name,
+                                                         std::string_view blob) {
+  const auto bad = [name](std::string_view why) {
+    return Status::Corruption("snapshot section " + std::string(name) + ": " + std::string(why));
+  };
+  search::IndexDefinition def;
+  def.name = std::string(name.substr(kSearchIndexSection.size()));
+  uint32_t db = 0;
+  if (!ReadU32(&blob, &db) || db > 1u << 20) return bad("bad db");
+  def.db = static_cast<int>(db);
+  while (!blob.empty()) {
+    uint32_t len = 0;
+    if (!ReadU32(&blob, &len) || len > blob.size()) return bad("truncated command");
+    auto argv = persistence::DecodeMultibulk(blob.substr(0, len));
+    if (!argv.ok()) return bad(argv.status().message());
+    if (argv->empty()) return bad("empty command");
+    def.commands.push_back(std::move(*argv));
+    blob.remove_prefix(len);
+  }
+  if (def.commands.empty()) return bad("no commands");
+  return def;
+}
+
+Status WriteSearchIndexes(const std::vector<search::IndexDefinition>& indexes,
+                          persistence::SnapshotWriter& writer) {
+  for (const auto& def : indexes) {
+    RAGKV_RETURN_IF_ERROR(writer.AddSection(std::string(kSearchIndexSection) + def.name,
+                                            EncodeSearchIndexSection(def)));
+  }
+  return Status::Ok();
+}
 
 Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
                      persistence::SnapshotWriter& writer) {
@@ -247,7 +328,8 @@ Status Persistence::Load() {
     }
     if (seeded_from_snapshot) {
       RAGKV_RETURN_IF_ERROR(aof_->Rewrite([this](persistence::SnapshotWriter& w) {
-        return WriteKeyspace(engine_.keyspace(), engine_.Now(), w);
+        RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), w));
+        return WriteSearchIndexes(engine_.search().Definitions(), w);
       }));
     }
   }
@@ -334,13 +416,14 @@ Status Persistence::StartAof() {
   // The new log takes over once its base, the current data set, is written.
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
+  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
     aof_.reset();
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
   rewrite_child_ = pid;
   rewrite_child_start_ms_ = MonotonicMs();
   aof_starting_ = true;
@@ -410,6 +493,7 @@ Status Persistence::Save() {
   Status s = [&]() -> Status {
     RAGKV_ASSIGN_OR_RETURN(auto w, persistence::SnapshotWriter::Create(fs_, SnapshotPath()));
     RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), *w));
+    RAGKV_RETURN_IF_ERROR(WriteSearchIndexes(engine_.search().Definitions(), *w));
     return w->Finish();
   }();
   last_bgsave_ok_ = s.ok();
@@ -435,9 +519,10 @@ Status Persistence::BackgroundSave() {
   const std::string path = SnapshotPath();
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
+  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();
@@ -465,12 +550,13 @@ Status Persistence::BackgroundRewriteAof() {
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
+  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();

@@ -36,6 +36,7 @@
 #include "persistence/aof.h"
 #include "persistence/file_system.h"
 #include "persistence/policy.h"
+#include "search/index_manager.h"
 #include "server/engine.h"
 
 namespace ragkv::server {
@@ -149,5 +150,15 @@ class Persistence {
 // through `writer`, db by db. Used by SAVE, BGSAVE and BGREWRITEAOF.
 Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
                      persistence::SnapshotWriter& writer);
+
+// Search index definitions as snapshot sections named
+// "search-index:<name>" (docs/formats/snapshot.md). Written after every key.
+inline constexpr std::string_view kSearchIndexSection = "search-index:";
+Status WriteSearchIndexes(const std::vector<search::IndexDefinition>& indexes,
+                          persistence::SnapshotWriter& writer);
+std::string EncodeSearchIndexSection(const search::IndexDefinition& def);
+// kCorruption if `blob` is not a well-formed section `name`.
+Result<search::IndexDefinition> DecodeSearchIndexSection(std::string_view name,
+                                                         std::string_view blob);
 
 }  // namespace ragkv::server

@@ -286,3 +286,36 @@ TEST_F(ForkingPersistenceTest, ConfigSetAppliesAppendonlyFsyncAndSavePointsAtRun
 
 }  // namespace
 }  // namespace ragkv::server
+
+namespace ragkv::server {
+namespace {
+
+TEST(SearchIndexSectionTest, RoundTripsAndRejectsEveryTruncation) {
+  search::IndexDefinition def;
+  def.name = "idx";
+  def.db = 3;
+  def.commands = {{"FT.CREATE", "idx", "SCHEMA", "v", "VECTOR", "HNSW", "6", "TYPE", "FLOAT32",
+                   "DIM", "4", "DISTANCE_METRIC", "L2", std::string("bin\0\r\n", 6)},
+                  {"FT.ALTER", "idx", "SCHEMA", "ADD", "n", "NUMERIC"}};
+  const std::string blob = EncodeSearchIndexSection(def);
+  const std::string name = std::string(kSearchIndexSection) + def.name;
+  auto back = DecodeSearchIndexSection(name, blob);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->name, def.name);
+  EXPECT_EQ(back->db, def.db);
+  EXPECT_EQ(back->commands, def.commands);
+  // Every proper prefix either fails cleanly or (at a command boundary)
+  // decodes to a prefix of the commands, never more.
+  for (size_t len = 0; len < blob.size(); ++len) {
+    auto part = DecodeSearchIndexSection(name, std::string_view(blob).substr(0, len));
+    if (part.ok()) {
+      ASSERT_LT(part->commands.size(), def.commands.size()) << len;
+      EXPECT_EQ(part->commands[0], def.commands[0]);
+    } else {
+      EXPECT_EQ(part.status().code(), StatusCode::kCorruption) << len;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ragkv::server

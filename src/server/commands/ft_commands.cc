@@ -45,6 +45,7 @@ void FtCreateCommand(CommandContext& ctx) {
   if (!def.ok()) return ReplyStatus(ctx, def.status());
   Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
   if (!s.ok()) return ReplyStatus(ctx, s);
+  Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
   ctx.dirty = 1;  // replicated and logged like a write
   ctx.out.Ok();
 }
@@ -57,6 +58,7 @@ void FtAlterCommand(CommandContext& ctx) {
   Status s = Manager(ctx).AddFields(ctx.arg(1), std::move(*fields),
                                     ctx.engine.keyspace().db(index->db()));
   if (!s.ok()) return ReplyStatus(ctx, s);
+  Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
   ctx.dirty = 1;
   ctx.out.Ok();
 }
