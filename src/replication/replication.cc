@@ -19,9 +19,9 @@
 //
 // * Index definitions (FT.CREATE/FT.ALTER) are not part of the keyspace, so
 //   a full sync would leave a new follower without the leader's indexes. The
-//   node remembers, per index, the commands that defined it (from the write
-//   stream, whoever applied it) and puts them in the full-sync payload as aux
-//   records ahead of the keys; the follower drops its own indexes, replays
+//   index manager remembers, per index, the commands that defined it
+//   (IndexManager::Definitions, also used by snapshots) and the full-sync
+//   payload carries them as aux records ahead of the keys; the follower drops its own indexes, replays
 //   those commands, and then loads the keys into them.
 //
 // Rejected: a per-replica cursor into a shared backlog instead of per-replica
@@ -349,32 +349,21 @@ void Replication::FeedCommand(std::span<const std::string_view> argv) {
   Feed(encode_buffer_);
 }
 
-void Replication::TrackIndexDefinition(int db, std::span<const std::string_view> argv) {
-  if (argv.size() < 2 || argv[0].size() < 3 || !EqualsIgnoreCase(argv[0].substr(0, 3), "ft."))
-    return;
-  std::string name(argv[1]);
-  if (EqualsIgnoreCase(argv[0], "ft.create")) {
-    IndexDefinition& def = index_defs_[name];
-    def.db = db;
-    def.commands.clear();
-    AppendCommand(&def.commands, argv);
-  } else if (EqualsIgnoreCase(argv[0], "ft.alter")) {
-    auto it = index_defs_.find(name);
-    if (it != index_defs_.end()) AppendCommand(&it->second.commands, argv);
-  } else if (EqualsIgnoreCase(argv[0], "ft.dropindex") || EqualsIgnoreCase(argv[0], "ft.drop")) {
-    index_defs_.erase(name);
-  }
-}
-
 Status Replication::WriteIndexDefinitions(persistence::SnapshotWriter& writer) const {
-  for (const auto& [name, def] : index_defs_) {
-    RAGKV_RETURN_IF_ERROR(writer.AddAux(kIndexAux, std::to_string(def.db) + "\n" + def.commands));
+  // The index manager keeps each live index's defining commands (it records
+  // them as FT.CREATE/FT.ALTER apply, on leaders and followers alike).
+  for (const search::IndexDefinition& def : engine_.search().Definitions()) {
+    std::string payload = std::to_string(def.db) + "\n";
+    for (const auto& command : def.commands) {
+      std::vector<std::string_view> argv(command.begin(), command.end());
+      AppendCommand(&payload, argv);
+    }
+    RAGKV_RETURN_IF_ERROR(writer.AddAux(kIndexAux, payload));
   }
   return Status::Ok();
 }
 
 void Replication::OnWrite(int db, std::span<const std::string_view> argv) {
-  TrackIndexDefinition(db, argv);
   if (following_) return;  // a follower feeds the leader's bytes verbatim
   encode_buffer_.clear();
   if (db != last_db_) {
@@ -621,7 +610,6 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   master_session_.db = 0;
   // The payload carries the leader's index definitions: ours go.
   for (const std::string& name : engine_.search().Names()) engine_.search().Drop(name);
-  index_defs_.clear();
   Status s = loader.Run({"FLUSHALL"});
   if (s.ok()) s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
   ks.set_expiry_mode(store::ExpiryMode::kHide);

@@ -113,8 +113,6 @@ class Replication : public server::ReplicationHooks {
   void FeedCommand(std::span<const std::string_view> argv);
   // Leader: a write applied by the engine.
   void OnWrite(int db, std::span<const std::string_view> argv);
-  // FT.CREATE/FT.ALTER/FT.DROPINDEX seen in the write stream.
-  void TrackIndexDefinition(int db, std::span<const std::string_view> argv);
   // One kIndexAux record per index, for a full-sync payload.
   Status WriteIndexDefinitions(persistence::SnapshotWriter& writer) const;
   int64_t CountAcked(int64_t target, bool fsynced) const;
@@ -139,11 +137,6 @@ class Replication : public server::ReplicationHooks {
   int last_db_ = -1;  // the db the stream last SELECTed
   std::string encode_buffer_;
 
-  struct IndexDefinition {
-    int db = 0;
-    std::string commands;  // RESP: FT.CREATE, then any FT.ALTERs
-  };
-  std::map<std::string, IndexDefinition> index_defs_;
 
   std::map<uint64_t, Replica> replicas_;
   std::map<uint64_t, int> listening_ports_;        // REPLCONF listening-port before PSYNC
