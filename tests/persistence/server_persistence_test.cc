@@ -181,6 +181,14 @@ TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails)
 class ForkingPersistenceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's ASan allocator has no fork handlers: a child forked while
+    // another thread (the everysec fsync thread) holds an allocator lock
+    // deadlocks on its first malloc. glibc's malloc is fork-safe, so these
+    // tests run in the Release suite of `make test`.
+    GTEST_SKIP() << "fork() under ASan can deadlock in the sanitizer allocator; "
+                    "covered by the Release run";
+#endif
     char tmpl[] = "/tmp/ragkv-fork-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
