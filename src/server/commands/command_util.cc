@@ -29,6 +29,30 @@ bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out) {
   return false;
 }
 
+bool ParseRandomCountArgs(CommandContext& ctx, std::string_view keyword, int64_t* count,
+                          bool* with_keyword) {
+  if (ctx.argc() < 3) return true;
+  if (!ParseIntArg(ctx, ctx.arg(2), count)) return false;
+  if (ctx.argc() == 4) {
+    if (!EqualsIgnoreCase(ctx.arg(3), keyword)) {
+      ctx.out.Error(errors::kSyntax);
+      return false;
+    }
+    *with_keyword = true;
+  } else if (ctx.argc() > 4) {
+    ctx.out.Error(errors::kSyntax);
+    return false;
+  }
+  // Redis accepts up to LONG_MAX/2 here; a negative count that large asks
+  // for billions of replies from one command and would exhaust memory
+  // before back-pressure can act, so we cap repetitions (docs/server.md).
+  if (*count < -kMaxRandomRepetitions || *count > INT64_MAX / 2) {
+    ctx.out.Error("ERR value is out of range");
+    return false;
+  }
+  return true;
+}
+
 bool ParseDouble(std::string_view s, double* out) {
   if (s.empty() || s.size() > 5000 || std::isspace(static_cast<unsigned char>(s[0]))) return false;
   std::string tmp(s);

@@ -22,6 +22,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Integer argument; replies "value is not an integer or out of range" and
 // returns false on failure.
 bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out);
+
+// Parses the optional `count [keyword]` of HRANDFIELD/ZRANDMEMBER (argv[2],
+// argv[3]). Leaves *count and *with_keyword untouched when there is no
+// count. Returns false after replying with an error. Negative counts are
+// capped at -kMaxRandomRepetitions (a deliberate difference from Redis).
+bool ParseRandomCountArgs(CommandContext& ctx, std::string_view keyword, int64_t* count,
+                          bool* with_keyword);
 // Strict parse without replying.
 bool ParseInt(std::string_view s, int64_t* out);
 // Redis's string2d: strtod over the whole string, no spaces, no NaN; "inf",

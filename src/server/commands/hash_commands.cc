@@ -234,28 +234,8 @@ void WriteFieldValue(CommandContext& ctx, const HashMap::value_type& kv, bool wi
 void HRandFieldCommand(CommandContext& ctx) {
   bool with_values = false;
   int64_t count = 0;
-  bool has_count = ctx.argc() >= 3;
-  if (has_count) {
-    if (!ParseIntArg(ctx, ctx.arg(2), &count)) return;
-    if (ctx.argc() == 4) {
-      if (!EqualsIgnoreCase(ctx.arg(3), "WITHVALUES")) {
-        ctx.out.Error(errors::kSyntax);
-        return;
-      }
-      with_values = true;
-    } else if (ctx.argc() > 4) {
-      ctx.out.Error(errors::kSyntax);
-      return;
-    }
-    // Redis accepts up to LONG_MAX/2 here; a negative count that large asks
-    // for billions of replies from one command and would exhaust memory
-    // before back-pressure can act, so we cap repetitions (a deliberate
-    // difference, docs/server.md).
-    if (count < -kMaxRandomRepetitions || count > INT64_MAX / 2) {
-      ctx.out.Error("ERR value is out of range");
-      return;
-    }
-  }
+  const bool has_count = ctx.argc() >= 3;
+  if (!ParseRandomCountArgs(ctx, "WITHVALUES", &count, &with_values)) return;
   bool wrong;
   const HashMap* h = HashForRead(ctx, &wrong);
   if (wrong) return;
