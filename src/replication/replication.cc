@@ -731,9 +731,6 @@ std::string Replication::InfoSection() {
   line("repl_backlog_size", std::to_string(backlog_.capacity()));
   line("repl_backlog_first_byte_offset", std::to_string(backlog_.first_byte_offset()));
   line("repl_backlog_histlen", std::to_string(backlog_.histlen()));
-  line("sync_full", std::to_string(sync_full_));
-  line("sync_partial_ok", std::to_string(sync_partial_ok_));
-  line("sync_partial_err", std::to_string(sync_partial_err_));
   return out;
 }
 

@@ -144,9 +144,6 @@ class Replication : public server::ReplicationHooks {
   std::vector<Waiter> waiters_;
   int64_t last_ping_ms_ = 0;
   bool started_empty_ = false;
-  int64_t sync_full_ = 0;
-  int64_t sync_partial_ok_ = 0;
-  int64_t sync_partial_err_ = 0;
 
   // Settings read from the config each cron tick.
   struct Settings {

@@ -193,7 +193,7 @@ void Replication::Psync(CommandContext& ctx) {
   r.port = lp != listening_ports_.end() ? lp->second : 0;
   r.last_ack_ms = MonotonicMs();
   if (same_history && backlog_.CanServe(want_offset)) {
-    ++sync_partial_ok_;
+    ++engine_.stats().sync_partial_ok;
     std::string reply = "+CONTINUE " + replid_ + "\r\n";
     backlog_.CopyFrom(want_offset, &reply);
     ctx.out.Raw(reply);
@@ -211,8 +211,8 @@ void Replication::Psync(CommandContext& ctx) {
           "repl-allow-empty-leader yes)");
       return;
     }
-    if (want_id != "?") ++sync_partial_err_;
-    ++sync_full_;
+    if (want_id != "?") ++engine_.stats().sync_partial_err;
+    ++engine_.stats().sync_full;
     // Snapshot now, on the loop thread: the stream after it starts exactly at
     // backlog_.offset().
     std::string path = ctx.engine.config().dir + "/temp-repl-full-" + std::to_string(getpid()) +

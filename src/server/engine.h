@@ -54,6 +54,10 @@ struct Stats {
   int64_t total_error_replies = 0;
   int64_t unexpected_error_replies = 0;
   int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
+  // Replication (counted by the leader side of ragkv_replication).
+  int64_t sync_full = 0;         // full resyncs served
+  int64_t sync_partial_ok = 0;   // PSYNCs answered +CONTINUE
+  int64_t sync_partial_err = 0;  // PSYNCs that asked to continue but got a full resync
   int64_t instantaneous_ops_per_sec = 0;
 };
 

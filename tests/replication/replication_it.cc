@@ -251,7 +251,12 @@ TEST(ReplicationTest, LinkDropResumesWithPartialResync) {
       << f.server().log();
   EXPECT_THAT(leader({"WAIT", "1", "5000"}), IsInt(1));
   EXPECT_EQ(leader.Info("sync_full"), "1");
+  EXPECT_EQ(leader.Info("sync_partial_err"), "0");
   EXPECT_EQ(f.Digest(), leader.Digest());
+  // Redis prints the sync counters under Stats, not Replication.
+  EXPECT_THAT(leader({"INFO", "stats"}).str, ::testing::HasSubstr("\r\nsync_partial_ok:1\r\n"));
+  EXPECT_THAT(leader({"INFO", "replication"}).str,
+              ::testing::Not(::testing::HasSubstr("\r\nsync_")));
 }
 
 TEST(ReplicationTest, WaitCountsAcknowledgingReplicasAndTimesOut) {

@@ -195,6 +195,9 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     line("total_net_input_bytes", std::to_string(st.total_net_input_bytes));
     line("total_net_output_bytes", std::to_string(st.total_net_output_bytes));
     line("rejected_connections", std::to_string(st.rejected_connections));
+    line("sync_full", std::to_string(st.sync_full));
+    line("sync_partial_ok", std::to_string(st.sync_partial_ok));
+    line("sync_partial_err", std::to_string(st.sync_partial_err));
     line("expired_keys", std::to_string(st.expired_keys));
     line("evicted_keys", std::to_string(st.evicted_keys));
     line("keyspace_hits", std::to_string(st.keyspace_hits));
