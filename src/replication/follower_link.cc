@@ -37,6 +37,10 @@
 namespace ragkv::replication {
 namespace {
 
+// Length of the random mark that ends a diskless payload (Redis's
+// RDB_EOF_MARK_SIZE).
+constexpr size_t kEofMarkLength = 40;
+
 int64_t NowMs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -277,9 +281,18 @@ void FollowerLink::RunConnection(int fd) {
     events_.on_state(LinkState::kSync);
     std::string header;
     if (!reader.ReadLine(&header)) return;
+    // "$<len>" or, from a diskless leader, "$EOF:<40-char mark>": the
+    // payload ends where the mark appears.
+    std::string mark;
     long long len = -1;
-    if (header.size() < 2 || header[0] != '$' ||
-        std::sscanf(header.c_str() + 1, "%lld", &len) != 1 || len < 0) {
+    if (header.rfind("$EOF:", 0) == 0) {
+      mark = header.substr(5);
+      if (mark.size() != kEofMarkLength) {
+        events_.on_error("Bad full sync EOF mark: " + header.substr(0, 64));
+        return;
+      }
+    } else if (header.size() < 2 || header[0] != '$' ||
+               std::sscanf(header.c_str() + 1, "%lld", &len) != 1 || len < 0) {
       events_.on_error("Bad full sync payload header: " + header.substr(0, 64));
       return;
     }
@@ -291,19 +304,39 @@ void FollowerLink::RunConnection(int fd) {
                        std::string(std::strerror(errno)));
       return;
     }
-    auto left = static_cast<size_t>(len);
     std::string& buf = reader.buffer();
     bool ok = true;
-    while (left > 0) {
-      if (buf.empty() && !reader.Fill()) {
-        ok = false;
-        break;
-      }
-      size_t n = std::min(left, buf.size());
+    auto write = [&](size_t n) {
       if (std::fwrite(buf.data(), 1, n, f) != n) ok = false;
       buf.erase(0, n);
-      left -= n;
-      if (!ok) break;
+    };
+    if (!mark.empty()) {
+      // Everything before the mark is payload; what follows it is stream.
+      // Up to mark-length - 1 bytes are held back: the mark may straddle reads.
+      for (;;) {
+        size_t at = buf.find(mark);
+        if (at != std::string::npos) {
+          write(at);
+          buf.erase(0, mark.size());
+          break;
+        }
+        if (buf.size() >= mark.size()) write(buf.size() - (mark.size() - 1));
+        if (!ok || !reader.Fill()) {
+          ok = false;
+          break;
+        }
+      }
+    } else {
+      auto left = static_cast<size_t>(len);
+      while (left > 0 && ok) {
+        if (buf.empty() && !reader.Fill()) {
+          ok = false;
+          break;
+        }
+        size_t n = std::min(left, buf.size());
+        write(n);
+        left -= n;
+      }
     }
     if (std::fclose(f) != 0) ok = false;
     NullVisitor verify;

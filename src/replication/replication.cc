@@ -30,7 +30,9 @@
 // layer; with 1-2 followers copies are cheap.
 #include "replication/replication.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@
 
 #include "common/log.h"
 #include "persistence/snapshot.h"
+#include "replication/full_sync.h"
 #include "search/index_manager.h"
 #include "server/commands/command_util.h"
 #include "server/errors.h"
@@ -63,9 +66,6 @@ int64_t ParseInt64(const std::string& v, int64_t fallback) {
 }
 
 using server::EqualsIgnoreCase;
-
-// Snapshot aux record of a full sync holding one index definition.
-constexpr std::string_view kIndexAux = "ragkv-ft-index";
 
 void AppendCommand(std::string* out, std::span<const std::string_view> argv) {
   out->push_back('*');
@@ -266,6 +266,10 @@ void Replication::LoadState() {
 
 Replication::~Replication() {
   SaveState();
+  if (sync_child_.pid > 0) {
+    ::kill(sync_child_.pid, SIGKILL);
+    ::waitpid(sync_child_.pid, nullptr, 0);
+  }
   *alive_ = false;
   StopLink();
   if (engine_.replication == this) engine_.replication = nullptr;
@@ -289,6 +293,7 @@ void Replication::ReadSettings() {
   s.timeout_s = std::max<int64_t>(1, ParseInt64(c.Value("repl-timeout"), 60));
   s.priority = ParseInt64(c.Value("replica-priority"), 100);
   s.allow_empty_leader = ParseBool(c.Value("repl-allow-empty-leader"), false);
+  s.diskless_sync_delay_s = std::max<int64_t>(0, ParseInt64(c.Value("repl-diskless-sync-delay"), 0));
   // client-output-buffer-limit "... slave <hard> <soft> <secs> ...".
   std::istringstream in(c.Value("client-output-buffer-limit"));
   std::string word;
@@ -331,36 +336,126 @@ int64_t Replication::GoodReplicas() const {
 void Replication::Feed(std::string_view bytes) {
   backlog_.Append(bytes);
   std::vector<uint64_t> overflowed;
-  for (const auto& [id, r] : replicas_) {
-    int64_t pending = engine_.io->Send(id, bytes);
+  for (auto& [id, r] : replicas_) {
+    int64_t pending = 0;
+    if (r.state == ReplicaState::kOnline) {
+      pending = engine_.io->Send(id, bytes);
+    } else if (r.state == ReplicaState::kSyncing) {
+      // The child owns the socket until it is done; the stream waits here.
+      r.held.append(bytes);
+      pending = static_cast<int64_t>(r.held.size());
+    }
     if (pending > settings_.replica_output_limit) overflowed.push_back(id);
   }
   for (uint64_t id : overflowed) {
     log::Warn("Client id=" + std::to_string(id) +
               " scheduled to be closed ASAP for overcoming of output buffer limits (replica).");
-    engine_.io->Kill(id);
-    replicas_.erase(id);
+    KillReplica(id);
   }
+}
+
+void Replication::KillReplica(uint64_t id) {
+  auto it = replicas_.find(id);
+  if (it == replicas_.end()) return;
+  if (it->second.state == ReplicaState::kSyncing && it->second.fd >= 0) {
+    ::shutdown(it->second.fd, SHUT_RDWR);
+  }
+  engine_.io->Kill(id);
+  replicas_.erase(it);
+}
+
+void Replication::ScheduleFullSync() {
+  if (sync_start_posted_) return;
+  sync_start_posted_ = true;
+  std::shared_ptr<bool> alive = alive_;
+  engine_.io->Post([this, alive] {
+    if (!*alive) return;
+    sync_start_posted_ = false;
+    StartFullSync();
+  });
+}
+
+void Replication::StartFullSync() {
+  // One child at a time, ours or persistence's: copy-on-write memory is
+  // bounded by one extra image (Redis's rule). Cron retries.
+  if (sync_child_.pid > 0) return;
+  if (engine_.persistence != nullptr && engine_.persistence->child_running()) return;
+  const int64_t now = MonotonicMs();
+  std::vector<uint64_t> ids;
+  FullSyncJob job;
+  for (const auto& [id, r] : replicas_) {
+    if (r.state != ReplicaState::kWaitFork) continue;
+    if (now - r.wait_since_ms < settings_.diskless_sync_delay_s * 1000) return;
+    // Bytes still queued by the loop (a keepalive) would interleave with
+    // the child's: wait until they are out.
+    if (engine_.io->Send(id, "") != 0) return;
+    ids.push_back(id);
+    job.fds.push_back(r.fd);
+  }
+  if (ids.empty()) return;
+  job.replid = replid_;
+  job.offset = backlog_.offset();
+  job.mark = NewReplicationId();
+  job.now_ms = engine_.Now();
+  job.timeout_ms = settings_.timeout_s * 1000;
+  job.indexes = engine_.search().Definitions();
+  const auto fork_start = std::chrono::steady_clock::now();
+  Result<pid_t> pid = ForkFullSync(job, engine_.keyspace());
+  if (!pid.ok()) {
+    log::Warn("Can't start the full sync child: " + pid.status().ToString());
+    for (uint64_t id : ids) KillReplica(id);  // they reconnect and retry
+    return;
+  }
+  const int64_t fork_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - fork_start)
+                              .count();
+  for (uint64_t id : ids) {
+    Replica& r = replicas_[id];
+    r.state = ReplicaState::kSyncing;
+    r.held.clear();
+  }
+  sync_child_ = {*pid, job.offset, now, ids};
+  // The followers start in db 0: the stream after the snapshot says which db it writes.
+  last_db_ = -1;
+  log::Info("Starting BGSAVE for SYNC with target: replicas sockets (" +
+            std::to_string(ids.size()) + " replicas, offset " + std::to_string(job.offset) +
+            ", pid " + std::to_string(*pid) + ", fork took " + std::to_string(fork_us) + " us)");
+}
+
+void Replication::ReapSyncChild() {
+  if (sync_child_.pid <= 0) return;
+  int status = 0;
+  pid_t r = ::waitpid(sync_child_.pid, &status, WNOHANG);
+  if (r == 0) return;
+  const bool ok = r == sync_child_.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  log::Info(std::string(ok ? "Diskless full sync transferred" : "Diskless full sync failed") +
+            " in " + std::to_string(MonotonicMs() - sync_child_.start_ms) + " ms");
+  const int64_t now = MonotonicMs();
+  for (uint64_t id : sync_child_.targets) {
+    auto it = replicas_.find(id);
+    if (it == replicas_.end() || it->second.state != ReplicaState::kSyncing) continue;
+    if (!ok) {
+      KillReplica(id);
+      continue;
+    }
+    Replica& rep = it->second;
+    rep.state = ReplicaState::kOnline;
+    rep.last_ack_ms = now;
+    std::string held = std::move(rep.held);
+    rep.held.clear();
+    engine_.io->Send(id, held);
+    engine_.io->Unblock(id);
+    log::Info("Synchronization with replica " + rep.ip + ":" + std::to_string(rep.port) +
+              " succeeded");
+  }
+  sync_child_ = SyncChild();
+  StartFullSync();  // replicas that arrived meanwhile
 }
 
 void Replication::FeedCommand(std::span<const std::string_view> argv) {
   encode_buffer_.clear();
   AppendCommand(&encode_buffer_, argv);
   Feed(encode_buffer_);
-}
-
-Status Replication::WriteIndexDefinitions(persistence::SnapshotWriter& writer) const {
-  // The index manager keeps each live index's defining commands (it records
-  // them as FT.CREATE/FT.ALTER apply, on leaders and followers alike).
-  for (const search::IndexDefinition& def : engine_.search().Definitions()) {
-    std::string payload = std::to_string(def.db) + "\n";
-    for (const auto& command : def.commands) {
-      std::vector<std::string_view> argv(command.begin(), command.end());
-      AppendCommand(&payload, argv);
-    }
-    RAGKV_RETURN_IF_ERROR(writer.AddAux(kIndexAux, payload));
-  }
-  return Status::Ok();
 }
 
 void Replication::OnWrite(int db, std::span<const std::string_view> argv) {
@@ -387,15 +482,23 @@ void Replication::Cron() {
     std::string_view ping[1] = {"PING"};
     FeedCommand(ping);
   }
-  // Replicas that stopped acking are dropped (they reconnect and resync).
+  ReapSyncChild();
+  StartFullSync();
+  // Replicas that stopped acking are dropped (they reconnect and resync);
+  // one still syncing is the child's to time out. One waiting for a fork
+  // gets a newline each second so its read timeout does not fire (Redis).
   std::vector<uint64_t> dead;
-  for (const auto& [id, r] : replicas_) {
-    if (now - r.last_ack_ms > settings_.timeout_s * 1000) dead.push_back(id);
+  for (auto& [id, r] : replicas_) {
+    if (r.state == ReplicaState::kOnline && now - r.last_ack_ms > settings_.timeout_s * 1000) {
+      dead.push_back(id);
+    } else if (r.state == ReplicaState::kWaitFork && now - r.last_ack_ms >= 1000) {
+      r.last_ack_ms = now;
+      engine_.io->Send(id, "\n");
+    }
   }
   for (uint64_t id : dead) {
     log::Warn("Disconnecting timedout replica (streaming sync): id=" + std::to_string(id));
-    engine_.io->Kill(id);
-    replicas_.erase(id);
+    KillReplica(id);
   }
   ServeWaiters(/*timeouts_only=*/false);
   if (following_ && link_up_) {
@@ -408,7 +511,12 @@ void Replication::Cron() {
 }
 
 void Replication::OnSessionClosed(server::Session& session) {
-  if (replicas_.erase(session.id) > 0) {
+  auto replica = replicas_.find(session.id);
+  if (replica != replicas_.end()) {
+    // The socket is still open here: shutting it down stops the sync child
+    // writing to a connection the loop is about to close.
+    if (replica->second.state == ReplicaState::kSyncing) ::shutdown(session.fd, SHUT_RDWR);
+    replicas_.erase(replica);
     log::Info("Connection with replica " + session.addr + " lost.");
   }
   listening_ports_.erase(session.id);
@@ -468,8 +576,7 @@ void Replication::ServeWaiters(bool timeouts_only) {
 }
 
 void Replication::DisconnectReplicas() {
-  for (const auto& [id, r] : replicas_) engine_.io->Kill(id);
-  replicas_.clear();
+  while (!replicas_.empty()) KillReplica(replicas_.begin()->first);
 }
 
 void Replication::StopLink() {
@@ -715,11 +822,23 @@ std::string Replication::InfoSection() {
     line("replica_announced", "1");
   }
   line("connected_slaves", std::to_string(replicas_.size()));
+  auto state = [](ReplicaState st) -> std::string {
+    switch (st) {
+      case ReplicaState::kWaitFork:
+        return "wait_bgsave";
+      case ReplicaState::kSyncing:
+        return "send_bulk";
+      case ReplicaState::kOnline:
+        return "online";
+    }
+    return "online";
+  };
   if (settings_.min_replicas > 0) line("min_slaves_good_slaves", std::to_string(GoodReplicas()));
   int i = 0;
   for (const auto& [id, r] : replicas_) {
     line("slave" + std::to_string(i++), "ip=" + r.ip + ",port=" + std::to_string(r.port) +
-                                            ",state=online,offset=" + std::to_string(r.ack_offset) +
+                                            ",state=" + state(r.state) +
+                                            ",offset=" + std::to_string(r.ack_offset) +
                                             ",lag=" + std::to_string((now - r.last_ack_ms) / 1000));
   }
   line("master_failover_state", "no-failover");

@@ -23,6 +23,8 @@
 // the Server.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -38,10 +40,6 @@
 #include "replication/follower_link.h"
 #include "server/engine.h"
 #include "server/extensions.h"
-
-namespace ragkv::persistence {
-class SnapshotWriter;
-}  // namespace ragkv::persistence
 
 namespace ragkv::replication {
 
@@ -83,8 +81,16 @@ class Replication : public server::ReplicationHooks {
   int64_t offset() const { return backlog_.offset(); }
 
  private:
+  // A replica's place in its sync (INFO's slaveN state=): waiting for a
+  // fork to share, receiving the forked child's snapshot, or streaming.
+  enum class ReplicaState : uint8_t { kWaitFork, kSyncing, kOnline };
   struct Replica {
     uint64_t session_id = 0;
+    ReplicaState state = ReplicaState::kOnline;
+    int fd = -1;              // its socket, written by the sync child while kSyncing
+    int64_t wait_since_ms = 0;
+    // kSyncing: the stream since the fork, sent once the child is done.
+    std::string held;
     std::string ip;
     int port = 0;
     int64_t ack_offset = 0;
@@ -113,8 +119,19 @@ class Replication : public server::ReplicationHooks {
   void FeedCommand(std::span<const std::string_view> argv);
   // Leader: a write applied by the engine.
   void OnWrite(int db, std::span<const std::string_view> argv);
-  // One kIndexAux record per index, for a full-sync payload.
-  Status WriteIndexDefinitions(persistence::SnapshotWriter& writer) const;
+  // Full sync (docs/replication.md): forks one child for every replica in
+  // kWaitFork once none is running (ours or a BGSAVE/BGREWRITEAOF) and
+  // repl-diskless-sync-delay has passed; retried from Cron.
+  void StartFullSync();
+  // Posts StartFullSync to run after this loop iteration's commands, so
+  // PSYNCs that arrive together share one fork.
+  void ScheduleFullSync();
+  // Cron: when the child exited, puts its replicas online (their held
+  // stream first) or, if it failed, disconnects them so they retry.
+  void ReapSyncChild();
+  // Disconnects replica `id`; a socket the sync child writes is shut down
+  // too, so the follower sees the end at once.
+  void KillReplica(uint64_t id);
   int64_t CountAcked(int64_t target, bool fsynced) const;
   int64_t LocalFsynced(int64_t target) const;
   void ServeWaiters(bool timeouts_only);
@@ -139,6 +156,13 @@ class Replication : public server::ReplicationHooks {
 
 
   std::map<uint64_t, Replica> replicas_;
+  struct SyncChild {
+    pid_t pid = -1;
+    int64_t offset = 0;
+    int64_t start_ms = 0;
+    std::vector<uint64_t> targets;
+  } sync_child_;
+  bool sync_start_posted_ = false;
   std::map<uint64_t, int> listening_ports_;        // REPLCONF listening-port before PSYNC
   std::map<uint64_t, std::string> announced_ips_;  // REPLCONF ip-address
   std::vector<Waiter> waiters_;
@@ -156,6 +180,7 @@ class Replication : public server::ReplicationHooks {
     int64_t timeout_s = 60;
     int64_t priority = 100;
     int64_t replica_output_limit = 256LL << 20;
+    int64_t diskless_sync_delay_s = 0;
     bool allow_empty_leader = false;
   } settings_;
 

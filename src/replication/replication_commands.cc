@@ -183,6 +183,10 @@ void Replication::Psync(CommandContext& ctx) {
     want_id = ctx.arg(1);
     if (!server::ParseInt(ctx.arg(2), &want_offset)) want_offset = -1;
   }
+  if (s.fd < 0) {
+    ctx.out.Error("ERR PSYNC needs a network connection");
+    return;
+  }
   const bool same_history =
       want_id == replid_ || (want_id == replid2_ && want_offset <= second_offset_);
   Replica r;
@@ -213,38 +217,15 @@ void Replication::Psync(CommandContext& ctx) {
     }
     if (want_id != "?") ++engine_.stats().sync_partial_err;
     ++engine_.stats().sync_full;
-    // Snapshot now, on the loop thread: the stream after it starts exactly at
-    // backlog_.offset().
-    std::string path = ctx.engine.config().dir + "/temp-repl-full-" + std::to_string(getpid()) +
-                       "-" + std::to_string(s.id) + ".rks";
-    persistence::FileSystem& fs = *persistence::DefaultFileSystem();
-    auto writer = persistence::SnapshotWriter::Create(fs, path);
-    // Index definitions first, so the follower indexes the keys as they load.
-    Status st = writer.ok() ? WriteIndexDefinitions(**writer) : writer.status();
-    if (st.ok()) st = server::WriteKeyspace(ctx.engine.keyspace(), MonotonicMs(), **writer);
-    if (st.ok()) st = (*writer)->Finish();
-    std::string payload;
-    if (st.ok()) {
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      payload = std::move(buf).str();
-      if (!in.good() && !in.eof()) st = Status::IOError("cannot read back " + path);
-    }
-    unlink(path.c_str());
-    if (!st.ok()) {
-      log::Warn("Full resync snapshot failed: " + st.ToString());
-      ctx.out.Error("ERR full sync failed: " + std::string(st.message()));
-      return;
-    }
-    ctx.out.Raw("+FULLRESYNC " + replid_ + " " + std::to_string(backlog_.offset()) + "\r\n$" +
-                std::to_string(payload.size()) + "\r\n");
-    ctx.out.Raw(payload);
-    r.ack_offset = 0;
-    // The new replica starts in db 0: make the stream say which db it writes.
-    last_db_ = -1;
-    log::Info("Full resync requested by replica " + s.addr + ": " + std::to_string(payload.size()) +
-              " bytes sent at offset " + std::to_string(backlog_.offset()));
+    // The snapshot is taken by a forked child (StartFullSync), which writes
+    // +FULLRESYNC and the payload itself; until it is done the loop writes
+    // nothing to this socket and runs nothing this client pipelined.
+    r.state = ReplicaState::kWaitFork;
+    r.fd = s.fd;
+    r.wait_since_ms = r.last_ack_ms;
+    s.blocked = true;
+    log::Info("Replica " + s.addr + " asks for synchronization: full resync");
+    ScheduleFullSync();
   }
   s.kind = server::ClientKind::kReplica;
   replicas_[s.id] = r;

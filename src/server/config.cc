@@ -98,6 +98,7 @@ const std::pair<const char*, const char*> kPassthroughDefaults[] = {
     {"repl-ping-replica-period", "10"},
     {"repl-timeout", "60"},
     {"repl-diskless-sync", "yes"},
+    {"repl-diskless-sync-delay", "0"},
     {"min-replicas-to-write", "0"},
     {"min-replicas-max-lag", "10"},
     {"min-slaves-to-write", "0"},

@@ -462,6 +462,9 @@ void Server::Reap() {
     int fd = c->fd;
     engine_->CloseSession(c->session);
     by_session_id_.erase(c->session.id);
+    // Explicitly: a forked child (a replica's full sync) may still hold the
+    // socket, and epoll forgets a descriptor only when every copy is closed.
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
     connections_.erase(fd);  // destroys c
   }

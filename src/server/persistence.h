@@ -89,6 +89,8 @@ class Persistence {
   int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
   int64_t latest_fork_usec() const { return latest_fork_usec_; }  // INFO stats latest_fork_usec
   bool aof_enabled() const { return aof_ != nullptr; }
+  // A BGSAVE or BGREWRITEAOF child is running (other forks wait for it).
+  bool child_running() const { return save_child_ > 0 || rewrite_child_ > 0; }
   // The "# Persistence" section of INFO, CRLF lines.
   std::string InfoSection() const;
 
