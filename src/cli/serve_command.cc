@@ -76,8 +76,10 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
   std::printf("port %d\n", srv.port());
   std::fflush(stdout);
   s = srv.Run();
-  replication->reset();
+  // Saves (save points) while replication still reports its history for
+  // the snapshot; replication then records it for the AOF.
   Status saved = (*persistence)->Shutdown(/*save=*/false, /*nosave=*/false);
+  replication->reset();
   if (!saved.ok()) log::Warn("Error persisting data at shutdown: " + saved.ToString());
   if (!pidfile.empty()) std::remove(pidfile.c_str());
   if (!s.ok()) {

@@ -217,9 +217,8 @@ Result<std::unique_ptr<Replication>> Replication::Start(server::Engine& engine) 
     if (*alive) self->OnWrite(db, argv);
   });
   engine.replication = self;
-  std::string target = engine.config().Value("replicaof");
-  if (target.empty()) target = engine.config().Value("slaveof");
-  if (!target.empty() && target != "no one" && target != "NO ONE") {
+  std::string target = self->ConfiguredLeader();
+  if (!target.empty()) {
     std::istringstream in(target);
     std::string host;
     int port = 0;
@@ -236,32 +235,66 @@ std::string Replication::StatePath() const { return engine_.config().dir + "/rep
 void Replication::SaveState() {
   // Only when the data set survives the restart exactly as it is now: the
   // AOF holds every applied write and is fsynced by Persistence::Shutdown.
-  if (!following_ || engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) {
-    return;
-  }
+  // (Without an AOF, a snapshot saved at shutdown carries the same history.)
+  if (engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) return;
+  server::ReplicationHistory h = History();
   std::ofstream out(StatePath(), std::ios::trunc);
-  out << replid_ << ' ' << backlog_.offset() << ' ' << master_session_.db << '\n';
+  out << h.replid << ' ' << h.offset << ' ' << h.stream_db << '\n';
   if (!out) log::Warn("Cannot write " + StatePath() + ": the next start will need a full sync");
 }
 
+server::ReplicationHistory Replication::History() const {
+  server::ReplicationHistory h;
+  h.replid = replid_;
+  h.offset = backlog_.offset();
+  h.stream_db = following_ ? master_session_.db : std::max(0, last_db_);
+  return h;
+}
+
 void Replication::LoadState() {
+  server::ReplicationHistory h;
+  const bool aof = engine_.persistence != nullptr && engine_.persistence->aof_enabled();
   std::ifstream in(StatePath());
-  if (!in) return;
-  std::string id;
-  int64_t offset = -1;
-  int db = 0;
-  bool ok = static_cast<bool>(in >> id >> offset >> db);
-  // Used once: after this start the data moves on and the file would lie.
-  unlink(StatePath().c_str());
-  if (!ok || id.size() != 40 || offset < 0 || db < 0 || db >= engine_.keyspace().size() ||
-      engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) {
+  if (in) {
+    bool ok = static_cast<bool>(in >> h.replid >> h.offset >> h.stream_db);
+    // Used once: after this start the data moves on and the file would lie.
+    unlink(StatePath().c_str());
+    // It describes an AOF's data set: worthless if the data came from elsewhere.
+    if (!ok || !aof) h = server::ReplicationHistory();
+  }
+  if (h.replid.empty() && engine_.persistence != nullptr) {
+    h = engine_.persistence->loaded_history();
+  }
+  if (h.replid.size() != 40 || h.offset < 0 || h.stream_db < 0 ||
+      h.stream_db >= engine_.keyspace().size()) {
     return;
   }
-  replid_ = id;
-  backlog_.Reset(offset);
-  master_session_.db = db;
-  log::Info("Replication history loaded: replid " + id + " offset " + std::to_string(offset) +
-            " (a partial resync is possible)");
+  backlog_.Reset(h.offset);
+  if (!ConfiguredLeader().empty()) {
+    // A follower's data is a prefix of its leader's stream: offer it as is.
+    replid_ = h.replid;
+    master_session_.db = h.stream_db;
+    log::Info("Replication history loaded: replid " + h.replid + " offset " +
+              std::to_string(h.offset) + " (a partial resync is possible)");
+    return;
+  }
+  // A leader keeps the loaded history as its second ID, valid up to the
+  // loaded offset, and starts a new one (Redis 7 does the same): followers
+  // that stopped exactly there continue, while one that had received bytes
+  // this node lost (an unclean stop after the snapshot) offers an offset
+  // beyond second_repl_offset and gets a full sync instead of a divergent
+  // continuation.
+  replid2_ = h.replid;
+  second_offset_ = h.offset + 1;
+  log::Info("Replication history loaded: replid2 " + h.replid + " up to offset " +
+            std::to_string(h.offset) + " (followers at that offset continue partially)");
+}
+
+std::string Replication::ConfiguredLeader() const {
+  std::string target = engine_.config().Value("replicaof");
+  if (target.empty()) target = engine_.config().Value("slaveof");
+  if (target == "no one" || target == "NO ONE") target.clear();
+  return target;
 }
 
 Replication::~Replication() {
@@ -660,6 +693,11 @@ void Replication::Follow(const std::string& host, int port) {
       // empty leader could wipe).
       if (backlog_.offset() == 0 && engine_.keyspace().TotalKeys() == 0) {
         promise->set_value({"?", -1});
+      } else if (second_offset_ == backlog_.offset() + 1) {
+        // Nothing happened under our own ID (a leader restarted from a
+        // snapshot, or promoted and re-pointed before any write): our data
+        // is exactly the previous history's, which the new leader may know.
+        promise->set_value({replid2_, second_offset_});
       } else {
         promise->set_value({replid_, backlog_.offset() + 1});
       }

@@ -61,6 +61,8 @@ class Replication : public server::ReplicationHooks {
   void OnSessionClosed(server::Session& session) override;
   bool is_follower() const override { return following_; }
   std::string InfoSection() override;
+  // (replid, offset, stream db) of the data set now.
+  server::ReplicationHistory History() const override;
 
   // REPLICAOF host port. Closes the link to any previous leader and this
   // node's replicas, then follows `host:port`.
@@ -109,11 +111,16 @@ class Replication : public server::ReplicationHooks {
 
   explicit Replication(server::Engine& engine);
   void ReadSettings();
-  // A follower's (replid, offset, stream db) saved at a clean shutdown with
-  // AOF on, so that it can PSYNC partially after a restart.
+  // The (replid, offset, stream db) saved at a clean shutdown with AOF on,
+  // so that the node or its followers can PSYNC partially after a restart.
   std::string StatePath() const;
   void SaveState();
+  // Adopts the history the data set was loaded with: this state file (AOF)
+  // or the snapshot's aux fields. A follower continues it; a leader keeps it
+  // as replid2 (docs/protocols/replication.md, "Restarts").
   void LoadState();
+  // `replicaof` from the config ("host port"), empty when none.
+  std::string ConfiguredLeader() const;
   // Appends raw stream bytes: backlog, offset, every online replica.
   void Feed(std::string_view bytes);
   void FeedCommand(std::span<const std::string_view> argv);

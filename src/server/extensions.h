@@ -18,6 +18,16 @@ namespace ragkv::server {
 struct CommandSpec;
 struct Session;
 
+// Where a data set stands in a replication history: it is the result of
+// applying the stream named `replid` up to byte `offset`, whose last SELECT
+// chose `stream_db`. Snapshots carry it as the aux fields repl-id,
+// repl-offset and repl-stream-db (Redis's names).
+struct ReplicationHistory {
+  std::string replid;  // empty: none known
+  int64_t offset = 0;
+  int stream_db = 0;
+};
+
 class ReplicationHooks {
  public:
   virtual ~ReplicationHooks() = default;
@@ -32,6 +42,8 @@ class ReplicationHooks {
   virtual bool is_follower() const = 0;
   // The "# Replication" section of INFO, CRLF lines.
   virtual std::string InfoSection() = 0;
+  // The history the data set is at now, for a snapshot taken now.
+  virtual ReplicationHistory History() const { return {}; }
 };
 
 class SessionIo {

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "persistence/aof_format.h"
 #include "protocol/reply_writer.h"
+#include "protocol/request_parser.h"
 #include "server/session.h"
 
 namespace ragkv::server {
@@ -68,14 +69,28 @@ int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
 // closeChildUnusedResourceAfterFork does. stdin/out/err stay.
 void CloseInheritedFds() { ::close_range(3, ~0U, 0); }
 
+// Snapshot aux fields holding a ReplicationHistory (Redis's names).
+constexpr std::string_view kAuxReplId = "repl-id";
+constexpr std::string_view kAuxReplOffset = "repl-offset";
+constexpr std::string_view kAuxReplStreamDb = "repl-stream-db";
+
+Status WriteHistory(const ReplicationHistory& history, persistence::SnapshotWriter& writer) {
+  if (history.replid.empty()) return Status::Ok();
+  RAGKV_RETURN_IF_ERROR(writer.AddAux(kAuxReplId, history.replid));
+  RAGKV_RETURN_IF_ERROR(writer.AddAux(kAuxReplOffset, std::to_string(history.offset)));
+  return writer.AddAux(kAuxReplStreamDb, std::to_string(history.stream_db));
+}
+
 // The body of a BGSAVE/BGREWRITEAOF child: writes the keyspace to `path`.
 // `indexes` is copied by the parent before fork(): the child takes no locks.
 [[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
                                    store::Keyspace& keyspace, int64_t now_ms,
-                                   const std::vector<search::IndexDefinition>& indexes) {
+                                   const std::vector<search::IndexDefinition>& indexes,
+                                   const ReplicationHistory& history = {}) {
   CloseInheritedFds();
   auto w = persistence::SnapshotWriter::Create(fs, path);
-  Status s = w.ok() ? WriteKeyspace(keyspace, now_ms, **w) : w.status();
+  Status s = w.ok() ? WriteHistory(history, **w) : w.status();
+  if (s.ok()) s = WriteKeyspace(keyspace, now_ms, **w);
   if (s.ok()) s = WriteSearchIndexes(indexes, **w);
   if (s.ok()) s = (*w)->Finish();
   ::_exit(s.ok() ? 0 : 1);
@@ -158,6 +173,28 @@ class KeyspaceLoader : public persistence::AofVisitor {
     return Status::Ok();
   }
 
+  // Only while loading a snapshot that is the whole data set: an AOF
+  // base's history is not the history of the log's tail.
+  Status OnAux(std::string_view name, std::string_view value) override {
+    if (history_ == nullptr) return Status::Ok();
+    if (name == kAuxReplId) {
+      history_->replid = std::string(value);
+      return Status::Ok();
+    }
+    if (name != kAuxReplOffset && name != kAuxReplStreamDb) return Status::Ok();
+    int64_t n = 0;
+    if (!resp::ParseInt64(value, &n) || n < 0) {
+      return Status::Corruption("snapshot aux field " + std::string(name) + " is not a count");
+    }
+    if (name == kAuxReplOffset) {
+      history_->offset = n;
+    } else {
+      history_->stream_db = static_cast<int>(n);
+    }
+    return Status::Ok();
+  }
+  void CaptureHistory(ReplicationHistory* history) { history_ = history; }
+
   uint64_t errors() const { return errors_; }
 
  private:
@@ -167,6 +204,7 @@ class KeyspaceLoader : public persistence::AofVisitor {
   resp::ReplyWriter writer_;
   int64_t now_ = 0;
   uint64_t errors_ = 0;
+  ReplicationHistory* history_ = nullptr;
 };
 
 }  // namespace
@@ -278,6 +316,10 @@ Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
   return p;
 }
 
+ReplicationHistory Persistence::CurrentHistory() const {
+  return engine_.replication != nullptr ? engine_.replication->History() : ReplicationHistory();
+}
+
 std::string Persistence::SnapshotPath() const {
   return persistence::JoinPath(engine_.config().dir, ConfigValue(engine_.config(), "dbfilename"));
 }
@@ -298,7 +340,10 @@ Status Persistence::Load() {
   bool seeded_from_snapshot = false;
   if ((!appendonly || !have_aof) && fs_.Exists(snapshot)) {
     persistence::SnapshotReadStats st;
+    ReplicationHistory history;
+    loader.CaptureHistory(&history);
     Status s = persistence::ReadSnapshot(fs_, snapshot, loader, &st);
+    loader.CaptureHistory(nullptr);
     if (!s.ok()) {
       engine_.keyspace().FlushAll();
       return s.code() == StatusCode::kCorruption
@@ -309,6 +354,7 @@ Status Persistence::Load() {
                  : s;
     }
     seeded_from_snapshot = appendonly;
+    loaded_history_ = std::move(history);
     log::Info("DB loaded from snapshot " + snapshot + ": " + std::to_string(st.entries) +
               " keys in " + std::to_string(MonotonicMs() - start) + " ms");
   }
@@ -492,6 +538,7 @@ Status Persistence::Save() {
   last_save_attempt_s_ = NowSeconds();
   Status s = [&]() -> Status {
     RAGKV_ASSIGN_OR_RETURN(auto w, persistence::SnapshotWriter::Create(fs_, SnapshotPath()));
+    RAGKV_RETURN_IF_ERROR(WriteHistory(CurrentHistory(), *w));
     RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), *w));
     RAGKV_RETURN_IF_ERROR(WriteSearchIndexes(engine_.search().Definitions(), *w));
     return w->Finish();
@@ -520,9 +567,10 @@ Status Persistence::BackgroundSave() {
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
   const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
+  const ReplicationHistory history = CurrentHistory();
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes, history);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();

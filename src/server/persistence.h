@@ -38,6 +38,7 @@
 #include "persistence/policy.h"
 #include "search/index_manager.h"
 #include "server/engine.h"
+#include "server/extensions.h"
 
 namespace ragkv::server {
 
@@ -89,6 +90,10 @@ class Persistence {
   int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
   int64_t latest_fork_usec() const { return latest_fork_usec_; }  // INFO stats latest_fork_usec
   bool aof_enabled() const { return aof_ != nullptr; }
+  // The replication history saved in the snapshot the data set was loaded
+  // from at Start (replid empty when there was none, or when the data came
+  // from the AOF, whose tail a snapshot's offset does not cover).
+  const ReplicationHistory& loaded_history() const { return loaded_history_; }
   // A BGSAVE or BGREWRITEAOF child is running (other forks wait for it).
   bool child_running() const { return save_child_ > 0 || rewrite_child_ > 0; }
   // The "# Persistence" section of INFO, CRLF lines.
@@ -112,6 +117,8 @@ class Persistence {
                                                     "auto-aof-rewrite-percentage",
                                                     "auto-aof-rewrite-min-size"};
   std::string SnapshotPath() const;
+  // What SAVE/BGSAVE record in the snapshot (none without replication).
+  ReplicationHistory CurrentHistory() const;
   void ReapChildren();
 
   Engine& engine_;
@@ -141,6 +148,7 @@ class Persistence {
   bool rewrite_scheduled_ = false;
   int64_t latest_fork_usec_ = 0;
   bool shut_down_ = false;
+  ReplicationHistory loaded_history_;
   bool aof_starting_ = false;  // appendonly turned on; the log's base is being written
   std::map<std::string, std::string> applied_;  // runtime options' values in effect
   // Cleared on destruction; the write observer (which the engine keeps)
