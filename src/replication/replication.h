@@ -12,8 +12,10 @@
 //
 // Leader side: every applied write becomes RESP in the backlog (ring buffer of
 // repl-backlog-size) and in each online replica's output; PSYNC is answered
-// with +CONTINUE from the backlog or +FULLRESYNC with a snapshot; REPLCONF ACK
-// offsets drive WAIT, WAITAOF and min-replicas-to-write.
+// with +CONTINUE from the backlog or, by a forked child that streams a
+// snapshot to the replicas' sockets (full_sync.h), +FULLRESYNC; REPLCONF ACK
+// offsets drive WAIT, WAITAOF and min-replicas-to-write. History() is what
+// snapshots record so that a restart can continue it.
 // Follower side: a FollowerLink thread talks to the leader; the stream is
 // applied on the event-loop thread through Engine::Execute on a master
 // session, so observers (AOF) and indexes see every write.

@@ -1,14 +1,9 @@
 // Replication commands: REPLICAOF/SLAVEOF, REPLCONF, PSYNC/SYNC, WAIT,
 // WAITAOF, ROLE. Thin parsers over Replication's methods; the handlers find
 // the Replication through Engine::replication.
-#include <unistd.h>
-
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "common/log.h"
-#include "persistence/snapshot.h"
 #include "replication/replication.h"
 #include "server/commands/command_util.h"
 #include "server/errors.h"

@@ -436,6 +436,35 @@ TEST(ReplicationTest, CorruptStreamOrPayloadIsNeverApplied) {
   EXPECT_THAT(f({"GET", "evil"}), IsNull());
 }
 
+// A diskless leader's payload ends at a 40-character mark instead of
+// having a length; the follower must find the mark wherever the reads split
+// it, and apply what follows it as stream.
+TEST(ReplicationTest, FollowerReadsAnEofMarkedPayloadHoweverItIsSplit) {
+  FakeLeader fake;
+  Node f;
+  ASSERT_TRUE(f.Start({"--replicaof", "127.0.0.1 " + std::to_string(fake.port())}));
+  const std::string id(40, 'c');
+  const std::string mark = "0123456789abcdef0123456789abcdef01234567";
+  for (int round = 0; round < 4; ++round) {
+    auto psync = fake.AcceptUntilPsync();
+    ASSERT_EQ(psync.size(), 3u) << f.server().log();
+    std::string v = std::to_string(round);
+    std::string head = "+FULLRESYNC " + id + " 100\r\n$EOF:" + mark + "\r\n";
+    std::string payload = SnapshotPayload(f.dir(), "a", v);
+    std::string bytes = head + payload + mark + Encode({"SET", "b", v});
+    // Split inside the header line, the payload, the mark, and right after it.
+    const size_t splits[] = {head.size() - 10, head.size() + payload.size() / 2,
+                             head.size() + payload.size() + 17,
+                             head.size() + payload.size() + mark.size()};
+    fake.Write(std::string_view(bytes).substr(0, splits[round]));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fake.Write(std::string_view(bytes).substr(splits[round]));
+    EXPECT_TRUE(WaitFor([&] { return f({"GET", "b"}).str == v; }, 5000))
+        << "round " << round << "\n" << f.server().log();
+    EXPECT_THAT(f({"GET", "a"}), IsBulk(v));
+  }
+}
+
 TEST(ReplicationTest, EmptyRestartedLeaderDoesNotWipeItsFollower) {
   Node leader, f;
   ASSERT_TRUE(leader.Start());
