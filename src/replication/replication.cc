@@ -420,16 +420,18 @@ void Replication::StartFullSync() {
   const int64_t now = MonotonicMs();
   std::vector<uint64_t> ids;
   FullSyncJob job;
+  int64_t longest_wait = -1;
   for (const auto& [id, r] : replicas_) {
     if (r.state != ReplicaState::kWaitFork) continue;
-    if (now - r.wait_since_ms < settings_.diskless_sync_delay_s * 1000) return;
     // Bytes still queued by the loop (a keepalive) would interleave with
-    // the child's: wait until they are out.
-    if (engine_.io->Send(id, "") != 0) return;
+    // the child's: such a replica waits for the next child.
+    if (engine_.io->Send(id, "") != 0) continue;
     ids.push_back(id);
     job.fds.push_back(r.fd);
+    longest_wait = std::max(longest_wait, now - r.wait_since_ms);
   }
-  if (ids.empty()) return;
+  // repl-diskless-sync-delay counts from the first replica's arrival.
+  if (ids.empty() || longest_wait < settings_.diskless_sync_delay_s * 1000) return;
   job.replid = replid_;
   job.offset = backlog_.offset();
   job.mark = NewReplicationId();
