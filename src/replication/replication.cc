@@ -241,6 +241,8 @@ void Replication::SaveState() {
   // AOF holds every applied write and is fsynced by Persistence::Shutdown.
   // (Without an AOF, a snapshot saved at shutdown carries the same history.)
   if (engine_.persistence == nullptr || !engine_.persistence->aof_enabled()) return;
+  // An AOF that failed to write holds less than the offset would claim.
+  if (!engine_.persistence->WriteRefusal().empty()) return;
   server::ReplicationHistory h = History();
   std::ofstream out(StatePath(), std::ios::trunc);
   out << h.replid << ' ' << h.offset << ' ' << h.stream_db << '\n';
