@@ -47,6 +47,7 @@ class Instance {
 
   const Status& status() const { return status_; }
   Persistence& persistence() { return *persistence_; }
+  Engine& engine() { return *engine_; }
   void Crash() { persistence_.reset(); }
 
  private:
@@ -176,6 +177,79 @@ TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails)
   }
   Instance c(fs, "data", "no");
   EXPECT_EQ(c.Run({"GET", "k"}), "$1\r\nv\r\n");
+}
+
+// Replication stand-in that only reports a fixed history.
+class FixedHistory : public ReplicationHooks {
+ public:
+  explicit FixedHistory(ReplicationHistory h) : history_(std::move(h)) {}
+  std::string Refusal(const Session&, const CommandSpec&) override { return ""; }
+  void Cron() override {}
+  void OnSessionClosed(Session&) override {}
+  bool is_follower() const override { return false; }
+  std::string InfoSection() override { return ""; }
+  ReplicationHistory History() const override { return history_; }
+
+ private:
+  ReplicationHistory history_;
+};
+
+TEST(ServerPersistenceTest, SnapshotCarriesTheReplicationHistoryButTheAofDoesNot) {
+  FaultInjectingFileSystem fs;
+  FixedHistory hooks({std::string(40, 'a'), 12345, 3});
+  {
+    Instance a(fs, "data", "no");
+    ASSERT_TRUE(a.status().ok());
+    a.engine().replication = &hooks;
+    a.Run({"SET", "k", "v"});
+    EXPECT_EQ(a.Run({"SAVE"}), "+OK\r\n");
+    a.engine().replication = nullptr;
+  }
+  {
+    Instance b(fs, "data", "no");
+    ASSERT_TRUE(b.status().ok()) << b.status().ToString();
+    const ReplicationHistory& h = b.persistence().loaded_history();
+    EXPECT_EQ(h.replid, std::string(40, 'a'));
+    EXPECT_EQ(h.offset, 12345);
+    EXPECT_EQ(h.stream_db, 3);
+    EXPECT_EQ(b.Run({"GET", "k"}), "$1\r\nv\r\n");
+  }
+  {
+    // Switching appendonly on seeds the AOF from that snapshot: the data is
+    // still the snapshot's, so its history holds.
+    Instance c(fs, "data", "yes");
+    ASSERT_TRUE(c.status().ok());
+    EXPECT_EQ(c.persistence().loaded_history().offset, 12345);
+    c.Run({"SET", "k2", "v2"});
+  }
+  // Now the data comes from the AOF, which a snapshot's offset does not cover.
+  Instance d(fs, "data", "yes");
+  ASSERT_TRUE(d.status().ok());
+  EXPECT_TRUE(d.persistence().loaded_history().replid.empty());
+  EXPECT_EQ(d.Run({"GET", "k2"}), "$2\r\nv2\r\n");
+}
+
+TEST(ServerPersistenceTest, SnapshotWithoutReplicationHasNoHistoryAndBadOffsetIsCorruption) {
+  FaultInjectingFileSystem fs;
+  {
+    Instance a(fs, "data", "no");
+    a.Run({"SET", "k", "v"});
+    EXPECT_EQ(a.Run({"SAVE"}), "+OK\r\n");
+  }
+  {
+    Instance b(fs, "data", "no");
+    ASSERT_TRUE(b.status().ok());
+    EXPECT_TRUE(b.persistence().loaded_history().replid.empty());
+  }
+  {
+    auto w = persistence::SnapshotWriter::Create(fs, "data/dump.rks");
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->AddAux("repl-id", std::string(40, 'b')).ok());
+    ASSERT_TRUE((*w)->AddAux("repl-offset", "12x").ok());
+    ASSERT_TRUE((*w)->Finish().ok());
+  }
+  Instance c(fs, "data", "no");
+  EXPECT_EQ(c.status().code(), StatusCode::kCorruption) << c.status().ToString();
 }
 
 class ForkingPersistenceTest : public ::testing::Test {
