@@ -51,6 +51,27 @@ TEST(LeaderRestartTest, WithSnapshotSavedAtShutdownFollowerContinuesPartially) {
   ExpectPartialContinueAfterCleanRestart({"--save", "3600 1"});
 }
 
+// A follower without AOF restarts from the snapshot it saved at shutdown:
+// the snapshot's history is the leader's stream up to where it stopped.
+TEST(FollowerRestartTest, FromItsShutdownSnapshotContinuesPartially) {
+  Node leader, f;
+  ASSERT_TRUE(leader.Start()) << leader.server().log();
+  const std::vector<std::string> args = {"--replicaof", leader.ReplicaOfArg(), "--save", "3600 1"};
+  ASSERT_TRUE(f.Start(args)) << f.server().log();
+  Write(leader, 0, 300);
+  ASSERT_THAT(leader({"SELECT", "2"}), IsOk());  // the stream's db must survive too
+  Write(leader, 300, 10);
+  EXPECT_THAT(leader({"WAIT", "1", "5000"}), IsInt(1));
+  f.server().Stop();
+  Write(leader, 310, 10);  // written in db 2 while the follower is down
+  ASSERT_TRUE(f.Start(args)) << f.server().log();
+  EXPECT_THAT(leader({"WAIT", "1", "5000"}), IsInt(1));
+  EXPECT_EQ(leader.Info("sync_full"), "1");
+  EXPECT_EQ(leader.Info("sync_partial_ok"), "1") << f.server().log();
+  EXPECT_EQ(f.Digest(), leader.Digest());
+  EXPECT_EQ(f.DbSize(2), leader.DbSize(2));
+}
+
 // A BGSAVE, more writes, kill -9: the snapshot's history ends before what the
 // follower holds, so continuing would keep writes the leader lost. The
 // follower full-syncs to the leader's (older) data instead.
