@@ -332,7 +332,8 @@ void Replication::ReadSettings() {
   s.timeout_s = std::max<int64_t>(1, ParseInt64(c.Value("repl-timeout"), 60));
   s.priority = ParseInt64(c.Value("replica-priority"), 100);
   s.allow_empty_leader = ParseBool(c.Value("repl-allow-empty-leader"), false);
-  s.diskless_sync_delay_s = std::max<int64_t>(0, ParseInt64(c.Value("repl-diskless-sync-delay"), 0));
+  s.diskless_sync_delay_s =
+      std::max<int64_t>(0, ParseInt64(c.Value("repl-diskless-sync-delay"), 0));
   // client-output-buffer-limit "... slave <hard> <soft> <secs> ...".
   std::istringstream in(c.Value("client-output-buffer-limit"));
   std::string word;
