@@ -49,15 +49,22 @@ int64_t NowMs() {
 class SocketFanout {
  public:
   SocketFanout(const std::vector<int>& fds, int64_t timeout_ms) : timeout_ms_(timeout_ms) {
-    for (int fd : fds) targets_.push_back({fd, 0, 0, true});
+    for (int fd : fds) targets_.push_back({fd, {}, 0, 0, true});
   }
 
   // kIOError once no socket is left.
   Status Write(std::string_view data) {
+    std::vector<std::string_view> same(targets_.size(), data);
+    return WriteEach(same);
+  }
+
+  // Writes data[i] to target i (sockets given in the constructor's order).
+  Status WriteEach(const std::vector<std::string_view>& data) {
     const int64_t start = NowMs();
-    for (Target& t : targets_) {
-      t.sent = 0;
-      t.progress_ms = start;
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      targets_[i].data = data[i];
+      targets_[i].sent = 0;
+      targets_[i].progress_ms = start;
     }
     std::vector<pollfd> pfds;
     std::vector<Target*> waiting;
@@ -65,7 +72,7 @@ class SocketFanout {
       pfds.clear();
       waiting.clear();
       for (Target& t : targets_) {
-        if (t.live && t.sent < data.size()) {
+        if (t.live && t.sent < t.data.size()) {
           pfds.push_back({t.fd, POLLOUT, 0});
           waiting.push_back(&t);
         }
@@ -81,7 +88,7 @@ class SocketFanout {
           continue;
         }
         if (pfds[i].revents & POLLOUT) {
-          ssize_t w = send(t.fd, data.data() + t.sent, data.size() - t.sent,
+          ssize_t w = send(t.fd, t.data.data() + t.sent, t.data.size() - t.sent,
                            MSG_NOSIGNAL | MSG_DONTWAIT);
           if (w > 0) {
             t.sent += static_cast<size_t>(w);
@@ -103,6 +110,7 @@ class SocketFanout {
  private:
   struct Target {
     int fd;
+    std::string_view data;  // what the current Write sends it
     size_t sent;
     int64_t progress_ms;
     bool live;
@@ -191,8 +199,13 @@ void CloseAllBut(std::vector<int> keep) {
   if (getppid() != parent) ::_exit(2);
   CloseAllBut(job.fds);
   SocketFanout out(job.fds, job.timeout_ms);
-  Status s = out.Write("+FULLRESYNC " + job.replid + " " + std::to_string(job.offset) +
-                       "\r\n$EOF:" + job.mark + "\r\n");
+  // SYNC (the pre-PSYNC protocol, redis-cli --replica) gets no +FULLRESYNC.
+  const std::string eof = "$EOF:" + job.mark + "\r\n";
+  const std::string full =
+      "+FULLRESYNC " + job.replid + " " + std::to_string(job.offset) + "\r\n" + eof;
+  std::vector<std::string_view> headers;
+  for (bool legacy : job.legacy_sync) headers.push_back(legacy ? eof : full);
+  Status s = out.WriteEach(headers);
   if (s.ok()) {
     FanoutFileSystem fs(out);
     auto writer = persistence::SnapshotWriter::Create(fs, "full-sync");

@@ -54,18 +54,22 @@ struct FullSyncJob {
   int64_t offset = 0;       // stream offset the snapshot corresponds to
   std::string mark;         // 40 characters ending the payload
   std::vector<int> fds;     // the followers' sockets (non-blocking; flags left alone)
+  std::vector<bool> legacy_sync;  // per socket: asked with SYNC, so no +FULLRESYNC line
   int64_t now_ms = 0;       // unix ms: keys expired at this time are skipped
   int64_t timeout_ms = 60000;  // a socket that accepts nothing for this long is dropped
   // Copied before fork(): IndexManager has a mutex the child must not touch.
   std::vector<search::IndexDefinition> indexes;
 };
 
+// A follower that asked with SYNC instead of PSYNC gets the same bytes
+// without the +FULLRESYNC line, as Redis does.
+//
 // Forks the child described above and returns its pid; the caller reaps it
 // (waitpid) and learns the outcome from its exit status: 0 when at least one
 // follower received the whole payload, non-zero when serializing failed or
 // every follower was dropped. A follower whose socket fails or stalls is
 // shut down (SHUT_RDWR) by the child, so the parent sees it close.
-// kIOError if fork() fails. REQUIRES: `job.fds` non-empty.
+// kIOError if fork() fails. REQUIRES: `job.fds` non-empty, `job.legacy_sync` of the same size.
 Result<pid_t> ForkFullSync(const FullSyncJob& job, store::Keyspace& keyspace);
 
 }  // namespace ragkv::replication

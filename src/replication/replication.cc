@@ -431,6 +431,7 @@ void Replication::StartFullSync() {
     if (engine_.io->Send(id, "") != 0) continue;
     ids.push_back(id);
     job.fds.push_back(r.fd);
+    job.legacy_sync.push_back(r.legacy_sync);
     longest_wait = std::max(longest_wait, now - r.wait_since_ms);
   }
   // repl-diskless-sync-delay counts from the first replica's arrival.

@@ -92,6 +92,7 @@ class Replication : public server::ReplicationHooks {
     uint64_t session_id = 0;
     ReplicaState state = ReplicaState::kOnline;
     int fd = -1;              // its socket, written by the sync child while kSyncing
+    bool legacy_sync = false;  // asked with SYNC: no +FULLRESYNC line
     int64_t wait_since_ms = 0;
     // kSyncing: the stream since the fork, sent once the child is done.
     std::string held;

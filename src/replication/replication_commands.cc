@@ -217,6 +217,7 @@ void Replication::Psync(CommandContext& ctx) {
     // nothing to this socket and runs nothing this client pipelined.
     r.state = ReplicaState::kWaitFork;
     r.fd = s.fd;
+    r.legacy_sync = !EqualsIgnoreCase(ctx.arg(0), "PSYNC");
     r.wait_since_ms = r.last_ack_ms;
     s.blocked = true;
     log::Info("Replica " + s.addr + " asks for synchronization: full resync");

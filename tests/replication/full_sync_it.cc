@@ -259,3 +259,28 @@ TEST(FullSyncTest, SyncWaitsForARunningBgsave) {
 
 }  // namespace
 }  // namespace ragkv::testing
+
+namespace ragkv::testing {
+namespace {
+
+// SYNC (the pre-PSYNC protocol that redis-cli --replica speaks) gets the
+// payload without a +FULLRESYNC line, then the stream.
+TEST(FullSyncTest, SyncGetsThePayloadWithoutFullresyncLine) {
+  Node leader;
+  ASSERT_TRUE(leader.Start()) << leader.server().log();
+  Fill(leader, 100, 10);
+  RawFollower r;
+  ASSERT_TRUE(r.Connect(leader.port()));
+  r.Send({"SYNC"});
+  std::string eof = r.ReadLine();
+  ASSERT_THAT(eof, ::testing::StartsWith("$EOF:")) << leader.server().log();
+  std::string payload;
+  ASSERT_TRUE(r.ReadUntil(eof.substr(5), &payload));
+  EXPECT_EQ(PayloadEntries(leader.dir(), payload), 100);
+  EXPECT_THAT(leader({"SET", "after", "1"}), IsOk());
+  std::string stream;
+  EXPECT_TRUE(r.ReadUntil("after", &stream));
+}
+
+}  // namespace
+}  // namespace ragkv::testing
