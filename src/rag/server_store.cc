@@ -260,7 +260,8 @@ class ServerStore final : public ChunkStore {
   Status Commit() override {
     if (info_.embedder_id.empty()) return Status::Ok();
     RAGKV_RETURN_IF_ERROR(CleanPending());
-    return Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_});
+    RAGKV_RETURN_IF_ERROR(Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_}));
+    return conn_->Checkpoint();
   }
 
   Result<std::vector<Candidate>> TextSearch(std::string_view query, size_t k) override {

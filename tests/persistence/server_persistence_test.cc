@@ -154,7 +154,7 @@ TEST(ServerPersistenceTest, SecondWriterOfTheSameDirectoryIsRefused) {
   // to start; the first SAVE needs it.
   Instance c(fs, "data", "no");
   ASSERT_TRUE(c.status().ok());
-  EXPECT_EQ(c.Run({"SAVE"}).rfind("-ERR lock data/ragkv.lock", 0), 0u) << c.Run({"SAVE"});
+  EXPECT_EQ(c.Run({"SAVE"}).rfind("-ERR data directory data is in use", 0), 0u) << c.Run({"SAVE"});
 }
 
 TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails) {
