@@ -42,7 +42,7 @@ Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_di
   auto engine = OpenEmbeddedEngine(data_dir);
   if (!engine.ok()) {
     const std::string message(engine.status().message());
-    if (message.find("data directory") == std::string::npos) return engine.status();
+    if (message.find("in use by another") == std::string::npos) return engine.status();
     return Status::FailedPrecondition(
         message + "; wait for it to finish, pass a different --data, or reach a running `ragkv serve` "
         "with --server");
