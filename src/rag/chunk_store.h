@@ -71,9 +71,13 @@ class ChunkStore {
   // Removes a file and its chunks; false if it was not in the manifest.
   virtual bool RemoveFile(const std::string& source) = 0;
 
-  // Opaque embedder statistics persisted with the collection.
+  // Opaque embedder statistics persisted with the collection (at Commit).
   virtual const std::string& embedder_state() const = 0;
   virtual void set_embedder_state(std::string state) = 0;
+  // True when files were written or removed after the last Commit() (a
+  // process stopped mid-ingest): embedder_state() then lags the collection,
+  // and the next writer rebuilds it from the stored chunks (Ingest does).
+  virtual bool embedder_state_stale() const = 0;
 
   // Stores the embedder state and makes every mutation so far durable.
   virtual Status Commit() = 0;

@@ -411,6 +411,36 @@ TEST_F(IngestTest, InterruptedIngestKeepsCheckpointsAndResumes) {
   EXPECT_EQ(resumed->added, 2u);
 }
 
+TEST_F(IngestTest, AnIngestStoppedBetweenCheckpointsRecountsTheEmbedderStatistics) {
+  for (int i = 0; i < 6; ++i) {
+    const std::string n = std::to_string(i);
+    docs_.Write("f" + n + ".txt", "File " + n + "\n\nWords of file " + n + " and more words.");
+  }
+  {
+    auto store = OpenEmbeddedStore(data_.path(), "c").value();
+    FlakyEmbedder flaky(4);  // four files written, no commit (checkpoint after 30 s)
+    EXPECT_EQ(Ingest({docs_.path()}, store.get(), &flaky, {}).status().code(),
+              StatusCode::kUnavailable);
+  }
+  {
+    auto store = OpenEmbeddedStore(data_.path(), "c").value();
+    EXPECT_TRUE(store->embedder_state_stale());
+    EXPECT_EQ(store->Sources().size(), 4u);
+  }
+  auto resumed = Run();
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->unchanged, 4u);
+  EXPECT_EQ(resumed->added, 2u);
+
+  TempDir clean_data;
+  auto clean = OpenEmbeddedStore(clean_data.path(), "c").value();
+  auto embedder = NewBuiltinEmbedder(64);
+  ASSERT_TRUE(Ingest({docs_.path()}, clean.get(), embedder.get(), {}).ok());
+  auto store = OpenEmbeddedStore(data_.path(), "c").value();
+  EXPECT_FALSE(store->embedder_state_stale());
+  EXPECT_EQ(store->embedder_state(), clean->embedder_state());  // the same statistics
+}
+
 TEST_F(IngestTest, MissingPathIsAnErrorAndStoresNothing) {
   auto store = OpenEmbeddedStore(data_.path(), "c").value();
   auto embedder = NewBuiltinEmbedder(64);
