@@ -90,8 +90,8 @@ class EmbeddedEngine final : public RespConnection {
     Status s = incr >= kMinCompactBytes && incr >= base ? persistence_->RewriteAof()
                                                         : persistence_->SyncAof();
     if (!s.ok()) {
-      return Status(s.code(), "cannot make the log in " + dir_ + " durable: " +
-                                  std::string(s.message()));
+      return Status(s.code(),
+                    "cannot make the log in " + dir_ + " durable: " + std::string(s.message()));
     }
     return Status::Ok();
   }
@@ -108,8 +108,7 @@ class EmbeddedEngine final : public RespConnection {
   Status Durable() {
     Status s = persistence_->BeforeReply();
     if (!s.ok()) {
-      return Status(s.code(),
-                    "cannot write the log in " + dir_ + ": " + std::string(s.message()));
+      return Status(s.code(), "cannot write the log in " + dir_ + ": " + std::string(s.message()));
     }
     return Status::Ok();
   }
@@ -127,8 +126,8 @@ class EmbeddedEngine final : public RespConnection {
         for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
           if (info.elements[i].str != "indexing") continue;
           const resp::RespValue& v = info.elements[i + 1];
-          indexing = v.type == resp::RespType::kInteger ? v.integer != 0
-                                                        : !v.str.empty() && v.str != "0";
+          indexing =
+              v.type == resp::RespType::kInteger ? v.integer != 0 : !v.str.empty() && v.str != "0";
         }
         if (!indexing) break;
         if (std::chrono::steady_clock::now() > deadline) {

@@ -44,7 +44,8 @@ Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_di
     const std::string message(engine.status().message());
     if (message.find("in use by another") == std::string::npos) return engine.status();
     return Status::FailedPrecondition(
-        message + "; wait for it to finish, pass a different --data, or reach a running `ragkv serve` "
+        message +
+        "; wait for it to finish, pass a different --data, or reach a running `ragkv serve` "
         "with --server");
   }
   return OpenServerStore(std::move(engine).value(), name);

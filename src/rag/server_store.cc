@@ -267,8 +267,8 @@ class ServerStore final : public ChunkStore {
     if (info_.embedder_id.empty()) return Status::Ok();
     RAGKV_RETURN_IF_ERROR(CleanPending());
     // State and flag in one HSET: atomic on every server.
-    RAGKV_RETURN_IF_ERROR(Expect(
-        {"HSET", prefix_ + "meta", "embedder_state", embedder_state_, "state_stale", "0"}));
+    RAGKV_RETURN_IF_ERROR(
+        Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_, "state_stale", "0"}));
     state_stale_ = false;
     stale_marked_ = false;
     return conn_->Checkpoint();

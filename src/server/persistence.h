@@ -44,12 +44,12 @@ namespace ragkv::server {
 class Persistence {
  public:
   // Locks the data directory (when appendonly is yes, save points are set or
-  // a snapshot is there to load; otherwise at the first write to it), loads the AOF (appendonly yes) or
-  // else the snapshot into the engine's keyspace, then installs itself into `engine`
-  // (engine.persistence). Errors: kCorruption (damaged files; the message
-  // names the file, offset and repair command), kFailedPrecondition
-  // (directory locked by another process; torn AOF with aof-load-truncated
-  // no), I/O errors. `engine` and `fs` must outlive the result.
+  // a snapshot is there to load; otherwise at the first write to it), loads
+  // the AOF (appendonly yes) or else the snapshot into the engine's keyspace,
+  // then installs itself into `engine` (engine.persistence). Errors: kCorruption (damaged files;
+  // the message names the file, offset and repair command), kFailedPrecondition (directory locked
+  // by another process; torn AOF with aof-load-truncated no), I/O errors. `engine` and `fs` must
+  // outlive the result.
   static Result<std::unique_ptr<Persistence>> Start(
       Engine& engine, persistence::FileSystem& fs = *persistence::DefaultFileSystem());
   // Detaches from the engine, waits for a running child, fsyncs the AOF.

@@ -67,7 +67,8 @@ class EmbeddedEngineProcessTest : public ::testing::Test {
 
 // Made-up words from syllables ("bakito"), so that stemming leaves them alone.
 std::vector<std::string> Vocabulary(size_t n) {
-  const char* syllables[] = {"ba", "ke", "ti", "mo", "ru", "sa", "de", "fi", "lo", "nu", "pe", "zo"};
+  const char* syllables[] = {"ba", "ke", "ti", "mo", "ru", "sa",
+                             "de", "fi", "lo", "nu", "pe", "zo"};
   std::vector<std::string> words;
   std::mt19937 rng(11);
   while (words.size() < n) {
@@ -196,9 +197,9 @@ TEST_F(EmbeddedEngineProcessTest, ServeAndAnEmbeddedProcessNeverShareADataDirect
     // ... and keeps embedded processes out while it runs.
     CliRun refused = Ragkv("ask 'What is replication?' --data " + data);
     EXPECT_EQ(refused.exit_code, 1);
-    EXPECT_THAT(refused.out, HasSubstr("data directory " + data +
-                                       " is in use by another ragkv process (pid " +
-                                       std::to_string(server.pid()) + ")"));
+    EXPECT_THAT(refused.out,
+                HasSubstr("data directory " + data + " is in use by another ragkv process (pid " +
+                          std::to_string(server.pid()) + ")"));
     EXPECT_EQ(std::count(refused.out.begin(), refused.out.end(), '\n'), 1) << refused.out;
   }
   {
@@ -207,9 +208,9 @@ TEST_F(EmbeddedEngineProcessTest, ServeAndAnEmbeddedProcessNeverShareADataDirect
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     ragkv::testing::TestServer server;
     EXPECT_FALSE(server.Start({"--dir", data, "--appendonly", "yes"}, 5000));
-    EXPECT_THAT(server.log(), HasSubstr("data directory " + data +
-                                        " is in use by another ragkv process (pid " +
-                                        std::to_string(::getpid()) + ")"));
+    EXPECT_THAT(server.log(),
+                HasSubstr("data directory " + data + " is in use by another ragkv process (pid " +
+                          std::to_string(::getpid()) + ")"));
   }
   // Once nobody holds it, the embedded process opens it again.
   EXPECT_EQ(Ragkv("search replication --k 1 --data " + data).exit_code, 0);

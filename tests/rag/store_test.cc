@@ -3,7 +3,6 @@
 // written by the tests.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,8 +81,7 @@ TEST_F(EmbeddedStoreTest, CommitThenReopenKeepsEverythingInTheEnginesLog) {
     (*store)->set_embedder_state("state-bytes");
     ASSERT_TRUE((*store)->Commit().ok());
     EXPECT_TRUE(std::filesystem::exists(dir.path() + "/appendonlydir/appendonly.aof.manifest"));
-    EXPECT_EQ(ReadWholeFile(dir.path() + "/ragkv.lock").value(),
-              std::to_string(::getpid()) + "\n");
+    EXPECT_EQ(ReadWholeFile(dir.path() + "/ragkv.lock").value(), std::to_string(::getpid()) + "\n");
   }
   {
     auto store = OpenEmbeddedStore(dir.path(), "docs");
@@ -102,8 +100,7 @@ TEST_F(EmbeddedStoreTest, CommitThenReopenKeepsEverythingInTheEnginesLog) {
     auto knn = (*store)->VectorSearch(Unit(4, 1), 1);
     ASSERT_TRUE(knn.ok());
     EXPECT_EQ((*(*store)->GetChunk((*knn)[0].chunk_id)).text, "beta tree");
-    EXPECT_EQ((*store)->VectorSearch(Unit(3, 0), 1).status().code(),
-              StatusCode::kInvalidArgument);
+    EXPECT_EQ((*store)->VectorSearch(Unit(3, 0), 1).status().code(), StatusCode::kInvalidArgument);
   }
   // A server's engine on the same directory sees the same keys and index.
   EngineOnDir server(dir.path());
@@ -241,9 +238,10 @@ TEST_F(EmbeddedStoreTest, AnotherProcessHoldingTheDirectoryIsNamed) {
   for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(store.status().message()),
-              HasSubstr("data directory " + dir.path() + " is in use by another ragkv process (pid " +
-                        std::to_string(child) + "); wait for it to finish"));
+  EXPECT_THAT(
+      std::string(store.status().message()),
+      HasSubstr("data directory " + dir.path() + " is in use by another ragkv process (pid " +
+                std::to_string(child) + "); wait for it to finish"));
   EXPECT_TRUE(OpenEmbeddedStore(dir.path(), "c").ok());  // the child is gone
 }
 
