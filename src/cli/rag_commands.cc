@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/subcommand.h"
+#include "common/log.h"
 #include "rag/chunk_store.h"
 #include "rag/chunker.h"
 #include "rag/embedder.h"
@@ -76,7 +77,12 @@ std::string DataDir(const CommonOptions& o) {
 // Writes (ingest) go to the leader among the --server list; reads to the
 // first reachable server, falling back along the list.
 Result<std::unique_ptr<rag::ChunkStore>> OpenStore(const CommonOptions& o, bool for_write) {
-  if (o.server.empty()) return rag::OpenEmbeddedStore(DataDir(o), o.collection);
+  if (o.server.empty()) {
+    // The embedded engine's notices ("DB loaded from append only file ...")
+    // are for server operators; here they would only clutter the output.
+    if (log::GetLevel() < log::Level::kWarning) log::SetLevel(log::Level::kWarning);
+    return rag::OpenEmbeddedStore(DataDir(o), o.collection);
+  }
   if (!o.data_dir.empty()) {
     return Status::InvalidArgument("give either --data or --server, not both");
   }

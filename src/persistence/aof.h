@@ -271,7 +271,9 @@ class AppendOnlyLog {
 
 // Locks data directory `dir` (file `<dir>/ragkv.lock`) so that a server and
 // an embedded engine never use it at once. Hold the result for the process's
-// lifetime. kFailedPrecondition if another holder exists.
+// lifetime. kFailedPrecondition if another holder exists: "data directory
+// DIR is in use by another ragkv process (pid N)" (the pid as the holder
+// wrote it into the lock file), or "... is already open in this process".
 Result<std::unique_ptr<FileLock>> LockDataDir(FileSystem& fs, const std::string& dir);
 
 // Scans one incr file or every file of a manifest without loading anything.

@@ -10,6 +10,8 @@
 // point, it is only ever replaced atomically, and every file it names is
 // durable before it is published. See docs/formats/aof.md for the crash
 // analysis of each step.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <sstream>
@@ -455,7 +457,24 @@ uint64_t AppendOnlyLog::size_at_last_rewrite() const {
 
 Result<std::unique_ptr<FileLock>> LockDataDir(FileSystem& fs, const std::string& dir) {
   RAGKV_RETURN_IF_ERROR(fs.CreateDir(dir));
-  return fs.LockFile(JoinPath(dir, "ragkv.lock"));
+  const std::string path = JoinPath(dir, "ragkv.lock");
+  auto lock = fs.LockFile(path);
+  if (lock.ok() || lock.status().code() != StatusCode::kFailedPrecondition) return lock;
+  // The holder wrote its pid into the file (PosixFileSystem::LockFile).
+  std::string pid;
+  if (auto text = ReadFileToString(fs, path); text.ok()) {
+    for (char c : *text) {
+      if (c < '0' || c > '9') break;
+      pid.push_back(c);
+    }
+  }
+  if (!pid.empty() && pid == std::to_string(::getpid())) {
+    return Status::FailedPrecondition("data directory " + dir +
+                                      " is already open in this process (pid " + pid + ")");
+  }
+  return Status::FailedPrecondition("data directory " + dir +
+                                    " is in use by another ragkv process" +
+                                    (pid.empty() ? std::string() : " (pid " + pid + ")"));
 }
 
 Result<std::vector<AofCheckReport>> CheckAof(FileSystem& fs, const std::string& path) {

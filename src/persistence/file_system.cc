@@ -6,7 +6,8 @@
 // the everysec/no policies make against a process crash. Snapshot writing
 // does its own 64 KiB buffering. Locks use flock(2) on a LOCK file, which the
 // kernel drops when the process dies, so a crashed server never leaves a
-// stale lock behind (a pid file would).
+// stale lock behind (a pid file would). The holder writes its pid into the
+// file anyway, for the message the next process gets; only the flock counts.
 #include "persistence/file_system.h"
 
 #include <dirent.h>
@@ -205,8 +206,12 @@ class PosixFileSystem final : public FileSystem {
     }
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     int err = errno;
+    std::string holder;
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       err = errno;
+      char buf[32] = {};
+      if (::pread(fd, buf, sizeof buf - 1, 0) > 0) holder = buf;
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
       ::close(fd);
       fd = -1;
     }
@@ -214,11 +219,16 @@ class PosixFileSystem final : public FileSystem {
       std::lock_guard<std::mutex> lock(g_locked_mu);
       LockedPaths().erase(path);
       if (err == EWOULDBLOCK) {
-        return Status::FailedPrecondition("lock " + path +
-                                          " is held by another process using this directory");
+        return Status::FailedPrecondition(
+            "lock " + path + " is held by another process" +
+            (holder.empty() ? std::string() : " (pid " + holder + ")") + " using this directory");
       }
       return ErrnoStatus("lock " + path, err);
     }
+    // The holder's pid, for the error message of whoever tries next. Best
+    // effort: the flock, not the file's content, is the lock.
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
     return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
   }
 

@@ -1,11 +1,15 @@
 // ChunkStore: where a collection's chunks, their text index and their vectors
-// live. Two implementations share this interface: the embedded store (a data
-// directory, no server; embedded_store.cc) and the server store (any
-// Redis-compatible server with FT.*, through HSET/FT.CREATE/FT.SEARCH).
+// live. One implementation, the server store (server_store.cc: keys and FT.*
+// commands), runs over two connections: any Redis-compatible server with
+// FT.* (OpenServerStore), or the embedded engine, the server's engine in this
+// process on a data directory (OpenEmbeddedStore, rag/embedded_engine.h).
 //
-// Mutations (PutFile, RemoveFile) are buffered in memory and become durable
-// and visible to other processes only at Commit(), atomically: a crash or an
-// interrupted ingest leaves the previous commit intact.
+// Mutations (PutFile, RemoveFile) are applied at once, file by file: a crash
+// or an interrupted ingest leaves each file's old entry or its new one, never
+// a mix (the readers skip, and the next writer deletes, the chunks of a file
+// whose write was cut short). Commit() makes everything so far durable
+// (embedded: fsync, and a compacted log when it has grown); an ingest
+// commits every 30 s and at the end.
 //
 // Thread safety: one thread at a time. Process safety: the embedded store
 // holds an exclusive lock on its data directory while open.
@@ -67,11 +71,15 @@ class ChunkStore {
   // Removes a file and its chunks; false if it was not in the manifest.
   virtual bool RemoveFile(const std::string& source) = 0;
 
-  // Opaque embedder statistics persisted with the collection.
+  // Opaque embedder statistics persisted with the collection (at Commit).
   virtual const std::string& embedder_state() const = 0;
   virtual void set_embedder_state(std::string state) = 0;
+  // True when files were written or removed after the last Commit() (a
+  // process stopped mid-ingest): embedder_state() then lags the collection,
+  // and the next writer rebuilds it from the stored chunks (Ingest does).
+  virtual bool embedder_state_stale() const = 0;
 
-  // Makes all buffered mutations durable, atomically.
+  // Stores the embedder state and makes every mutation so far durable.
   virtual Status Commit() = 0;
 
   // BM25 over chunk text and headings; best first.
@@ -91,9 +99,12 @@ class ChunkStore {
   virtual std::vector<std::string> Analyze(std::string_view text) const = 0;
 };
 
-// Opens (creating if needed) collection `name` under `data_dir`, locking the
-// directory. kFailedPrecondition if another process holds it; kCorruption if
-// stored files fail their checks (the message names the file).
+// Opens (creating if needed) collection `name` in the embedded engine on
+// `data_dir`, locking the directory for as long as the store lives.
+// kFailedPrecondition if another process (embedded or `ragkv serve`) holds
+// it, naming its pid, or if the directory holds the collection in the
+// pre-engine format (the message says to re-ingest); kCorruption if the log
+// fails its checks (the message names the file, offset and repair command).
 Result<std::unique_ptr<ChunkStore>> OpenEmbeddedStore(const std::string& data_dir,
                                                       const std::string& name);
 

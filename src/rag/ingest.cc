@@ -88,14 +88,30 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
   if (!store->info().embedder_id.empty() && store->info().embedder_id != embedder->id()) {
     RAGKV_RETURN_IF_ERROR(store->BindEmbedder(embedder->id(), embedder->dim()));
   }
-  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  const bool recounted = store->embedder_state_stale();
+  if (recounted) {
+    // The last ingest stopped between checkpoints: the saved statistics miss
+    // its last files. They are a pure function of the stored chunks, so
+    // recount them (the next Commit stores the result).
+    RAGKV_RETURN_IF_ERROR(embedder->RestoreState(""));
+    for (const std::string& source : store->Sources()) {
+      const std::optional<FileEntry> file = store->FindFile(source);
+      if (!file) continue;
+      for (uint64_t id : file->chunk_ids) {
+        RAGKV_ASSIGN_OR_RETURN(ChunkRecord chunk, store->GetChunk(id));
+        embedder->ObserveCorpus(chunk.text, +1);
+      }
+    }
+  } else {
+    RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  }
 
   IngestProgress prog;
   prog.files_total = files.size();
   for (const FileToIngest& f : files) prog.bytes_total += f.size;
   auto last_commit = Clock::now();
   std::set<std::string> seen;
-  bool dirty = false;
+  bool dirty = recounted;  // a recount is stored by the final commit
 
   auto commit = [&]() -> Status {
     store->set_embedder_state(embedder->SerializeState());

@@ -50,6 +50,13 @@ class RespConnection {
   // in a loop (for fakes).
   virtual Result<std::vector<resp::RespValue>> CallPipelined(
       const std::vector<std::vector<std::string>>& commands);
+
+  // Makes every write sent so far durable and quick to load, where the
+  // connection can: ChunkStore::Commit calls it. This default does nothing,
+  // which is right for a network server (it persists under its own
+  // appendfsync/save settings); the embedded engine fsyncs and compacts its
+  // log (rag/embedded_engine.h).
+  virtual Status Checkpoint() { return Status::Ok(); }
 };
 
 enum class ServerRole : uint8_t {

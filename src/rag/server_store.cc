@@ -1,7 +1,9 @@
 // The server ChunkStore: a collection kept on a Redis-compatible server.
 //
 // Keys (C = collection name):
-//   ragkv:C:meta            hash   embedder, dim, next_chunk_id, embedder_state
+//   ragkv:C:meta            hash   embedder, dim, next_chunk_id, embedder_state,
+//                                  state_stale (1 from the first write after a
+//                                  commit until the next commit stores the state)
 //   ragkv:C:file:<source>   hash   hash, size, chunks ("id id id"); the manifest is
 //                                  the set of these keys (found by SCAN)
 //   ragkv:C:pending         hash   source -> "first_id count" while a file is being written
@@ -74,6 +76,7 @@ class ServerStore final : public ChunkStore {
     info_.embedder_id = fields["embedder"];
     info_.dim = ToU64(fields["dim"]);
     embedder_state_ = fields["embedder_state"];
+    state_stale_ = fields["state_stale"] == "1";
     if (!info_.embedder_id.empty() && info.is_error()) {
       return Status::Corruption("collection '" + info_.name + "' has metadata but no index " +
                                 index_ + " on the server; delete the ragkv:" + info_.name +
@@ -189,6 +192,7 @@ class ServerStore final : public ChunkStore {
       }
     }
     RAGKV_RETURN_IF_ERROR(CleanPending());
+    RAGKV_RETURN_IF_ERROR(MarkStateStale());
     num_docs_ = -1;
     // The write protocol (docs/rag.md, "server store"): reserve ids, note them
     // as pending, replace the file's chunks, write its manifest entry, clear
@@ -251,16 +255,23 @@ class ServerStore final : public ChunkStore {
 
   bool RemoveFile(const std::string& source) override {
     bool present = manifest_.count(source) > 0;
-    return CleanPending().ok() && RemoveFileStatus(source).ok() && present;
+    if (!present) return false;
+    return CleanPending().ok() && MarkStateStale().ok() && RemoveFileStatus(source).ok();
   }
 
   const std::string& embedder_state() const override { return embedder_state_; }
   void set_embedder_state(std::string state) override { embedder_state_ = std::move(state); }
+  bool embedder_state_stale() const override { return state_stale_; }
 
   Status Commit() override {
     if (info_.embedder_id.empty()) return Status::Ok();
     RAGKV_RETURN_IF_ERROR(CleanPending());
-    return Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_});
+    // State and flag in one HSET: atomic on every server.
+    RAGKV_RETURN_IF_ERROR(
+        Expect({"HSET", prefix_ + "meta", "embedder_state", embedder_state_, "state_stale", "0"}));
+    state_stale_ = false;
+    stale_marked_ = false;
+    return conn_->Checkpoint();
   }
 
   Result<std::vector<Candidate>> TextSearch(std::string_view query, size_t k) override {
@@ -398,6 +409,16 @@ class ServerStore final : public ChunkStore {
     return keys;
   }
 
+  // Notes, before the first write since the last commit, that the stored
+  // embedder state no longer matches the files: a writer that dies before
+  // the next Commit leaves the flag for the next one (embedder_state_stale).
+  Status MarkStateStale() {
+    if (stale_marked_) return Status::Ok();
+    RAGKV_RETURN_IF_ERROR(Expect({"HSET", prefix_ + "meta", "state_stale", "1"}));
+    stale_marked_ = true;
+    return Status::Ok();
+  }
+
   // Deletes the orphans found at Load (only writers call this: a read-only
   // session on a replica must not write, and skips orphans instead).
   Status CleanPending() {
@@ -462,6 +483,8 @@ class ServerStore final : public ChunkStore {
   std::vector<std::string> pending_sources_;
   std::set<uint64_t> orphans_;
   std::string embedder_state_;
+  bool state_stale_ = false;   // as loaded: the last writer stopped before committing
+  bool stale_marked_ = false;  // this session has set state_stale since its last commit
   text::Tokenizer tokenizer_;
 };
 

@@ -1,18 +1,15 @@
-// Durable-write and locking helpers (POSIX). fsync before rename, and fsync
+// Durable-write helpers (POSIX). fsync before rename, and fsync
 // of the directory after it, are both needed for a rename to survive a power
 // loss on ext4/xfs; leveldb's env_posix does the same.
 #include "rag/store_io.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include "common/crc32c.h"
 
 namespace ragkv::rag {
 namespace {
@@ -81,35 +78,6 @@ Status ReplaceFileDurably(const std::string& path, std::string_view data) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename", tmp);
   size_t slash = path.find_last_of('/');
   return SyncDirectory(slash == std::string::npos ? "." : path.substr(0, slash));
-}
-
-Result<int> LockDirectory(const std::string& dir) {
-  const std::string path = dir + "/LOCK";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot open lock file", path);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    std::string holder;
-    char buf[32] = {};
-    if (pread(fd, buf, sizeof buf - 1, 0) > 0) holder = std::string(buf);
-    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
-    close(fd);
-    return Status::FailedPrecondition("data directory " + dir +
-                                      " is in use by another ragkv process" +
-                                      (holder.empty() ? "" : " (pid " + holder + ")") +
-                                      "; wait for it to finish or pass a different --data");
-  }
-  std::string pid = std::to_string(getpid()) + "\n";
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // The pid is informational only; the flock is what excludes.
-  }
-  return fd;
-}
-
-bool VerifyTrailingCrc(std::string_view bytes) {
-  if (bytes.size() < 4) return false;
-  uint32_t stored;
-  std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
-  return crc32c::Value(bytes.data(), bytes.size() - 4) == stored;
 }
 
 std::string DocIdFromSource(std::string_view source) {

@@ -1,5 +1,5 @@
 // Small helpers shared by the chunk stores and the pipeline: durable file
-// writes, directory locking, and the derived fields of a chunk.
+// writes and the derived fields of a chunk.
 #pragma once
 
 #include <string>
@@ -17,12 +17,6 @@ Status WriteFileDurably(const std::string& path, std::string_view data);
 // Atomically replaces `path`: write path.tmp, fsync, rename, fsync the directory.
 Status ReplaceFileDurably(const std::string& path, std::string_view data);
 Status SyncDirectory(const std::string& dir);
-// Takes an exclusive flock on dir/LOCK (recording our pid); returns the fd,
-// whose closing releases the lock. kFailedPrecondition if another process
-// holds it, naming that process.
-Result<int> LockDirectory(const std::string& dir);
-// True if the last 4 bytes are the CRC32C of the rest.
-bool VerifyTrailingCrc(std::string_view bytes);
 
 // A source's document id: file name without folder and extension,
 // percent-decoded ("hash%20coding.txt" -> "hash coding").

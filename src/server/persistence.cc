@@ -305,10 +305,14 @@ Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
   if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-min-size"), &min_size)) min_size = 64 << 20;
   p->auto_rewrite_ = {pct, static_cast<uint64_t>(std::max<int64_t>(min_size, 0))};
 
-  // A server that will never write the directory (no AOF, no save points)
-  // does not lock it, so several such servers may share a working directory
-  // (as Redis allows); it locks on its first SAVE/BGSAVE/CONFIG SET appendonly.
-  if (ConfigValue(cfg, "appendonly") == "yes" || !p->save_points_.empty()) {
+  // A server that neither reads nor writes the directory (no AOF, no save
+  // points, no snapshot to load) does not lock it, so several such servers
+  // may share a working directory (as Redis allows, and as the tests start
+  // servers); it locks on its first SAVE/BGSAVE/CONFIG SET appendonly. One
+  // that loads data from it does, so that it never loads a directory that an
+  // embedded engine (ragkv ingest) is writing.
+  if (ConfigValue(cfg, "appendonly") == "yes" || !p->save_points_.empty() ||
+      fs.Exists(p->SnapshotPath())) {
     RAGKV_RETURN_IF_ERROR(p->EnsureLocked());
   }
   RAGKV_RETURN_IF_ERROR(p->Load());
@@ -503,6 +507,28 @@ Persistence::~Persistence() {
     Status s = aof_->writer().SyncNow();
     if (!s.ok()) log::Warn("Final AOF fsync failed: " + s.ToString());
   }
+}
+
+Status Persistence::SyncAof() {
+  if (!aof_) return Status::Ok();
+  return aof_->writer().SyncNow();
+}
+
+Status Persistence::RewriteAof() {
+  if (!aof_) return Status::FailedPrecondition("appendonly is no: there is no AOF to rewrite");
+  if (save_child_ > 0 || rewrite_child_ > 0) {
+    return Status::FailedPrecondition("a background save or rewrite is in progress");
+  }
+  const int64_t start = MonotonicMs();
+  Status s = aof_->Rewrite([this](persistence::SnapshotWriter& w) {
+    RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), w));
+    return WriteSearchIndexes(engine_.search().Definitions(), w);
+  });
+  last_rewrite_ok_ = s.ok();
+  last_rewrite_time_sec_ = (MonotonicMs() - start) / 1000;
+  if (!s.ok()) return s;
+  ++rewrites_;
+  return Status::Ok();
 }
 
 Status Persistence::BeforeReply() {

@@ -44,13 +44,13 @@ namespace ragkv::server {
 
 class Persistence {
  public:
-  // Locks the data directory (when appendonly is yes or save points are set;
-  // otherwise at the first write to it), loads the AOF (appendonly yes) or
-  // else the snapshot into the engine's keyspace, then installs itself into `engine`
-  // (engine.persistence). Errors: kCorruption (damaged files; the message
-  // names the file, offset and repair command), kFailedPrecondition
-  // (directory locked by another process; torn AOF with aof-load-truncated
-  // no), I/O errors. `engine` and `fs` must outlive the result.
+  // Locks the data directory (when appendonly is yes, save points are set or
+  // a snapshot is there to load; otherwise at the first write to it), loads
+  // the AOF (appendonly yes) or else the snapshot into the engine's keyspace,
+  // then installs itself into `engine` (engine.persistence). Errors: kCorruption (damaged files;
+  // the message names the file, offset and repair command), kFailedPrecondition (directory locked
+  // by another process; torn AOF with aof-load-truncated no), I/O errors. `engine` and `fs` must
+  // outlive the result.
   static Result<std::unique_ptr<Persistence>> Start(
       Engine& engine, persistence::FileSystem& fs = *persistence::DefaultFileSystem());
   // Detaches from the engine, waits for a running child, fsyncs the AOF.
@@ -86,6 +86,21 @@ class Persistence {
   // value the previous one is put back and kInvalidArgument returned. Other
   // names (dir, appendfilename, ...) take effect at the next start.
   Status ApplyConfig(std::string_view name);
+
+  // For the embedded engine (rag/embedded_engine.h), where the caller is the
+  // engine's only user and no event loop runs:
+  //  * SyncAof: fsyncs every write applied so far, whatever appendfsync says
+  //    (a checkpoint). OK without an AOF.
+  //  * RewriteAof: BGREWRITEAOF's work in the calling thread, without fork:
+  //    the current keyspace and index definitions become the new base, so the
+  //    next start loads one snapshot instead of replaying every command.
+  //    Durable when it returns. kFailedPrecondition without appendonly or
+  //    while a background save or rewrite runs.
+  Status SyncAof();
+  Status RewriteAof();
+  // aof_current_size / aof_base_size of INFO persistence (0 without an AOF).
+  uint64_t aof_current_size() const { return aof_ ? aof_->current_size() : 0; }
+  uint64_t aof_base_size() const { return aof_ ? aof_->base_size() : 0; }
 
   int64_t last_save_time() const { return last_save_s_; }         // LASTSAVE
   int64_t latest_fork_usec() const { return latest_fork_usec_; }  // INFO stats latest_fork_usec

@@ -76,6 +76,11 @@ TEST_F(PosixFileSystemTest, LockIsExclusiveAndReleased) {
   auto second = LockDataDir(fs_, dir_);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  // The holder's pid is in the lock file and in the message.
+  const std::string pid = std::to_string(::getpid());
+  EXPECT_EQ(*ReadFileToString(fs_, JoinPath(dir_, "ragkv.lock")), pid + "\n");
+  EXPECT_EQ(second.status().message(),
+            "data directory " + dir_ + " is already open in this process (pid " + pid + ")");
   first->reset();
   EXPECT_TRUE(LockDataDir(fs_, dir_).ok());
 }

@@ -155,7 +155,60 @@ TEST(ServerPersistenceTest, SecondWriterOfTheSameDirectoryIsRefused) {
   // to start; the first SAVE needs it.
   Instance c(fs, "data", "no");
   ASSERT_TRUE(c.status().ok());
-  EXPECT_EQ(c.Run({"SAVE"}).rfind("-ERR lock data/ragkv.lock", 0), 0u) << c.Run({"SAVE"});
+  EXPECT_EQ(c.Run({"SAVE"}).rfind("-ERR data directory data is in use", 0), 0u) << c.Run({"SAVE"});
+}
+
+// The embedded engine's checkpoints (rag/embedded_engine.h): SyncAof makes
+// what was applied durable under any appendfsync; RewriteAof compacts the log
+// into a base in this thread, durably, index definitions included.
+TEST(ServerPersistenceTest, EmbeddedCheckpointsSurvivePowerLoss) {
+  FaultInjectingFileSystem fs;
+  const std::string manifest = "data/appendonlydir/appendonly.aof.manifest";
+  {
+    Instance a(fs, "data", "yes", "no");
+    ASSERT_TRUE(a.status().ok());
+    a.Run({"SET", "k1", "v1"});
+    ASSERT_TRUE(a.persistence().SyncAof().ok());
+    a.Run({"SET", "k2", "v2"});  // written, never fsynced under "no"
+    fs.PowerLoss();
+  }
+  {
+    Instance b(fs, "data", "yes", "no");
+    ASSERT_TRUE(b.status().ok());
+    EXPECT_EQ(b.Run({"GET", "k1"}), "$2\r\nv1\r\n");
+    EXPECT_EQ(b.Run({"GET", "k2"}), "$-1\r\n");
+    b.Run({"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "d:", "SCHEMA", "t", "TEXT"});
+    b.Run({"HSET", "d:1", "t", "hello world"});
+    EXPECT_EQ(fs.Contents(manifest).find("type b"), std::string::npos);
+    ASSERT_TRUE(b.persistence().RewriteAof().ok());
+    EXPECT_NE(fs.Contents(manifest).find("type b"), std::string::npos);
+    EXPECT_EQ(b.persistence().aof_current_size() - b.persistence().aof_base_size(),
+              fs.Contents("data/appendonlydir/appendonly.aof.2.incr.aof").size());
+    fs.PowerLoss();
+  }
+  Instance c(fs, "data", "yes", "no");
+  ASSERT_TRUE(c.status().ok()) << c.status().ToString();
+  EXPECT_EQ(c.Run({"GET", "k1"}), "$2\r\nv1\r\n");
+  EXPECT_EQ(c.Run({"FT.SEARCH", "idx", "hello", "NOCONTENT"}), "*2\r\n:1\r\n$3\r\nd:1\r\n");
+  Instance no_aof(fs, "other", "no");
+  EXPECT_EQ(no_aof.persistence().RewriteAof().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(no_aof.persistence().SyncAof().ok());
+}
+
+TEST(ServerPersistenceTest, AServerThatLoadsASnapshotHoldsTheDirectory) {
+  FaultInjectingFileSystem fs;
+  {
+    Instance a(fs, "data", "no");
+    a.Run({"SET", "k", "v"});
+    EXPECT_EQ(a.Run({"SAVE"}), "+OK\r\n");
+  }
+  // It reads the directory, so an embedded engine must not write it meanwhile.
+  Instance b(fs, "data", "no");
+  ASSERT_TRUE(b.status().ok());
+  EXPECT_EQ(b.Run({"GET", "k"}), "$1\r\nv\r\n");
+  Instance c(fs, "data", "no");
+  EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.status().message(), "data directory data is in use by another ragkv process");
 }
 
 TEST(ServerPersistenceTest, ShutdownSavesUnlessNosaveAndRefusesWhenTheSaveFails) {
