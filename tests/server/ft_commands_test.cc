@@ -3,11 +3,13 @@
 // every kind of write.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "search/index_manager.h"
 #include "server/engine_fixture.h"
 
 namespace ragkv::server {
@@ -206,6 +208,55 @@ TEST_F(FtCommandsTest, CreateBackfillsExistingKeys) {
   Run({"SET", "doc:3", "a string is skipped"});
   CreateIndex();
   EXPECT_EQ(NumDocs(), 2);
+}
+
+TEST_F(FtCommandsTest, BackgroundBackfillInfoAndSearch) {
+  for (int i = 0; i < 200; ++i) {
+    Doc("doc:" + std::to_string(i), static_cast<float>(i), 0, i % 2 ? "odd" : "even", i, "w");
+  }
+  // A serving server's mode, with an inline slice of 5 keys so the backfill
+  // is still pending when FT.CREATE returns.
+  engine_.search().set_backfill_mode(search::BackfillMode::kBackground);
+  engine_.search().set_inline_limits(std::chrono::seconds(10), 5);
+  CreateIndex();
+  auto info_value = [&](const std::string& key) {
+    resp::RespValue info = Run({"FT.INFO", "idx"});
+    for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+      if (info.elements[i].str == key) return info.elements[i + 1];
+    }
+    return resp::RespValue();
+  };
+  EXPECT_THAT(info_value("indexing"), IsInt(1));
+  const double percent = std::stod(info_value("percent_indexed").str);
+  EXPECT_GE(percent, 0.0);
+  EXPECT_LT(percent, 1.0);
+  const int64_t partial = NumDocs();
+  EXPECT_GT(partial, 0);
+  EXPECT_LT(partial, 200);
+  // FT.SEARCH answers over what is indexed so far.
+  resp::RespValue all = Run({"FT.SEARCH", "idx", "*", "NOCONTENT", "LIMIT", "0", "0"});
+  EXPECT_THAT(all.elements[0], IsInt(partial));
+  // Writes during the backfill are indexed at once.
+  Doc("doc:new", 1, 1, "odd", 1, "w");
+  EXPECT_EQ(NumDocs(), partial + 1);
+  for (int i = 0; i < 10000 && engine_.search().backfilling(); ++i) engine_.Cron();
+  EXPECT_THAT(info_value("indexing"), IsInt(0));
+  EXPECT_EQ(info_value("percent_indexed").str, "1");
+  EXPECT_EQ(NumDocs(), 201);
+  resp::RespValue odd = Run({"FT.SEARCH", "idx", "@tag:{odd}", "NOCONTENT", "LIMIT", "0", "0"});
+  EXPECT_THAT(odd.elements[0], IsInt(101));
+
+  // FT.DROPINDEX and FLUSHALL in the middle of a backfill.
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx"}), IsOk());
+  CreateIndex();
+  EXPECT_THAT(info_value("indexing"), IsInt(1));
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx"}), IsOk());
+  EXPECT_FALSE(engine_.search().backfilling());
+  CreateIndex();
+  EXPECT_THAT(Run({"FLUSHALL"}), IsOk());
+  EXPECT_FALSE(engine_.search().backfilling());
+  EXPECT_THAT(info_value("indexing"), IsInt(0));
+  EXPECT_EQ(NumDocs(), 0);
 }
 
 TEST_F(FtCommandsTest, InfoLayout) {

@@ -46,6 +46,7 @@ void FtCreateCommand(CommandContext& ctx) {
   Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
   if (!s.ok()) return ReplyStatus(ctx, s);
   Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
+  ctx.engine.ScheduleSearchBackfill();
   ctx.dirty = 1;  // replicated and logged like a write
   ctx.out.Ok();
 }
@@ -59,6 +60,7 @@ void FtAlterCommand(CommandContext& ctx) {
                                     ctx.engine.keyspace().db(index->db()));
   if (!s.ok()) return ReplyStatus(ctx, s);
   Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
+  ctx.engine.ScheduleSearchBackfill();
   ctx.dirty = 1;
   ctx.out.Ok();
 }
@@ -263,6 +265,8 @@ void FtInfoCommand(CommandContext& ctx) {
   if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexName);
   const search::IndexSchema& def = index->schema();
   const search::IndexInfo info = index->Info();
+  // A pending background backfill: indexing 1 and the scanned fraction.
+  const std::optional<double> backfill = Manager(ctx).BackfillProgress(def.name);
   resp::ReplyWriter& out = ctx.out;
   auto mb = [&](double v) { out.Bulk(search::FormatSearchNumber(v)); };
   auto pairs = [&](std::initializer_list<std::pair<const char*, int64_t>> kv) {
@@ -350,9 +354,9 @@ void FtInfoCommand(CommandContext& ctx) {
   out.Bulk("total_indexing_time");
   mb(0);
   out.Bulk("indexing");
-  out.Integer(0);
+  out.Integer(backfill.has_value() ? 1 : 0);
   out.Bulk("percent_indexed");
-  mb(1);
+  mb(backfill.value_or(1));
   out.Bulk("number_of_uses");
   out.Integer(static_cast<int64_t>(info.number_of_uses));
   out.Bulk("cleaning");
@@ -527,6 +531,7 @@ void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> arg
     int a = 0, b = 0;
     if (argv.size() >= 3 && parse_db(argv[1], &a) && parse_db(argv[2], &b)) {
       mgr.OnSwap(a, ks.db(a), b, ks.db(b));
+      engine.ScheduleSearchBackfill();
     }
     return;
   }
