@@ -58,7 +58,8 @@ struct IndexDefinition {
 struct SearchConfig {
   uint64_t max_search_results = 1000000;  // MAXSEARCHRESULTS: LIMIT cap
   uint64_t max_aggregate_results = 1000000;
-  uint64_t timeout_ms = 500;  // TIMEOUT default (accepted, see docs/search.md)
+  uint64_t timeout_ms = 500;  // TIMEOUT: a query's default budget; 0 = none
+  bool on_timeout_fail = false;  // ON_TIMEOUT FAIL (error) vs RETURN (partial)
   int64_t default_dialect = 1;
 };
 

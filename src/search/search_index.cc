@@ -585,7 +585,19 @@ Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
   return v;
 }
 
-Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields* yields) const {
+namespace {
+
+Status TimeoutStatus() { return Status::ResourceExhausted(errors::kTimeoutReached); }
+
+bool IsTimeout(const Status& s) {
+  return s.code() == StatusCode::kResourceExhausted && s.message() == errors::kTimeoutReached;
+}
+
+}  // namespace
+
+Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields* yields,
+                                                  const QueryDeadline& deadline) const {
+  if (deadline.Expired()) return TimeoutStatus();
   switch (node.kind) {
     case NodeKind::kMatchAll:
     case NodeKind::kOptional:
@@ -638,7 +650,7 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
       bool first = true;
       for (const auto& c : node.children) {
         if (c->kind == NodeKind::kOptional) continue;
-        auto ids = Evaluate(*c, yields);
+        auto ids = Evaluate(*c, yields, deadline);
         if (!ids.ok()) return ids.status();
         acc = first ? std::move(*ids) : Intersect(acc, *ids);
         first = false;
@@ -649,14 +661,14 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
     case NodeKind::kOr: {
       DocSet acc;
       for (const auto& c : node.children) {
-        auto ids = Evaluate(*c, yields);
+        auto ids = Evaluate(*c, yields, deadline);
         if (!ids.ok()) return ids.status();
         acc = Union(acc, *ids);
       }
       return acc;
     }
     case NodeKind::kNot: {
-      auto ids = Evaluate(*node.children[0], yields);
+      auto ids = Evaluate(*node.children[0], yields, deadline);
       if (!ids.ok()) return ids.status();
       return Difference(AllDocs(), *ids);
     }
@@ -692,9 +704,19 @@ KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
   return KnnPlan::kFilteredGraph;
 }
 
-Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
-                                         const HashLoader& load) const {
+Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const HashLoader& load,
+                                         const QueryDeadline& deadline) const {
   ReadLock lock(*this);
+  // Under ON_TIMEOUT RETURN a query stopped before any document was complete
+  // returns an empty partial result; later stops keep what was processed.
+  bool timed_out = false;
+  auto on_timeout = [&]() -> Result<SearchResult> {
+    if (deadline.fail) return TimeoutStatus();
+    SearchResult partial;
+    partial.timed_out = true;
+    return partial;
+  };
+  constexpr size_t kDeadlineStride = 256;  // candidates between clock reads
   uses_.fetch_add(1, std::memory_order_relaxed);
   const Query& query = request.query;
   Yields yields;
@@ -712,8 +734,8 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
       query.root->kind != NodeKind::kMatchAll || !request.numeric_filters.empty();
   DocSet filter_ids;
   if (filtered || !query.knn) {
-    auto ids = Evaluate(*query.root, &yields);
-    if (!ids.ok()) return ids.status();
+    auto ids = Evaluate(*query.root, &yields, deadline);
+    if (!ids.ok()) return IsTimeout(ids.status()) ? on_timeout() : ids.status();
     filter_ids = std::move(*ids);
     for (const NumericFilter& nf : request.numeric_filters) {
       auto more = NumericDocs(nf.field, nf.lo, nf.hi);
@@ -734,6 +756,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     distance_alias = knn.score_alias;
     auto q = DecodeQueryVector(f, knn.blob);
     if (!q.ok()) return q.status();
+    if (deadline.Expired()) return on_timeout();
     std::vector<vec::Neighbor> hits;
     const size_t k = static_cast<size_t>(knn.k);
     if (k > 0 && f.vector->size() > 0) {
@@ -761,6 +784,9 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         }
         hits = std::move(*r);
       }
+      // The search itself ran to completion, so its hits are a complete
+      // answer; only FAIL turns a late finish into an error.
+      if (deadline.fail && deadline.Expired()) return TimeoutStatus();
     }
     for (const auto& h : hits) {
       candidates.push_back({h.label, 1.0, h.distance});
@@ -772,6 +798,12 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     const bool scored = !terms.empty() && bm25_ != nullptr;
     candidates.reserve(filter_ids.size());
     for (uint64_t id : filter_ids) {
+      if (scored && candidates.size() % kDeadlineStride == kDeadlineStride - 1 &&
+          deadline.Expired()) {
+        if (deadline.fail) return TimeoutStatus();
+        timed_out = true;  // keep the documents scored so far
+        break;
+      }
       candidates.push_back({id, scored ? bm25_->ScoreDocument(id, terms) : 1.0, 0.0f});
     }
     if (scored) {
@@ -782,6 +814,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
 
   SearchResult result;
   result.total = candidates.size();
+  result.timed_out = timed_out;
 
   auto key_of = [&](uint64_t id) -> const std::string& { return docs_.at(id).key; };
 
@@ -818,6 +851,12 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
       std::vector<Keyed> keyed;
       keyed.reserve(candidates.size());
       for (const Candidate& c : candidates) {
+        if (keyed.size() % kDeadlineStride == kDeadlineStride - 1 && deadline.Expired()) {
+          if (deadline.fail) return TimeoutStatus();
+          // The partial result is what was loaded, in order.
+          result.timed_out = true;
+          break;
+        }
         const store::HashMap* h = load(key_of(c.id));
         std::optional<std::string> v;
         if (h != nullptr) {
@@ -831,6 +870,10 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         return asc ? *a.first < *b.first : *a.first > *b.first;
       });
       for (size_t i = 0; i < keyed.size(); ++i) candidates[i] = keyed[i].second;
+      if (result.timed_out) {
+        candidates.resize(keyed.size());
+        result.total = candidates.size();
+      }
     } else {
       return Status::InvalidArgument("Property `" + by + "` not loaded nor in schema");
     }
@@ -839,6 +882,13 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
   const uint64_t begin = std::min<uint64_t>(request.offset, candidates.size());
   const uint64_t end = std::min<uint64_t>(candidates.size(), begin + request.limit);
   for (uint64_t i = begin; i < end; ++i) {
+    // Loading every hash of a big page (FT.AGGREGATE asks for all rows) is
+    // the slow part of such a query.
+    if (load && (i - begin) % kDeadlineStride == kDeadlineStride - 1 && deadline.Expired()) {
+      if (deadline.fail) return TimeoutStatus();
+      result.timed_out = true;
+      break;
+    }
     const Candidate& c = candidates[i];
     SearchHit hit;
     hit.key = key_of(c.id);

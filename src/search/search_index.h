@@ -20,7 +20,9 @@
 // all or none of a document update.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -59,6 +61,30 @@ struct SearchHit {
 struct SearchResult {
   uint64_t total = 0;  // matches before LIMIT
   std::vector<SearchHit> hits;
+  // The deadline passed under ON_TIMEOUT RETURN: `hits` and `total` cover
+  // only the documents processed until then.
+  bool timed_out = false;
+};
+
+// A query's time budget: FT.SEARCH/FT.AGGREGATE TIMEOUT, or FT.CONFIG
+// TIMEOUT, with FT.CONFIG ON_TIMEOUT. It is checked at a coarse grain: at
+// every node of the filter tree, every 256 scored or sorted candidates, and
+// before and after the vector search (one vector search is not interrupted).
+struct QueryDeadline {
+  std::optional<std::chrono::steady_clock::time_point> at;  // nullopt: no limit
+  bool fail = false;  // ON_TIMEOUT FAIL: an error; RETURN: partial results
+
+  // A deadline `timeout_ms` from now; 0 means no limit (RediSearch's rule).
+  static QueryDeadline After(uint64_t timeout_ms, bool fail) {
+    QueryDeadline d;
+    d.fail = fail;
+    if (timeout_ms > 0) {
+      d.at = std::chrono::steady_clock::now() +
+             std::chrono::milliseconds(std::min<uint64_t>(timeout_ms, uint64_t{1} << 40));
+    }
+    return d;
+  }
+  bool Expired() const { return at.has_value() && std::chrono::steady_clock::now() >= *at; }
 };
 
 // Counters for FT.INFO.
@@ -123,7 +149,10 @@ class SearchIndex {
   // and yields, to be completed by MaterializeHit on the keyspace's thread;
   // a SORTBY that needs hash values then fails with kFailedPrecondition and
   // the caller runs the query with a loader instead.
-  Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load) const;
+  // Past `deadline`: kResourceExhausted errors::kTimeoutReached under FAIL,
+  // else the partial result with timed_out set.
+  Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load,
+                              const QueryDeadline& deadline = {}) const;
 
   // The plan a KNN query with a filter matching `allowed` of size() documents
   // would take; what Search uses.
@@ -179,7 +208,8 @@ class SearchIndex {
 
   Result<DocSet> Evaluate(const QueryNode& node,
                           std::unordered_map<std::string, std::unordered_map<uint64_t, float>>*
-                              yields) const;
+                              yields,
+                          const QueryDeadline& deadline) const;
   DocSet AllDocs() const;
   Result<const FieldState*> FieldFor(std::string_view attribute) const;
   Result<DocSet> TermDocs(const QueryNode& node) const;

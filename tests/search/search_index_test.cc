@@ -336,3 +336,55 @@ TEST(SearchIndexTest, PlannerPrefersExactScanForSmallFilters) {
 
 }  // namespace
 }  // namespace ragkv::search
+
+namespace ragkv::search {
+namespace {
+
+// TIMEOUT: a deadline already past stops every query at its first check;
+// FAIL makes that an error, RETURN an (empty) partial result. No timing is
+// asserted beyond that.
+TEST(SearchIndexTest, DeadlinePastFailsOrReturnsPartial) {
+  std::vector<std::string> args = {"i", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32",
+                                   "DIM", "2", "DISTANCE_METRIC", "L2", "t", "TAG", "b", "TEXT"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  for (int i = 0; i < 50; ++i) {
+    store::HashMap h{{"v", Blob({static_cast<float>(i), 0})}, {"t", "x"}, {"b", "hello"}};
+    (*index)->Upsert("k" + std::to_string(i), h);
+  }
+  const std::string q = Blob({3, 0});
+  const std::vector<std::vector<std::string>> queries = {
+      {"i", "*"},
+      {"i", "hello"},
+      {"i", "@t:{x}"},
+      {"i", "*=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B", q},
+      {"i", "@t:{x}=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B", q},
+  };
+  QueryDeadline past;
+  past.at = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  for (const auto& query : queries) {
+    std::vector<std::string_view> qv(query.begin(), query.end());
+    auto req = ParseFtSearch(qv);
+    ASSERT_TRUE(req.ok()) << req.status().message();
+    auto full = (*index)->Search(*req, nullptr, QueryDeadline::After(0, true));  // no limit
+    ASSERT_TRUE(full.ok());
+    EXPECT_FALSE(full->timed_out);
+    EXPECT_GT(full->total, 0u) << query[1];
+
+    past.fail = true;
+    auto failed = (*index)->Search(*req, nullptr, past);
+    ASSERT_FALSE(failed.ok()) << query[1];
+    EXPECT_EQ(failed.status().message(), "Timeout limit was reached");
+
+    past.fail = false;
+    auto partial = (*index)->Search(*req, nullptr, past);
+    ASSERT_TRUE(partial.ok()) << partial.status().message();
+    EXPECT_TRUE(partial->timed_out) << query[1];
+    EXPECT_LE(partial->total, full->total);
+    EXPECT_LE(partial->hits.size(), full->hits.size());
+  }
+}
+
+}  // namespace
+}  // namespace ragkv::search

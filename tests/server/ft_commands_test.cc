@@ -359,6 +359,38 @@ TEST_F(FtCommandsTest, ConfigAndModuleList) {
   EXPECT_GE(mods.elements[0].elements[3].integer, 20600);
 }
 
+// TIMEOUT and ON_TIMEOUT plumbing; whether a deadline stops a query is
+// tested deterministically in search_index_test (a deadline already past).
+TEST_F(FtCommandsTest, TimeoutConfig) {
+  CreateIndex();
+  for (int i = 0; i < 20; ++i) Doc("doc:" + std::to_string(i), 0, 0, "a", i, "w");
+  EXPECT_THAT(Run({"FT.CONFIG", "GET", "ON_TIMEOUT"}).elements[0],
+              IsStrings(std::vector<std::string>{"ON_TIMEOUT", "return"}));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "ON_TIMEOUT", "fail"}), IsOk());
+  EXPECT_THAT(Run({"FT.CONFIG", "GET", "ON_TIMEOUT"}).elements[0],
+              IsStrings(std::vector<std::string>{"ON_TIMEOUT", "fail"}));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "ON_TIMEOUT", "maybe"}),
+              IsError("Invalid value for `ON_TIMEOUT`"));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "TIMEOUT", "0"}), IsOk());  // no limit
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "MAXSEARCHRESULTS", "0"}),
+              IsError("Invalid value for `MAXSEARCHRESULTS`"));
+  // TIMEOUT 0 on the query and in the config: complete answers, no warning.
+  resp::RespValue r = Run({"FT.SEARCH", "idx", "w", "NOCONTENT", "TIMEOUT", "0"});
+  EXPECT_THAT(r.elements[0], IsInt(20));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*", "TIMEOUT", "10000", "LIMIT", "0", "0"}).elements[0],
+              IsInt(20));
+  session_.resp = 3;
+  resp::RespValue map = Run({"FT.SEARCH", "idx", "*", "TIMEOUT", "10000"});
+  ASSERT_EQ(map.type, resp::RespType::kMap);
+  EXPECT_EQ(map.elements[8].str, "warning");
+  EXPECT_TRUE(map.elements[9].elements.empty());
+  resp::RespValue agg =
+      Run({"FT.AGGREGATE", "idx", "*", "TIMEOUT", "0", "GROUPBY", "1", "@tag", "REDUCE", "COUNT",
+           "0", "AS", "c"});
+  ASSERT_EQ(agg.type, resp::RespType::kMap);
+  EXPECT_TRUE(agg.elements[9].elements.empty());
+}
+
 TEST_F(FtCommandsTest, ErrorTexts) {
   EXPECT_THAT(Run({"FT.SEARCH", "nope", "*"}), IsError("nope: no such index"));
   EXPECT_THAT(Run({"FT.INFO", "nope"}), IsError("Unknown index name"));

@@ -99,6 +99,19 @@ void FtListCommand(CommandContext& ctx) {
 
 // ---- FT.SEARCH ----
 
+// RESP3's "warning" array: the timeout notice of a partial result.
+void WriteWarnings(resp::ReplyWriter& out, bool timed_out) {
+  out.Bulk("warning");
+  out.ArrayHeader(timed_out ? 1 : 0);
+  if (timed_out) out.Bulk(search::errors::kTimeoutReached);
+}
+
+// The deadline of a query that starts now: its TIMEOUT, else FT.CONFIG's.
+search::QueryDeadline DeadlineFor(CommandContext& ctx, std::optional<uint64_t> timeout_ms) {
+  const search::SearchConfig& cfg = Manager(ctx).config();
+  return search::QueryDeadline::After(timeout_ms.value_or(cfg.timeout_ms), cfg.on_timeout_fail);
+}
+
 void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
                       const search::SearchResult& result) {
   if (out.protocol() < 3) {
@@ -145,8 +158,7 @@ void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
   }
   out.Bulk("total_results");
   out.Integer(static_cast<int64_t>(result.total));
-  out.Bulk("warning");
-  out.ArrayHeader(0);
+  WriteWarnings(out, result.timed_out);
 }
 
 void FtSearchCommand(CommandContext& ctx) {
@@ -161,20 +173,23 @@ void FtSearchCommand(CommandContext& ctx) {
   }
   if (req->return_fields && req->return_fields->empty()) req->no_content = true;
   Engine* engine = &ctx.engine;
+  const search::QueryDeadline deadline = DeadlineFor(ctx, req->timeout_ms);
   // Runs on the event loop: the keyspace is read only here.
-  auto run_here = [engine, index, req](resp::ReplyWriter& out) {
+  auto run_here = [engine, index, req, deadline](resp::ReplyWriter& out) {
     store::Db& db = engine->keyspace().db(index->db());
     const int64_t now = engine->Now();
     auto result = index->Search(
-        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); }, deadline);
     if (!result.ok()) return out.Error(result.status().message());
     WriteSearchReply(out, *req, *result);
   };
   if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
   // The query runs on a worker under the index's shared lock; the page's
   // fields are read from the keyspace when the reply is written on the loop.
-  ctx.engine.Defer(ctx.session, ctx.out, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
-    auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
+  ctx.engine.Defer(ctx.session, ctx.out,
+                   [engine, index, req, run_here, deadline]() -> Engine::ReplyFinisher {
+    auto result =
+        std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr, deadline));
     return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
       if (!result->ok()) {
         if (result->status().code() == StatusCode::kFailedPrecondition) return run_here(out);
@@ -197,9 +212,10 @@ void FtAggregateCommand(CommandContext& ctx) {
   if (!req.ok()) return ReplyStatus(ctx, req.status());
   store::Db& db = ctx.engine.keyspace().db(index->db());
   const int64_t now = ctx.engine.keyspace().now_ms();
+  const search::QueryDeadline deadline = DeadlineFor(ctx, req->timeout_ms);
   auto result = search::RunAggregate(
       *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
-      Manager(ctx).config().max_aggregate_results);
+      Manager(ctx).config().max_aggregate_results, deadline);
   if (!result.ok()) return ReplyStatus(ctx, result.status());
   resp::ReplyWriter& out = ctx.out;
   if (out.protocol() < 3) {
@@ -234,8 +250,7 @@ void FtAggregateCommand(CommandContext& ctx) {
   }
   out.Bulk("total_results");
   out.Integer(static_cast<int64_t>(result->total));
-  out.Bulk("warning");
-  out.ArrayHeader(0);
+  WriteWarnings(out, result->timed_out);
 }
 
 // ---- FT.INFO ----
@@ -443,6 +458,9 @@ void FtConfigCommand(CommandContext& ctx) {
     if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
       rows.emplace_back("DEFAULT_DIALECT", std::to_string(cfg.default_dialect));
     }
+    if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "ON_TIMEOUT")) {
+      rows.emplace_back("ON_TIMEOUT", cfg.on_timeout_fail ? "fail" : "return");
+    }
     if (ctx.out.protocol() >= 3) {
       ctx.out.MapHeader(rows.size());
       for (const auto& [k, v] : rows) {
@@ -463,11 +481,20 @@ void FtConfigCommand(CommandContext& ctx) {
     for (const auto& o : kConfigOptions) {
       if (!IEquals(ctx.arg(2), o.name)) continue;
       auto parsed = search::ParseUint64(ctx.arg(3));
-      if (!parsed || *parsed == 0) {
+      // TIMEOUT 0 means no limit; a zero result cap would reject every query.
+      const bool zero_ok = o.value == &search::SearchConfig::timeout_ms;
+      if (!parsed || (*parsed == 0 && !zero_ok)) {
         return ctx.out.Error("Invalid value for `" + std::string(o.name) + "`");
       }
       cfg.*(o.value) = *parsed;
       return ctx.out.Ok();
+    }
+    if (IEquals(ctx.arg(2), "ON_TIMEOUT")) {
+      if (IEquals(ctx.arg(3), "RETURN") || IEquals(ctx.arg(3), "FAIL")) {
+        cfg.on_timeout_fail = IEquals(ctx.arg(3), "FAIL");
+        return ctx.out.Ok();
+      }
+      return ctx.out.Error("Invalid value for `ON_TIMEOUT`");
     }
     if (IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
       auto parsed = search::ParseUint64(ctx.arg(3));
