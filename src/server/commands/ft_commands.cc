@@ -106,10 +106,19 @@ void WriteWarnings(resp::ReplyWriter& out, bool timed_out) {
   if (timed_out) out.Bulk(search::errors::kTimeoutReached);
 }
 
-// The deadline of a query that starts now: its TIMEOUT, else FT.CONFIG's.
-search::QueryDeadline DeadlineFor(CommandContext& ctx, std::optional<uint64_t> timeout_ms) {
+// A query's budget: its TIMEOUT, else FT.CONFIG's. The clock starts when the
+// query starts executing (on a worker, after any wait in the queue), so a
+// burst of queries on a busy machine does not turn into empty results.
+struct QueryBudget {
+  uint64_t timeout_ms = 0;
+  bool fail = false;
+  search::QueryDeadline StartNow() const {
+    return search::QueryDeadline::After(timeout_ms, fail);
+  }
+};
+QueryBudget BudgetFor(CommandContext& ctx, std::optional<uint64_t> timeout_ms) {
   const search::SearchConfig& cfg = Manager(ctx).config();
-  return search::QueryDeadline::After(timeout_ms.value_or(cfg.timeout_ms), cfg.on_timeout_fail);
+  return {timeout_ms.value_or(cfg.timeout_ms), cfg.on_timeout_fail};
 }
 
 void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
@@ -173,13 +182,14 @@ void FtSearchCommand(CommandContext& ctx) {
   }
   if (req->return_fields && req->return_fields->empty()) req->no_content = true;
   Engine* engine = &ctx.engine;
-  const search::QueryDeadline deadline = DeadlineFor(ctx, req->timeout_ms);
+  const QueryBudget budget = BudgetFor(ctx, req->timeout_ms);
   // Runs on the event loop: the keyspace is read only here.
-  auto run_here = [engine, index, req, deadline](resp::ReplyWriter& out) {
+  auto run_here = [engine, index, req, budget](resp::ReplyWriter& out) {
     store::Db& db = engine->keyspace().db(index->db());
     const int64_t now = engine->Now();
     auto result = index->Search(
-        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); }, deadline);
+        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); },
+        budget.StartNow());
     if (!result.ok()) return out.Error(result.status().message());
     WriteSearchReply(out, *req, *result);
   };
@@ -187,9 +197,9 @@ void FtSearchCommand(CommandContext& ctx) {
   // The query runs on a worker under the index's shared lock; the page's
   // fields are read from the keyspace when the reply is written on the loop.
   ctx.engine.Defer(ctx.session, ctx.out,
-                   [engine, index, req, run_here, deadline]() -> Engine::ReplyFinisher {
-    auto result =
-        std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr, deadline));
+                   [engine, index, req, run_here, budget]() -> Engine::ReplyFinisher {
+    auto result = std::make_shared<Result<search::SearchResult>>(
+        index->Search(*req, nullptr, budget.StartNow()));
     return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
       if (!result->ok()) {
         if (result->status().code() == StatusCode::kFailedPrecondition) return run_here(out);
@@ -212,7 +222,7 @@ void FtAggregateCommand(CommandContext& ctx) {
   if (!req.ok()) return ReplyStatus(ctx, req.status());
   store::Db& db = ctx.engine.keyspace().db(index->db());
   const int64_t now = ctx.engine.keyspace().now_ms();
-  const search::QueryDeadline deadline = DeadlineFor(ctx, req->timeout_ms);
+  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
   auto result = search::RunAggregate(
       *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
       Manager(ctx).config().max_aggregate_results, deadline);
