@@ -391,6 +391,28 @@ TEST_F(FtCommandsTest, TimeoutConfig) {
   EXPECT_TRUE(agg.elements[9].elements.empty());
 }
 
+TEST_F(FtCommandsTest, InfoModulesMatchesModuleList) {
+  resp::RespValue mods = Run({"MODULE", "LIST"});
+  ASSERT_EQ(mods.elements.size(), 1u);
+  const std::string line = "module:name=" + mods.elements[0].elements[1].str +
+                           ",ver=" + std::to_string(mods.elements[0].elements[3].integer) +
+                           ",api=1,filters=0,usedby=[],using=[],options=[]\r\n";
+  EXPECT_NE(Run({"INFO"}).str.find("# Modules\r\n" + line), std::string::npos);
+  const std::string modules = Run({"INFO", "modules"}).str;
+  EXPECT_EQ(modules, "# Modules\r\n" + line);
+  // The module's own sections: by name or with "everything", never in "all".
+  CreateIndex();
+  Doc("doc:1", 0, 0, "a", 1, "x");
+  const std::string search = Run({"INFO", "search"}).str;
+  EXPECT_NE(search.find("# search_version\r\nsearch_version:2.10.5\r\n"), std::string::npos);
+  EXPECT_NE(search.find("search_number_of_indexes:1\r\n"), std::string::npos);
+  EXPECT_NE(search.find("search_total_num_docs:1\r\n"), std::string::npos);
+  EXPECT_EQ(search.find("# Server"), std::string::npos);
+  EXPECT_NE(Run({"INFO", "everything"}).str.find("search_number_of_indexes:1"),
+            std::string::npos);
+  EXPECT_EQ(Run({"INFO", "all"}).str.find("search_number_of_indexes"), std::string::npos);
+}
+
 TEST_F(FtCommandsTest, ErrorTexts) {
   EXPECT_THAT(Run({"FT.SEARCH", "nope", "*"}), IsError("nope: no such index"));
   EXPECT_THAT(Run({"FT.INFO", "nope"}), IsError("Unknown index name"));

@@ -591,6 +591,52 @@ void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> arg
   for (std::string_view key : CommandKeys(*spec, argv)) mgr.SyncKey(db, ks.db(db), key, now);
 }
 
+std::string SearchModuleInfoLine() {
+  return "module:name=" + std::string(kModuleName) + ",ver=" + std::to_string(kModuleVersion) +
+         ",api=1,filters=0,usedby=[],using=[],options=[]\r\n";
+}
+
+std::string SearchInfoSections(Engine& engine) {
+  IndexManager& mgr = engine.search();
+  uint64_t docs = 0, failures = 0, indexing = 0;
+  double memory_mb = 0;
+  const std::vector<std::string> names = mgr.Names();
+  for (const std::string& name : names) {
+    auto index = mgr.Find(name);
+    if (index == nullptr) continue;
+    const search::IndexInfo info = index->Info();
+    docs += info.num_docs;
+    failures += info.hash_indexing_failures;
+    memory_mb += info.inverted_sz_mb + info.vector_index_sz_mb + info.doc_table_size_mb;
+    if (mgr.BackfillProgress(name).has_value()) ++indexing;
+  }
+  // 21005 -> 2.10.5, RediSearch's encoding of its version.
+  const std::string version = std::to_string(kModuleVersion / 10000) + "." +
+                              std::to_string(kModuleVersion / 100 % 100) + "." +
+                              std::to_string(kModuleVersion % 100);
+  const search::SearchConfig& cfg = mgr.config();
+  std::string out;
+  auto line = [&out](std::string_view k, const std::string& value) {
+    out.append(k).append(":").append(value).append("\r\n");
+  };
+  out += "# search_version\r\n";
+  line("search_version", version);
+  out += "\r\n# search_indexes\r\n";
+  line("search_number_of_indexes", std::to_string(names.size()));
+  line("search_number_of_indexes_being_indexed", std::to_string(indexing));
+  line("search_total_num_docs", std::to_string(docs));
+  line("search_total_indexing_failures", std::to_string(failures));
+  out += "\r\n# search_memory\r\n";
+  line("search_used_memory_indexes",
+       std::to_string(static_cast<int64_t>(memory_mb * 1024 * 1024)));
+  out += "\r\n# search_runtime_configurations\r\n";
+  line("search_timeout", std::to_string(cfg.timeout_ms));
+  line("search_on_timeout", cfg.on_timeout_fail ? "fail" : "return");
+  line("search_max_search_results", std::to_string(cfg.max_search_results));
+  line("search_max_aggregate_results", std::to_string(cfg.max_aggregate_results));
+  return out;
+}
+
 void RegisterSearchCommands(CommandTable& t) {
   const uint32_t kW = kWrite | kDenyOom;
   t.Add({"ft.create", -2, kW, 0, 0, 0, FtCreateCommand, "search", "Creates an index with the given spec."});
