@@ -297,7 +297,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         break;
       }
       case FieldType::kNumeric:
-        f.numeric.tree.Insert({*doc.numbers[i], id});
+        f.numeric.index.Add(*doc.numbers[i], id);
         break;
       case FieldType::kVector: {
         auto bytes = std::as_bytes(std::span<const char>(it->second.data(), it->second.size()));
@@ -348,7 +348,7 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         }
         break;
       case FieldType::kNumeric:
-        if (doc.numbers[i]) f.numeric.tree.Erase({*doc.numbers[i], id});
+        if (doc.numbers[i]) f.numeric.index.Remove(*doc.numbers[i], id);
         break;
       case FieldType::kVector:
         if (doc.has_vector[i]) (void)f.vector->Remove(id);
@@ -399,7 +399,7 @@ IndexInfo SearchIndex::Info() const {
       info.num_records += ids.size();
       inverted_bytes += tag.size() + ids.size() * 40;
     }
-    info.num_records += f.numeric.tree.size();
+    info.num_records += f.numeric.index.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
   }
   constexpr double kMb = 1024.0 * 1024.0;
@@ -558,14 +558,14 @@ Result<SearchIndex::DocSet> SearchIndex::NumericDocs(std::string_view field,
     return Status::InvalidArgument("Syntax error: field `" + std::string(field) +
                                    "` is not a NUMERIC field");
   }
-  const auto& tree = (*f)->numeric.tree;
+  const avl::NumericIndex& index = (*f)->numeric.index;
+  const avl::ScoreRange range{{lo.value, lo.exclusive}, {hi.value, hi.exclusive}};
   DocSet ids;
-  for (auto it = tree.LowerBound({lo.value, 0}); it != tree.end(); ++it) {
-    const double v = it->first;
-    if (v > hi.value || (hi.exclusive && v == hi.value)) break;
-    if (lo.exclusive && v == lo.value) continue;
-    ids.push_back(it->second);
-  }
+  ids.reserve(index.Count(range));  // O(log n): one allocation
+  index.Visit(range, [&](uint64_t doc, double) {
+    ids.push_back(doc);
+    return true;
+  });
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -959,7 +959,7 @@ Status SearchIndex::CheckInvariants() const {
         (f.def->type == FieldType::kText ? text_entries : tag_entries)++;
       }
       if (doc.numbers[i]) {
-        if (!f.numeric.tree.Contains({*doc.numbers[i], id})) {
+        if (!f.numeric.index.Contains(*doc.numbers[i], id)) {
           return Status::Internal("numeric value of doc " + std::to_string(id) + " missing");
         }
         ++numeric_entries;
@@ -978,7 +978,8 @@ Status SearchIndex::CheckInvariants() const {
     const FieldState& f = fields_[i];
     for (const auto& [t, ids] : f.tag.postings) tag_total += ids.size();
     for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
-    numeric_total += f.numeric.tree.size();
+    numeric_total += f.numeric.index.size();
+    RAGKV_RETURN_IF_ERROR(f.numeric.index.CheckInvariants());
     if (f.vector && f.vector->size() != vectors[i]) {
       return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }

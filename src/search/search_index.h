@@ -2,8 +2,8 @@
 // (hash keys) that match its definition and answers parsed queries.
 //
 //   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE)
-//   NUMERIC  an order-statistic AVL tree of (value, doc id): O(log n + hits)
-//            ranges and O(log n) counts for the planner
+//   NUMERIC  avl::NumericIndex, an order-statistic AVL tree of (value, doc id)
+//            with pooled nodes: O(log n + hits) ranges, O(log n) counts
 //   TEXT     per-field term postings for matching, one BM25F TextIndex over
 //            all TEXT fields for scoring
 //   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
@@ -38,7 +38,7 @@
 
 #include "common/result.h"
 #include "common/status.h"
-#include "index/avl/avl_tree.h"
+#include "index/avl/numeric_index.h"
 #include "index/text/text_index.h"
 #include "index/text/tokenizer.h"
 #include "index/vector/vector_index.h"
@@ -176,7 +176,7 @@ class SearchIndex {
     std::unordered_map<std::string, std::set<uint64_t>> postings;
   };
   struct NumericField {
-    avl::AvlTree<std::pair<double, uint64_t>> tree;
+    avl::NumericIndex index;
   };
   struct TextField {
     std::map<std::string, std::set<uint64_t>, std::less<>> postings;
