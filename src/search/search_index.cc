@@ -203,6 +203,7 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
     doc.terms.resize(fields_.size());
     doc.numbers.resize(fields_.size());
     doc.has_vector.resize(fields_.size());
+    doc.points.resize(fields_.size());
   }
   // BM25 statistics span all TEXT fields; the caller re-feeds every document.
   RebuildTextIndexLocked();
@@ -240,6 +241,7 @@ std::vector<std::string> SearchIndex::SplitTags(const FieldSpec& f, std::string_
 void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   // Validate before touching anything: an invalid document is not indexed.
   std::vector<std::optional<double>> numbers(fields_.size());
+  std::vector<std::optional<GeoPoint>> points(fields_.size());
   bool valid = true;
   for (size_t i = 0; i < fields_.size() && valid; ++i) {
     const FieldSpec& fd = def_.fields[i];
@@ -250,6 +252,9 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
     } else if (fd.type == FieldType::kNumeric) {
       numbers[i] = ParseDouble(TrimSpaces(it->second));
       valid = numbers[i].has_value();
+    } else if (fd.type == FieldType::kGeo) {
+      points[i] = ParseGeoPoint(it->second);
+      valid = points[i].has_value();
     }
   }
   WriteLock lock(*this);
@@ -268,6 +273,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   doc.key = std::string(key);
   doc.terms.resize(fields_.size());
   doc.numbers = std::move(numbers);
+  doc.points = std::move(points);
   doc.has_vector.resize(fields_.size());
   std::vector<std::string_view> texts;
   bool any_text = false;
@@ -288,14 +294,15 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         doc.terms[i] = std::move(terms);
         break;
       }
-      case FieldType::kTag:
-      case FieldType::kGeo: {
-        auto tags = fd.type == FieldType::kTag ? SplitTags(fd, it->second)
-                                               : std::vector<std::string>{it->second};
+      case FieldType::kTag: {
+        auto tags = SplitTags(fd, it->second);
         for (const auto& t : tags) f.tag.postings[t].insert(id);
         doc.terms[i] = std::move(tags);
         break;
       }
+      case FieldType::kGeo:
+        f.geo.by_lat.Add(doc.points[i]->lat, id);
+        break;
       case FieldType::kNumeric:
         f.numeric.index.Add(*doc.numbers[i], id);
         break;
@@ -338,8 +345,10 @@ void SearchIndex::RemoveLocked(uint64_t id) {
           if (p->second.empty()) f.text.postings.erase(p);
         }
         break;
-      case FieldType::kTag:
       case FieldType::kGeo:
+        if (doc.points[i]) f.geo.by_lat.Remove(doc.points[i]->lat, id);
+        break;
+      case FieldType::kTag:
         for (const auto& t : doc.terms[i]) {
           auto p = f.tag.postings.find(t);
           if (p == f.tag.postings.end()) continue;
@@ -399,7 +408,7 @@ IndexInfo SearchIndex::Info() const {
       info.num_records += ids.size();
       inverted_bytes += tag.size() + ids.size() * 40;
     }
-    info.num_records += f.numeric.index.size();
+    info.num_records += f.numeric.index.size() + f.geo.by_lat.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
   }
   constexpr double kMb = 1024.0 * 1024.0;
@@ -570,6 +579,57 @@ Result<SearchIndex::DocSet> SearchIndex::NumericDocs(std::string_view field,
   return ids;
 }
 
+namespace {
+
+// Great-circle distance in metres (haversine), with Redis's GEO Earth radius
+// so distances agree with GEODIST.
+constexpr double kEarthRadiusM = 6372797.560856;
+constexpr double kDegToRad = M_PI / 180.0;
+
+double GeoDistanceM(double lon1, double lat1, double lon2, double lat2) {
+  const double lat1r = lat1 * kDegToRad, lat2r = lat2 * kDegToRad;
+  const double u = std::sin((lat2r - lat1r) / 2);
+  const double v = std::sin((lon2 - lon1) * kDegToRad / 2);
+  return 2.0 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(u * u + std::cos(lat1r) *
+                                                                         std::cos(lat2r) * v * v)));
+}
+
+}  // namespace
+
+std::optional<SearchIndex::GeoPoint> SearchIndex::ParseGeoPoint(std::string_view value) {
+  const size_t comma = value.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  const auto lon = ParseDouble(TrimSpaces(value.substr(0, comma)));
+  const auto lat = ParseDouble(TrimSpaces(value.substr(comma + 1)));
+  if (!lon || !lat || !(std::fabs(*lon) <= kGeoMaxLon) || !(std::fabs(*lat) <= kGeoMaxLat)) {
+    return std::nullopt;
+  }
+  return GeoPoint{*lon, *lat};
+}
+
+Result<SearchIndex::DocSet> SearchIndex::GeoDocs(std::string_view field, double lon, double lat,
+                                                 double radius_m) const {
+  auto f = FieldFor(field);
+  if (!f.ok()) return f.status();
+  if ((*f)->def->type != FieldType::kGeo) {
+    return Status::InvalidArgument("Syntax error: field `" + std::string(field) +
+                                   "` is not a GEO field");
+  }
+  const size_t fi = static_cast<size_t>((*f)->def - def_.fields.data());
+  // Every point within radius_m has |dlat| <= radius_m / R radians (a
+  // meridian is a great circle); the slack absorbs rounding at the edge.
+  const double band = radius_m / kEarthRadiusM / kDegToRad + 1e-9;
+  const avl::ScoreRange range{{lat - band, false}, {lat + band, false}};
+  DocSet ids;
+  (*f)->geo.by_lat.Visit(range, [&](uint64_t doc, double) {
+    const GeoPoint& p = *docs_.at(doc).points[fi];
+    if (GeoDistanceM(lon, lat, p.lon, p.lat) <= radius_m) ids.push_back(doc);
+    return true;
+  });
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
                                                           std::string_view blob) const {
   const size_t expected = f.def->vector.BlobBytes();
@@ -644,6 +704,16 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
       }
       std::sort(ids.begin(), ids.end());
       return ids;
+    }
+    case NodeKind::kGeoRadius: {
+      const double radius_m = node.radius * GeoUnitMetres(node.unit).value_or(1);
+      DocSet out;
+      for (const std::string& name : node.fields) {
+        auto ids = GeoDocs(name, node.lon, node.lat, radius_m);
+        if (!ids.ok()) return ids.status();
+        out = Union(out, *ids);
+      }
+      return out;
     }
     case NodeKind::kAnd: {
       DocSet acc;
@@ -730,8 +800,8 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
   std::string distance_alias;
 
   // Legacy FILTER arguments intersect with the query's filter.
-  const bool filtered =
-      query.root->kind != NodeKind::kMatchAll || !request.numeric_filters.empty();
+  const bool filtered = query.root->kind != NodeKind::kMatchAll ||
+                        !request.numeric_filters.empty() || !request.geo_filters.empty();
   DocSet filter_ids;
   if (filtered || !query.knn) {
     auto ids = Evaluate(*query.root, &yields, deadline);
@@ -739,6 +809,11 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
     filter_ids = std::move(*ids);
     for (const NumericFilter& nf : request.numeric_filters) {
       auto more = NumericDocs(nf.field, nf.lo, nf.hi);
+      if (!more.ok()) return more.status();
+      filter_ids = Intersect(filter_ids, *more);
+    }
+    for (const GeoFilter& gf : request.geo_filters) {
+      auto more = GeoDocs(gf.field, gf.lon, gf.lat, gf.radius * GeoUnitMetres(gf.unit).value_or(1));
       if (!more.ok()) return more.status();
       filter_ids = Intersect(filter_ids, *more);
     }
@@ -964,6 +1039,12 @@ Status SearchIndex::CheckInvariants() const {
         }
         ++numeric_entries;
       }
+      if (doc.points[i]) {
+        if (!f.geo.by_lat.Contains(doc.points[i]->lat, id)) {
+          return Status::Internal("geo point of doc " + std::to_string(id) + " missing");
+        }
+        ++numeric_entries;
+      }
       if (doc.has_vector[i]) {
         if (!f.vector->Contains(id)) {
           return Status::Internal("vector of doc " + std::to_string(id) + " missing");
@@ -978,8 +1059,9 @@ Status SearchIndex::CheckInvariants() const {
     const FieldState& f = fields_[i];
     for (const auto& [t, ids] : f.tag.postings) tag_total += ids.size();
     for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
-    numeric_total += f.numeric.index.size();
+    numeric_total += f.numeric.index.size() + f.geo.by_lat.size();
     RAGKV_RETURN_IF_ERROR(f.numeric.index.CheckInvariants());
+    RAGKV_RETURN_IF_ERROR(f.geo.by_lat.CheckInvariants());
     if (f.vector && f.vector->size() != vectors[i]) {
       return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }

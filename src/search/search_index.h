@@ -7,6 +7,9 @@
 //   TEXT     per-field term postings for matching, one BM25F TextIndex over
 //            all TEXT fields for scoring
 //   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
+//   GEO      "lon,lat" points: an avl::NumericIndex on latitude, so a radius
+//            query scans the latitude band r wide either side of the centre
+//            and keeps the points within r by great-circle distance
 //
 // Documents are keyed by a 64-bit doc id that a key keeps while it stays
 // indexed; a re-indexed key replaces its entries (never duplicates them). A
@@ -178,6 +181,12 @@ class SearchIndex {
   struct NumericField {
     avl::NumericIndex index;
   };
+  struct GeoPoint {
+    double lon = 0, lat = 0;
+  };
+  struct GeoField {
+    avl::NumericIndex by_lat;  // (latitude, doc id)
+  };
   struct TextField {
     std::map<std::string, std::set<uint64_t>, std::less<>> postings;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
@@ -186,6 +195,7 @@ class SearchIndex {
     const FieldSpec* def = nullptr;  // into def_.fields; re-pointed when it grows
     TagField tag;
     NumericField numeric;
+    GeoField geo;
     TextField text;
     std::unique_ptr<vec::VectorIndex> vector;
   };
@@ -195,6 +205,7 @@ class SearchIndex {
     std::vector<std::vector<std::string>> terms;  // per field: tags or text terms
     std::vector<std::optional<double>> numbers;   // per field
     std::vector<bool> has_vector;                 // per field
+    std::vector<std::optional<GeoPoint>> points;  // per field
   };
   using DocSet = std::vector<uint64_t>;  // sorted doc ids
 
@@ -216,6 +227,11 @@ class SearchIndex {
   Result<DocSet> TagDocs(const QueryNode& node) const;
   Result<DocSet> NumericDocs(std::string_view field, const NumericBound& lo,
                              const NumericBound& hi) const;
+  // Documents whose point in GEO field `field` lies within `radius_m` metres
+  // of (lon, lat). O(log n + points in the latitude band).
+  Result<DocSet> GeoDocs(std::string_view field, double lon, double lat, double radius_m) const;
+  // Parses a GEO value "lon,lat"; nullopt if malformed or out of range.
+  static std::optional<GeoPoint> ParseGeoPoint(std::string_view value);
   void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
   Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
 

@@ -397,6 +397,104 @@ TEST(SearchIndexTest, NumericRangesMatchBruteForce) {
   }
 }
 
+// GEO radius queries against a brute-force filter whose distance is computed
+// independently (atan2 of the cross and dot products of unit vectors, not
+// the index's haversine), over points that include the poles' edge, the
+// antimeridian and duplicates; invalid values are failures, not documents.
+TEST(SearchIndexTest, GeoRadiusMatchesBruteForce) {
+  std::vector<std::string> args = {"i", "SCHEMA", "loc", "GEO", "t", "TAG"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  auto distance_m = [](double lon1, double lat1, double lon2, double lat2) {
+    const double r = M_PI / 180;
+    const double a[3] = {std::cos(lat1 * r) * std::cos(lon1 * r),
+                         std::cos(lat1 * r) * std::sin(lon1 * r), std::sin(lat1 * r)};
+    const double b[3] = {std::cos(lat2 * r) * std::cos(lon2 * r),
+                         std::cos(lat2 * r) * std::sin(lon2 * r), std::sin(lat2 * r)};
+    const double cross[3] = {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                             a[0] * b[1] - a[1] * b[0]};
+    const double dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    const double sin = std::sqrt(cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]);
+    return 6372797.560856 * std::atan2(sin, dot);
+  };
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> lon_d(-180, 180), lat_d(-85, 85), near(-3, 3);
+  std::map<std::string, std::pair<double, double>> model;
+  auto point = [&]() -> std::pair<double, double> {
+    switch (rng() % 4) {
+      case 0: return {lon_d(rng), lat_d(rng)};
+      case 1: return {std::clamp(179 + near(rng), -180.0, 180.0), near(rng)};  // antimeridian
+      case 2: return {near(rng), std::clamp(84 + near(rng), -85.0, 85.05)};    // far north
+      default: return {2 + near(rng) / 10, 48 + near(rng) / 10};               // one city
+    }
+  };
+  for (int i = 0; i < 600; ++i) {
+    const std::string key = std::string("k").append(std::to_string(i));
+    auto [lon, lat] = point();
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g,%.17g", lon, lat);
+    (*index)->Upsert(key, store::HashMap{{"loc", buf}, {"t", "x"}});
+    model[key] = {lon, lat};
+  }
+  const uint64_t failures_before = (*index)->Info().hash_indexing_failures;
+  for (const char* bad : {"abc", "200,10", "10", "10,86", "1,2,3", ",", "nan,1"}) {
+    (*index)->Upsert("bad", store::HashMap{{"loc", bad}});
+  }
+  EXPECT_EQ((*index)->Info().hash_indexing_failures, failures_before + 7);
+  EXPECT_EQ((*index)->Info().num_docs, 600u);
+  ASSERT_TRUE((*index)->CheckInvariants().ok());
+  const std::pair<const char*, double> units[] = {{"m", 1}, {"km", 1000}, {"mi", 1609.34},
+                                                  {"ft", 0.3048}};
+  for (int q = 0; q < 200; ++q) {
+    auto [lon, lat] = point();
+    const auto& [unit, metres] = units[rng() % 4];
+    const double radius = std::pow(10.0, static_cast<double>(rng() % 7)) * 1000 / metres;
+    char query[160];
+    std::snprintf(query, sizeof(query), "@loc:[%.17g %.17g %.17g %s]", lon, lat, radius, unit);
+    std::set<std::string> expected;
+    for (const auto& [key, p] : model) {
+      if (distance_m(lon, lat, p.first, p.second) <= radius * metres) expected.insert(key);
+    }
+    std::vector<std::string> qargs = {"i", query, "NOCONTENT", "LIMIT", "0", "1000"};
+    if (q % 2 == 1) {  // the legacy GEOFILTER argument is the same filter
+      char a[3][32];
+      std::snprintf(a[0], sizeof(a[0]), "%.17g", lon);
+      std::snprintf(a[1], sizeof(a[1]), "%.17g", lat);
+      std::snprintf(a[2], sizeof(a[2]), "%.17g", radius);
+      qargs = {"i", "@t:{x}", "GEOFILTER", "loc", a[0], a[1], a[2], unit, "NOCONTENT",
+               "LIMIT", "0", "1000"};
+    }
+    std::vector<std::string_view> qv(qargs.begin(), qargs.end());
+    auto req = ParseFtSearch(qv);
+    ASSERT_TRUE(req.ok()) << query << ": " << req.status().message();
+    auto r = (*index)->Search(*req, nullptr);
+    ASSERT_TRUE(r.ok()) << query << ": " << r.status().message();
+    std::set<std::string> got;
+    for (const auto& hit : r->hits) got.insert(hit.key);
+    EXPECT_EQ(got, expected) << query;
+  }
+  // Moving and removing documents keeps the latitude index exact.
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = std::string("k").append(std::to_string(i));
+    if (i % 3 == 0) {
+      (*index)->Remove(key);
+      model.erase(key);
+    } else {
+      (*index)->Upsert(key, store::HashMap{{"loc", "1.5,-2.5"}});
+      model[key] = {1.5, -2.5};
+    }
+  }
+  ASSERT_TRUE((*index)->CheckInvariants().ok());
+  std::vector<std::string> qargs = {"i", "@loc:[1.5 -2.5 1 m]", "NOCONTENT", "LIMIT", "0", "1000"};
+  std::vector<std::string_view> qv(qargs.begin(), qargs.end());
+  auto r = (*index)->Search(*ParseFtSearch(qv), nullptr);
+  ASSERT_TRUE(r.ok());
+  size_t at_point = 0;
+  for (const auto& [key, p] : model) at_point += p == std::make_pair(1.5, -2.5) ? 1 : 0;
+  EXPECT_EQ(r->total, at_point);
+}
+
 // TIMEOUT: a deadline already past stops every query at its first check;
 // FAIL makes that an error, RETURN an (empty) partial result. No timing is
 // asserted beyond that.
@@ -408,7 +506,7 @@ TEST(SearchIndexTest, DeadlinePastFailsOrReturnsPartial) {
   ASSERT_TRUE(index.ok());
   for (int i = 0; i < 50; ++i) {
     store::HashMap h{{"v", Blob({static_cast<float>(i), 0})}, {"t", "x"}, {"b", "hello"}};
-    (*index)->Upsert("k" + std::to_string(i), h);
+    (*index)->Upsert(std::string("k").append(std::to_string(i)), h);
   }
   const std::string q = Blob({3, 0});
   const std::vector<std::vector<std::string>> queries = {

@@ -413,6 +413,38 @@ TEST_F(FtCommandsTest, InfoModulesMatchesModuleList) {
   EXPECT_EQ(Run({"INFO", "all"}).str.find("search_number_of_indexes"), std::string::npos);
 }
 
+TEST_F(FtCommandsTest, GeoFields) {
+  ASSERT_THAT(Run({"FT.CREATE", "places", "PREFIX", "1", "p:", "SCHEMA", "loc", "GEO", "name",
+                   "TAG"}),
+              IsOk());
+  Run({"HSET", "p:paris", "loc", "2.3522,48.8566", "name", "paris"});
+  Run({"HSET", "p:versailles", "loc", "2.1301,48.8049", "name", "versailles"});
+  Run({"HSET", "p:london", "loc", "-0.1276,51.5072", "name", "london"});
+  Run({"HSET", "p:bad", "loc", "somewhere", "name", "bad"});
+  resp::RespValue near =
+      Run({"FT.SEARCH", "places", "@loc:[2.35 48.85 30 km]", "NOCONTENT", "SORTBY", "name"});
+  ASSERT_EQ(near.elements.size(), 3u);
+  EXPECT_THAT(near.elements[0], IsInt(2));
+  EXPECT_EQ(near.elements[1].str, "p:paris");
+  EXPECT_EQ(near.elements[2].str, "p:versailles");
+  resp::RespValue far = Run({"FT.SEARCH", "places", "@loc:[2.35 48.85 400 mi]", "NOCONTENT"});
+  EXPECT_THAT(far.elements[0], IsInt(3));
+  resp::RespValue legacy = Run({"FT.SEARCH", "places", "*", "GEOFILTER", "loc", "-0.12", "51.5",
+                                "5", "km", "NOCONTENT"});
+  ASSERT_EQ(legacy.elements.size(), 2u);
+  EXPECT_EQ(legacy.elements[1].str, "p:london");
+  EXPECT_THAT(Run({"FT.SEARCH", "places", "@loc:[0 95 1 km]"}),
+              IsError("Invalid GeoFilter lat/lon"));
+  EXPECT_THAT(Run({"FT.SEARCH", "places", "@name:[0 0 1 km]"}),
+              IsError("Syntax error: field `name` is not a GEO field"));
+  resp::RespValue info = Run({"FT.INFO", "places"});
+  for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+    if (info.elements[i].str == "hash_indexing_failures") {
+      EXPECT_THAT(info.elements[i + 1], IsInt(1));
+    }
+  }
+}
+
 TEST_F(FtCommandsTest, ErrorTexts) {
   EXPECT_THAT(Run({"FT.SEARCH", "nope", "*"}), IsError("nope: no such index"));
   EXPECT_THAT(Run({"FT.INFO", "nope"}), IsError("Unknown index name"));
