@@ -251,7 +251,11 @@ void Engine::SearchBackfillSlice() {
 }
 
 void Engine::ScheduleSearchBackfill() {
-  if (io == nullptr || backfill_posted_ || !search_->backfilling()) return;
+  if (io == nullptr) {
+    backfill_posted_ = false;  // a network layer that went away took its queue
+    return;
+  }
+  if (backfill_posted_ || !search_->backfilling()) return;
   backfill_posted_ = true;
   io->Post([this] {
     backfill_posted_ = false;

@@ -133,6 +133,44 @@ TEST_F(BackfillTest, WritesDuringBackgroundBackfillEndLikeASynchronousOne) {
   ExpectSameAnswers(*index, *reference.Find("idx"));
 }
 
+// FT.ALTER SCHEMA ADD in the middle of a backfill restarts the scan, so the
+// documents indexed before it get the new field too.
+TEST_F(BackfillTest, AlterDuringBackfillRestartsTheScan) {
+  for (int i = 0; i < 2000; ++i) PutRandom(RandomKey());
+  std::vector<std::string> base = {"idx", "PREFIX", "1", "d:", "SCHEMA", "tag", "TAG"};
+  std::vector<std::string_view> base_views(base.begin(), base.end());
+  IndexManager mgr;
+  mgr.set_backfill_mode(BackfillMode::kBackground);
+  mgr.set_inline_limits(std::chrono::seconds(10), 5);
+  ASSERT_TRUE(mgr.Create(*ParseFtCreate(base_views), 0, db()).ok());
+  BackfillBudget some;
+  some.max_keys = 700;
+  mgr.BackfillStep(some);
+  ASSERT_TRUE(mgr.backfilling());
+  const double before = *mgr.BackfillProgress("idx");
+  std::vector<std::string> alter = {"idx", "SCHEMA", "ADD", "num", "NUMERIC", "body", "TEXT"};
+  std::vector<std::string_view> alter_views(alter.begin(), alter.end());
+  auto fields = ParseFtAlter(alter_views, mgr.Find("idx")->schema());
+  ASSERT_TRUE(fields.ok()) << fields.status().message();
+  ASSERT_TRUE(mgr.AddFields("idx", std::move(*fields), db()).ok());
+  EXPECT_LT(mgr.BackfillProgress("idx").value_or(1), before);  // only the inline slice
+  for (int i = 0; i < 50; ++i) Write(mgr, RandomKey());
+  while (mgr.backfilling()) mgr.BackfillStep(some);
+
+  std::vector<std::string> full = {"idx",  "PREFIX", "1",    "d:",      "SCHEMA", "tag",
+                                   "TAG",  "num",    "NUMERIC", "body", "TEXT"};
+  std::vector<std::string_view> full_views(full.begin(), full.end());
+  IndexManager reference;
+  ASSERT_TRUE(reference.Create(*ParseFtCreate(full_views), 0, db()).ok());
+  const SearchIndex& got = *mgr.Find("idx");
+  const SearchIndex& want = *reference.Find("idx");
+  EXPECT_EQ(got.size(), want.size());
+  for (const char* q : {"@num:[10 (30]", "apple", "@tag:{red} -cherry", "*"}) {
+    EXPECT_EQ(Match(got, q), Match(want, q)) << q;
+  }
+  EXPECT_TRUE(got.CheckInvariants().ok());
+}
+
 TEST_F(BackfillTest, SmallDbIsCompleteBeforeCreateReturns) {
   for (int i = 0; i < 100; ++i) PutRandom("d:" + std::to_string(i));
   IndexManager mgr;
