@@ -761,6 +761,43 @@ void SearchIndex::CollectTextTerms(const QueryNode& node, bool negated,
   for (const auto& c : node.children) CollectTextTerms(*c, negated, out);
 }
 
+Result<ProfileNode> SearchIndex::Profile(const Query& query) const {
+  ReadLock lock(*this);
+  return ProfileLocked(*query.root);
+}
+
+Result<ProfileNode> SearchIndex::ProfileLocked(const QueryNode& node) const {
+  ProfileNode out;
+  switch (node.kind) {
+    case NodeKind::kMatchAll: out.type = "WILDCARD"; break;
+    case NodeKind::kTerm:
+    case NodeKind::kPrefix:
+    case NodeKind::kFuzzy:
+    case NodeKind::kPhrase: out.type = "TEXT"; break;
+    case NodeKind::kTag: out.type = "TAG"; break;
+    case NodeKind::kNumericRange: out.type = "NUMERIC"; break;
+    case NodeKind::kVectorRange: out.type = "VECTOR"; break;
+    case NodeKind::kGeoRadius: out.type = "GEO"; break;
+    case NodeKind::kAnd: out.type = "INTERSECT"; break;
+    case NodeKind::kOr: out.type = "UNION"; break;
+    case NodeKind::kNot: out.type = "NOT"; break;
+    case NodeKind::kOptional: out.type = "OPTIONAL"; break;
+  }
+  out.label = ToString(node);
+  Yields yields;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ids = Evaluate(node, &yields, QueryDeadline{});
+  if (!ids.ok()) return ids.status();
+  out.time_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count();
+  out.counter = ids->size();
+  for (const auto& child : node.children) {
+    RAGKV_ASSIGN_OR_RETURN(ProfileNode c, ProfileLocked(*child));
+    out.children.push_back(std::move(c));
+  }
+  return out;
+}
+
 KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
   // The exact scan costs `allowed` distance computations. A filtered graph
   // search visits roughly ef / selectivity nodes and scores ~m neighbours per

@@ -103,6 +103,16 @@ struct IndexInfo {
   double doc_table_size_mb = 0;
 };
 
+// FT.PROFILE: one node of a query's filter tree, with the documents it
+// matched and the time its subtree took when evaluated alone.
+struct ProfileNode {
+  std::string type;   // RediSearch's iterator names: UNION, INTERSECT, NOT, ...
+  std::string label;  // the node's canonical query text
+  uint64_t counter = 0;
+  double time_ms = 0;
+  std::vector<ProfileNode> children;
+};
+
 // Which plan a KNN with a filter took (exposed for tests and FT.PROFILE-like
 // diagnostics).
 enum class KnnPlan : uint8_t { kUnfiltered, kExactScan, kFilteredGraph };  // kUnfiltered: '*'
@@ -156,6 +166,11 @@ class SearchIndex {
   // else the partial result with timed_out set.
   Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load,
                               const QueryDeadline& deadline = {}) const;
+
+  // FT.PROFILE: evaluates every node of `query`'s filter tree on its own
+  // (O(depth) times the cost of the filter). The KNN clause is not included.
+  // Errors as Search.
+  Result<ProfileNode> Profile(const Query& query) const;
 
   // The plan a KNN query with a filter matching `allowed` of size() documents
   // would take; what Search uses.
@@ -233,6 +248,7 @@ class SearchIndex {
   // Parses a GEO value "lon,lat"; nullopt if malformed or out of range.
   static std::optional<GeoPoint> ParseGeoPoint(std::string_view value);
   void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
+  Result<ProfileNode> ProfileLocked(const QueryNode& node) const;
   Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
 
   // Writer-preferring reader/writer lock. glibc's rwlock prefers readers, so

@@ -445,6 +445,54 @@ TEST_F(FtCommandsTest, GeoFields) {
   }
 }
 
+TEST_F(FtCommandsTest, Profile) {
+  CreateIndex();
+  for (int i = 0; i < 10; ++i) {
+    Doc("doc:" + std::to_string(i), static_cast<float>(i), 0, i % 2 ? "odd" : "even", i, "w");
+  }
+  resp::RespValue p = Run({"FT.PROFILE", "idx", "SEARCH", "QUERY", "@tag:{odd} @n:[0 5]",
+                           "NOCONTENT"});
+  ASSERT_EQ(p.elements.size(), 2u) << p.DebugString();
+  // The search reply, exactly as FT.SEARCH gives it.
+  EXPECT_EQ(p.elements[0].DebugString(),
+            Run({"FT.SEARCH", "idx", "@tag:{odd} @n:[0 5]", "NOCONTENT"}).DebugString());
+  const auto& profile = p.elements[1].elements;
+  ASSERT_EQ(profile.size(), 5u);
+  EXPECT_EQ(profile[0].elements[0].str, "Total profile time");
+  EXPECT_EQ(profile[3].elements[0].str, "Iterators profile");
+  const auto& root = profile[3].elements[1].elements;
+  ASSERT_GE(root.size(), 9u);
+  EXPECT_EQ(root[1].str, "INTERSECT");
+  EXPECT_THAT(root[7], IsInt(3));  // docs 1, 3, 5
+  EXPECT_EQ(root[8].str, "Child iterators");
+  EXPECT_EQ(root[9].elements[1].str, "TAG");
+  EXPECT_THAT(root[9].elements[7], IsInt(5));
+  EXPECT_EQ(root[10].elements[1].str, "NUMERIC");
+  EXPECT_THAT(root[10].elements[7], IsInt(6));
+  EXPECT_EQ(profile[4].elements[0].str, "Result processors profile");
+  // KNN wraps the filter in a VECTOR node; AGGREGATE works too.
+  resp::RespValue knn = Run({"FT.PROFILE", "idx", "SEARCH", "LIMITED", "QUERY",
+                             "@tag:{even}=>[KNN 2 @v $B AS d]", "PARAMS", "2", "B", Vec({0, 0}),
+                             "SORTBY", "d", "NOCONTENT"});
+  ASSERT_EQ(knn.elements.size(), 2u) << knn.DebugString();
+  EXPECT_THAT(knn.elements[0].elements[0], IsInt(2));
+  EXPECT_EQ(knn.elements[1].elements[3].elements[1].elements[1].str, "VECTOR");
+  resp::RespValue agg = Run({"FT.PROFILE", "idx", "AGGREGATE", "QUERY", "*", "GROUPBY", "1",
+                             "@tag", "REDUCE", "COUNT", "0", "AS", "c"});
+  ASSERT_EQ(agg.elements.size(), 2u) << agg.DebugString();
+  EXPECT_THAT(agg.elements[0].elements[0], IsInt(2));
+  EXPECT_THAT(Run({"FT.PROFILE", "idx", "FIND", "QUERY", "*"}),
+              IsError("No `SEARCH` or `AGGREGATE` provided"));
+  EXPECT_THAT(Run({"FT.PROFILE", "idx", "SEARCH", "*", "x"}),
+              IsError("The QUERY keyword is expected"));
+  EXPECT_THAT(Run({"FT.PROFILE", "nope", "SEARCH", "QUERY", "*"}), IsError("nope: no such index"));
+  session_.resp = 3;
+  resp::RespValue map = Run({"FT.PROFILE", "idx", "SEARCH", "QUERY", "*"});
+  ASSERT_EQ(map.type, resp::RespType::kMap);
+  EXPECT_EQ(map.elements[0].str, "Results");
+  EXPECT_EQ(map.elements[2].str, "Profile");
+}
+
 TEST_F(FtCommandsTest, ErrorTexts) {
   EXPECT_THAT(Run({"FT.SEARCH", "nope", "*"}), IsError("nope: no such index"));
   EXPECT_THAT(Run({"FT.INFO", "nope"}), IsError("Unknown index name"));

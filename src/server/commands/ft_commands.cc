@@ -13,7 +13,9 @@
 // and handles the whole-db commands (FLUSHDB, FLUSHALL, SWAPDB) and the
 // cross-db ones (MOVE, COPY ... DB n) explicitly. Expired keys arrive as DEL.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "search/aggregate.h"
 #include "search/errors.h"
@@ -215,23 +217,11 @@ void FtSearchCommand(CommandContext& ctx) {
   });
 }
 
-void FtAggregateCommand(CommandContext& ctx) {
-  auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
-  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
-  if (!req.ok()) return ReplyStatus(ctx, req.status());
-  store::Db& db = ctx.engine.keyspace().db(index->db());
-  const int64_t now = ctx.engine.keyspace().now_ms();
-  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
-  auto result = search::RunAggregate(
-      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
-      Manager(ctx).config().max_aggregate_results, deadline);
-  if (!result.ok()) return ReplyStatus(ctx, result.status());
-  resp::ReplyWriter& out = ctx.out;
+void WriteAggregateReply(resp::ReplyWriter& out, const search::AggregateResult& result) {
   if (out.protocol() < 3) {
-    out.ArrayHeader(1 + result->rows.size());
-    out.Integer(static_cast<int64_t>(result->total));
-    for (const auto& row : result->rows) {
+    out.ArrayHeader(1 + result.rows.size());
+    out.Integer(static_cast<int64_t>(result.total));
+    for (const auto& row : result.rows) {
       out.ArrayHeader(row.size() * 2);
       for (const auto& [k, v] : row) {
         out.Bulk(k);
@@ -246,8 +236,8 @@ void FtAggregateCommand(CommandContext& ctx) {
   out.Bulk("format");
   out.SimpleString("STRING");
   out.Bulk("results");
-  out.ArrayHeader(result->rows.size());
-  for (const auto& row : result->rows) {
+  out.ArrayHeader(result.rows.size());
+  for (const auto& row : result.rows) {
     out.MapHeader(2);
     out.Bulk("extra_attributes");
     out.MapHeader(row.size());
@@ -259,8 +249,179 @@ void FtAggregateCommand(CommandContext& ctx) {
     out.ArrayHeader(0);
   }
   out.Bulk("total_results");
-  out.Integer(static_cast<int64_t>(result->total));
-  WriteWarnings(out, result->timed_out);
+  out.Integer(static_cast<int64_t>(result.total));
+  WriteWarnings(out, result.timed_out);
+}
+
+void FtAggregateCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.keyspace().now_ms();
+  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
+  auto result = search::RunAggregate(
+      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
+      Manager(ctx).config().max_aggregate_results, deadline);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  WriteAggregateReply(ctx.out, *result);
+}
+
+// ---- FT.PROFILE ----
+// FT.PROFILE idx SEARCH|AGGREGATE [LIMITED] QUERY query [args...]: the
+// command's normal reply, then the profile in RediSearch 2.8's RESP2 layout
+// ([label, value] pairs; the iterator tree as Type/Query/Time/Counter/
+// Child iterators). It runs on the event loop, never on a worker: it is a
+// diagnostic, and its timings should not include a queue wait. RESP3 gets a
+// map {Results, Profile} with the same entries as maps.
+
+std::string FormatMs(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3f", ms);
+  return buf;
+}
+
+void WriteProfileNode(resp::ReplyWriter& out, const search::ProfileNode& n) {
+  const bool resp3 = out.protocol() >= 3;
+  const size_t pairs = 4 + (n.children.empty() ? 0 : 1);
+  if (resp3) {
+    out.MapHeader(pairs);
+  } else {
+    out.ArrayHeader(8 + (n.children.empty() ? 0 : 1 + n.children.size()));
+  }
+  out.Bulk("Type");
+  out.Bulk(n.type);
+  out.Bulk("Query");
+  out.Bulk(n.label);
+  out.Bulk("Time");
+  out.Bulk(FormatMs(n.time_ms));
+  out.Bulk("Counter");
+  out.Integer(static_cast<int64_t>(n.counter));
+  if (n.children.empty()) return;
+  out.Bulk("Child iterators");
+  if (resp3) out.ArrayHeader(n.children.size());
+  for (const auto& c : n.children) WriteProfileNode(out, c);
+}
+
+struct ProfileTimes {
+  double total_ms = 0;
+  double parse_ms = 0;
+  double run_ms = 0;
+  uint64_t counter = 0;  // documents the query produced
+};
+
+void WriteProfile(resp::ReplyWriter& out, const ProfileTimes& t, const search::ProfileNode& root) {
+  auto entry = [&](std::string_view label, const std::string& value) {
+    if (out.protocol() < 3) out.ArrayHeader(2);
+    out.Bulk(label);
+    out.Bulk(value);
+  };
+  if (out.protocol() >= 3) {
+    out.MapHeader(5);
+  } else {
+    out.ArrayHeader(5);
+  }
+  entry("Total profile time", FormatMs(t.total_ms));
+  entry("Parsing time", FormatMs(t.parse_ms));
+  entry("Pipeline creation time", FormatMs(0));
+  if (out.protocol() < 3) out.ArrayHeader(2);
+  out.Bulk("Iterators profile");
+  WriteProfileNode(out, root);
+  if (out.protocol() < 3) out.ArrayHeader(2);
+  out.Bulk("Result processors profile");
+  if (out.protocol() >= 3) {
+    out.ArrayHeader(1);
+    out.MapHeader(3);
+  } else {
+    out.ArrayHeader(6);
+  }
+  out.Bulk("Type");
+  out.Bulk("Index");
+  out.Bulk("Time");
+  out.Bulk(FormatMs(t.run_ms));
+  out.Bulk("Counter");
+  out.Integer(static_cast<int64_t>(t.counter));
+}
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void FtProfileCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  const bool search_cmd = IEquals(ctx.arg(2), "SEARCH");
+  if (!search_cmd && !IEquals(ctx.arg(2), "AGGREGATE")) {
+    return ctx.out.Error("No `SEARCH` or `AGGREGATE` provided");
+  }
+  size_t i = 3;
+  if (i < ctx.argc() && IEquals(ctx.arg(i), "LIMITED")) ++i;
+  if (i >= ctx.argc() || !IEquals(ctx.arg(i), "QUERY")) {
+    return ctx.out.Error("The QUERY keyword is expected");
+  }
+  std::vector<std::string_view> args = {ctx.argv[1]};
+  args.insert(args.end(), ctx.argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, ctx.argv.end());
+  if (args.size() < 2) return ctx.out.Error("The QUERY keyword is expected");
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.Now();
+  auto load = [&](std::string_view key) { return search::PeekHash(db, key, now); };
+  const auto t0 = std::chrono::steady_clock::now();
+  ProfileTimes times;
+  resp::ReplyWriter& out = ctx.out;
+  auto begin_reply = [&] {
+    if (out.protocol() >= 3) {
+      out.MapHeader(2);
+      out.Bulk("Results");
+    } else {
+      out.ArrayHeader(2);
+    }
+  };
+  auto end_reply = [&](const search::ProfileNode& root) {
+    times.total_ms = MsSince(t0);
+    if (out.protocol() >= 3) out.Bulk("Profile");
+    WriteProfile(out, times, root);
+  };
+  if (search_cmd) {
+    auto req = search::ParseFtSearch(args);
+    if (!req.ok()) return ReplyStatus(ctx, req.status());
+    if (req->return_fields && req->return_fields->empty()) req->no_content = true;
+    times.parse_ms = MsSince(t0);
+    const auto run0 = std::chrono::steady_clock::now();
+    auto result = index->Search(*req, load, BudgetFor(ctx, req->timeout_ms).StartNow());
+    if (!result.ok()) return ReplyStatus(ctx, result.status());
+    times.run_ms = MsSince(run0);
+    times.counter = result->total;
+    auto root = index->Profile(req->query);
+    if (!root.ok()) return ReplyStatus(ctx, root.status());
+    if (req->query.knn) {
+      search::ProfileNode knn;
+      knn.type = "VECTOR";
+      knn.label = req->query.ToString();
+      knn.counter = result->total;
+      knn.time_ms = times.run_ms;
+      knn.children.push_back(std::move(*root));
+      *root = std::move(knn);
+    }
+    begin_reply();
+    WriteSearchReply(out, *req, *result);
+    return end_reply(*root);
+  }
+  auto req = search::ParseFtAggregate(args);
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  times.parse_ms = MsSince(t0);
+  auto root = index->Profile(req->query);
+  if (!root.ok()) return ReplyStatus(ctx, root.status());
+  const auto run0 = std::chrono::steady_clock::now();
+  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
+  auto result = search::RunAggregate(*index, std::move(*req), load,
+                                     Manager(ctx).config().max_aggregate_results, deadline);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  times.run_ms = MsSince(run0);
+  times.counter = result->total;
+  begin_reply();
+  WriteAggregateReply(out, *result);
+  end_reply(*root);
 }
 
 // ---- FT.INFO ----
@@ -648,6 +809,7 @@ void RegisterSearchCommands(CommandTable& t) {
   t.Add({"ft.aggregate", -3, kReadOnly, 0, 0, 0, FtAggregateCommand, "search", "Runs a search query and performs aggregate transformations."});
   t.Add({"ft.info", 2, kReadOnly, 0, 0, 0, FtInfoCommand, "search", "Returns information and statistics on the index."});
   t.Add({"ft.tagvals", 3, kReadOnly, 0, 0, 0, FtTagValsCommand, "search", "Returns the distinct tags indexed in a Tag field."});
+  t.Add({"ft.profile", -5, kReadOnly, 0, 0, 0, FtProfileCommand, "search", "Runs FT.SEARCH or FT.AGGREGATE and reports execution details."});
   t.Add({"ft.explain", -3, kReadOnly, 0, 0, 0, FtExplainCommand, "search", "Returns the execution plan for a complex query."});
   t.Add({"ft.config", -2, kAdmin, 0, 0, 0, FtConfigCommand, "search", "Gets or sets runtime configuration options."});
   t.Add({"module", -2, kAdmin | kNoMulti, 0, 0, 0, ModuleCommand, "server", "A container for module commands."});
