@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <map>
 #include <memory>
@@ -44,7 +45,6 @@
 
 namespace ragkv::search {
 
-// Engine-wide FT.CONFIG values.
 // The commands that recreate an index, as they were accepted: FT.CREATE, then
 // each FT.ALTER. Snapshots store these (not the index structures), and loading
 // replays them over the loaded keyspace, which rebuilds the index
@@ -55,6 +55,7 @@ struct IndexDefinition {
   std::vector<std::vector<std::string>> commands;
 };
 
+// Engine-wide FT.CONFIG values.
 struct SearchConfig {
   uint64_t max_search_results = 1000000;  // MAXSEARCHRESULTS: LIMIT cap
   uint64_t max_aggregate_results = 1000000;
@@ -110,8 +111,10 @@ class IndexManager {
   SearchConfig& config() { return config_; }
 
   // Background backfill. The mode applies to backfills started later; the
-  // default is kSynchronous. `inline_slice` bounds the part a command does
-  // before replying in kBackground mode.
+  // default is kSynchronous. The inline limits bound the part of a backfill
+  // that the starting command does before it replies in kBackground mode
+  // (default 1 ms, any number of keys; tests shrink it to stay
+  // deterministic).
   void set_backfill_mode(BackfillMode mode) { backfill_mode_ = mode; }
   BackfillMode backfill_mode() const { return backfill_mode_; }
   void set_inline_limits(std::chrono::microseconds slice, size_t max_keys) {

@@ -239,9 +239,11 @@ void Engine::Cron() {
   }
 }
 
-// One slice is about 1 ms: a GET that arrives during a backfill waits at most
-// that long, and at 1 ms of work per loop iteration the loop still spends
-// nearly all its time backfilling when no client is active.
+// One slice is about 1 ms of CPU: a GET that arrives during a backfill waits
+// at most that long when the loop has a core to itself (on an oversubscribed
+// machine the busy loop also waits for the scheduler; see
+// docs/benchmarks/search.md), and at 1 ms per loop iteration the loop still
+// spends nearly all its time backfilling when no client is active.
 constexpr std::chrono::microseconds kBackfillSlice{1000};
 
 void Engine::SearchBackfillSlice() {
