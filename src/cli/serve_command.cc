@@ -11,6 +11,7 @@
 #include "cli/subcommand.h"
 #include "common/log.h"
 #include "replication/replication.h"
+#include "search/index_manager.h"
 #include "server/engine.h"
 #include "server/network.h"
 #include "server/persistence.h"
@@ -71,6 +72,9 @@ int RunServe(const std::vector<std::string>& raw_args, const std::string& argv0)
     log::Warn(replication.status().ToString());
     return 1;
   }
+  // Loading is done: from here an FT.CREATE over existing keys indexes them
+  // in the background between client events (docs/search.md).
+  engine.search().set_backfill_mode(search::BackfillMode::kBackground);
   log::Info("ragkv " RAGKV_VERSION " started, port " + std::to_string(srv.port()));
   // Machine-readable for scripts that start us on port 0.
   std::printf("port %d\n", srv.port());

@@ -763,10 +763,14 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   ks.set_expiry_mode(store::ExpiryMode::kKeep);
   SyncLoader loader(engine_, master_session_);
   master_session_.db = 0;
-  // The payload carries the leader's index definitions: ours go.
+  // The payload carries the leader's index definitions: ours go. Loading is
+  // one tight loop, so its FT.CREATEs backfill synchronously (as at startup).
   for (const std::string& name : engine_.search().Names()) engine_.search().Drop(name);
+  const search::BackfillMode backfill_mode = engine_.search().backfill_mode();
+  engine_.search().set_backfill_mode(search::BackfillMode::kSynchronous);
   Status s = loader.Run({"FLUSHALL"});
   if (s.ok()) s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
+  engine_.search().set_backfill_mode(backfill_mode);
   ks.set_expiry_mode(store::ExpiryMode::kHide);
   unlink(path.c_str());
   if (!s.ok()) {

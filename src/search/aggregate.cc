@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "search/errors.h"
 #include "search/parse_util.h"
 
 namespace ragkv::search {
@@ -121,7 +122,8 @@ Result<std::vector<AggregateRow>> GroupRows(const std::vector<AggregateRow>& row
 }  // namespace
 
 Result<AggregateResult> RunAggregate(const SearchIndex& index, AggregateRequest request,
-                                     const HashLoader& load, uint64_t max_results) {
+                                     const HashLoader& load, uint64_t max_results,
+                                     const QueryDeadline& deadline) {
   if (request.with_cursor) {
     return Status::InvalidArgument("WITHCURSOR is not supported by ragkv (see docs/search.md)");
   }
@@ -129,8 +131,9 @@ Result<AggregateResult> RunAggregate(const SearchIndex& index, AggregateRequest 
   search.query = std::move(request.query);
   search.offset = 0;
   search.limit = max_results;
-  auto matched = index.Search(search, load);
+  auto matched = index.Search(search, load, deadline);
   if (!matched.ok()) return matched.status();
+  bool timed_out = matched->timed_out;
 
   std::vector<AggregateRow> rows;
   rows.reserve(matched->hits.size());
@@ -138,6 +141,10 @@ Result<AggregateResult> RunAggregate(const SearchIndex& index, AggregateRequest 
   bool grouped = false;
   uint64_t total = rows.size();
   for (const AggregateStep& step : request.steps) {
+    if (!timed_out && deadline.Expired()) {
+      if (deadline.fail) return Status::ResourceExhausted(errors::kTimeoutReached);
+      timed_out = true;
+    }
     switch (step.kind) {
       case AggregateStep::Kind::kGroupBy: {
         auto g = GroupRows(rows, step.group_by);
@@ -189,6 +196,7 @@ Result<AggregateResult> RunAggregate(const SearchIndex& index, AggregateRequest 
   AggregateResult result;
   result.total = total;
   result.rows = std::move(rows);
+  result.timed_out = timed_out;
   return result;
 }
 

@@ -26,12 +26,16 @@ using AggregateRow = std::vector<std::pair<std::string, std::string>>;
 struct AggregateResult {
   uint64_t total = 0;  // rows before the final LIMIT
   std::vector<AggregateRow> rows;
+  bool timed_out = false;  // partial rows (ON_TIMEOUT RETURN), as SearchResult
 };
 
 // Runs `request` (its query is consumed) over `index`. kInvalidArgument for unsupported steps or the
 // query errors of SearchIndex::Search. Cost: the query, plus O(rows log rows)
-// per SORTBY and O(rows) per GROUPBY.
+// per SORTBY and O(rows) per GROUPBY. `deadline` as in SearchIndex::Search;
+// it is also checked before each pipeline step (under RETURN the steps still
+// run, over the partial rows: they are in memory and bounded by then).
 Result<AggregateResult> RunAggregate(const SearchIndex& index, AggregateRequest request,
-                                     const HashLoader& load, uint64_t max_results);
+                                     const HashLoader& load, uint64_t max_results,
+                                     const QueryDeadline& deadline = {});
 
 }  // namespace ragkv::search

@@ -19,6 +19,10 @@ inline constexpr std::string_view kUnknownIndexNameDrop = "Unknown Index name";
 // FT.CREATE of an existing index.
 inline constexpr std::string_view kIndexAlreadyExists = "Index already exists";
 
+// A query over its TIMEOUT under ON_TIMEOUT FAIL (and the RESP3 warning
+// under ON_TIMEOUT RETURN).
+inline constexpr std::string_view kTimeoutReached = "Timeout limit was reached";
+
 // FT.SEARCH / FT.AGGREGATE on a missing index: "<idx>: no such index".
 inline std::string NoSuchIndex(std::string_view index) {
   return std::string(index) + ": no such index";

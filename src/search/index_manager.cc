@@ -1,12 +1,24 @@
-// IndexManager: see index_manager.h. Backfill at FT.CREATE is synchronous:
-// the event loop indexes every existing key before replying, so FT.INFO
-// always shows indexing 0 / percent_indexed 1 and num_docs is exact as soon
-// as FT.CREATE returns. A background scan (RediSearch's) would keep the loop
-// responsive for huge keyspaces but makes num_docs lag, which LangChain's key
-// numbering depends on; see docs/search.md.
+// IndexManager: see index_manager.h.
+//
+// Backfill. A serving server scans in the background, as RediSearch does: a
+// synchronous scan of a million hashes with HNSW vectors keeps the event loop
+// busy for minutes. The scan is store::Db::Scan's bucket cursor (the one SCAN
+// uses), so it needs no copy of the key list and survives any write between
+// slices: keys present for the whole scan are visited at least once, a
+// rehash restarts it (visiting keys twice, which re-indexing tolerates), and
+// keys written meanwhile are indexed by SyncKey anyway. Rejected: copying
+// the matching keys up front (O(n) memory and a pause of its own), and a
+// snapshot-isolated scan (the keyspace is not versioned).
+//
+// Each command that starts a backfill first runs an inline slice, so a db of
+// a few hundred keys is complete before the reply and num_docs is exact
+// (LangChain numbers new keys from num_docs right after FT.CREATE).
 #include "search/index_manager.h"
 
+#include <algorithm>
+
 #include "search/errors.h"
+#include "store/bucket_scan.h"
 
 namespace ragkv::search {
 
@@ -27,6 +39,74 @@ void IndexManager::Backfill(SearchIndex& index, store::Db& db) {
   }
 }
 
+void IndexManager::StartBackfill(const std::shared_ptr<SearchIndex>& index, store::Db& db) {
+  auto it = std::find_if(backfills_.begin(), backfills_.end(),
+                         [&](const BackfillJob& j) { return j.index == index; });
+  if (backfill_mode_ == BackfillMode::kSynchronous) {
+    if (it != backfills_.end()) backfills_.erase(it);
+    Backfill(*index, db);
+    return;
+  }
+  if (it == backfills_.end()) {
+    backfills_.push_back(BackfillJob{index, &db, 0});
+    it = backfills_.end() - 1;
+  } else {
+    *it = BackfillJob{index, &db, 0};  // restart: earlier progress is stale
+  }
+  bool done = false;
+  RunJob(*it, BackfillBudget{std::chrono::steady_clock::now() + inline_slice_, inline_max_keys_},
+         &done);
+  if (done) backfills_.erase(it);
+}
+
+size_t IndexManager::RunJob(BackfillJob& job, const BackfillBudget& budget, bool* done) {
+  SearchIndex& index = *job.index;
+  const IndexSchema& schema = index.schema();
+  size_t visited = 0;
+  *done = false;
+  // One bucket per Scan call (about one key at load factor <= 1), so the
+  // budget is checked between keys: a single HNSW insert can take ~0.5 ms.
+  do {
+    job.cursor = job.db->Scan(job.cursor, 1, [&](const std::string& key, store::Db::Entry& e) {
+      ++visited;
+      if (e.value.type() == store::ValueType::kHash && KeyMatches(schema, key)) {
+        index.Upsert(key, e.value.hash());
+      }
+    });
+    if (job.cursor == 0) {
+      *done = true;
+      break;
+    }
+  } while (visited < budget.max_keys && std::chrono::steady_clock::now() < budget.deadline);
+  return visited;
+}
+
+size_t IndexManager::BackfillStep(const BackfillBudget& budget) {
+  size_t visited = 0;
+  while (!backfills_.empty() && visited < budget.max_keys) {
+    BackfillBudget rest = budget;
+    rest.max_keys = budget.max_keys - visited;
+    bool done = false;
+    visited += RunJob(backfills_.front(), rest, &done);
+    if (!done) break;
+    backfills_.erase(backfills_.begin());
+    if (std::chrono::steady_clock::now() >= budget.deadline) break;
+  }
+  return visited;
+}
+
+std::optional<double> IndexManager::BackfillProgress(std::string_view name) const {
+  for (const BackfillJob& job : backfills_) {
+    if (job.index->name() != name) continue;
+    const size_t buckets = job.db->map().bucket_count();
+    const uint64_t tag = job.cursor & ((uint64_t{1} << store::kScanTagBits) - 1);
+    if (job.cursor == 0 || buckets == 0 || tag != store::ScanTag(buckets)) return 0.0;
+    const double bucket = static_cast<double>(job.cursor >> store::kScanTagBits);
+    return std::min(bucket / static_cast<double>(buckets), 0.999);
+  }
+  return std::nullopt;
+}
+
 Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   {
     std::lock_guard lock(mu_);
@@ -39,10 +119,12 @@ Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   auto index = SearchIndex::Create(std::move(schema), db_index);
   if (!index.ok()) return index.status();
   std::shared_ptr<SearchIndex> shared = std::move(*index);
-  if (scan) Backfill(*shared, db);
-  std::lock_guard lock(mu_);
-  indexes_.emplace(shared->name(), std::move(shared));
-  count_.store(indexes_.size());
+  {
+    std::lock_guard lock(mu_);
+    indexes_.emplace(shared->name(), shared);
+    count_.store(indexes_.size());
+  }
+  if (scan) StartBackfill(shared, db);
   return Status::Ok();
 }
 
@@ -50,6 +132,7 @@ bool IndexManager::Drop(std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = indexes_.find(name);
   if (it == indexes_.end()) return false;
+  std::erase_if(backfills_, [&](const BackfillJob& j) { return j.index == it->second; });
   indexes_.erase(it);
   commands_.erase(std::string(name));
   count_.store(indexes_.size());
@@ -91,7 +174,7 @@ Status IndexManager::AddFields(std::string_view name, std::vector<FieldSpec> fie
   auto index = Find(name);
   if (index == nullptr) return Status::NotFound(errors::kUnknownIndexName);
   RAGKV_RETURN_IF_ERROR(index->AddFields(std::move(fields)));
-  Backfill(*index, db);
+  StartBackfill(index, db);
   return Status::Ok();
 }
 
@@ -116,6 +199,10 @@ void IndexManager::SyncKey(int db_index, store::Db& db, std::string_view key, in
 }
 
 void IndexManager::OnFlush(int db_index) {
+  // A flushed db has nothing left to backfill: later keys arrive by SyncKey.
+  std::erase_if(backfills_, [&](const BackfillJob& j) {
+    return db_index < 0 || j.index->db() == db_index;
+  });
   std::lock_guard lock(mu_);
   for (const auto& [name, index] : indexes_) {
     if (db_index < 0 || index->db() == db_index) index->Clear();
@@ -132,7 +219,7 @@ void IndexManager::OnSwap(int a, store::Db& db_a, int b, store::Db& db_b) {
   }
   for (const auto& index : targets) {
     index->Clear();
-    Backfill(*index, index->db() == a ? db_a : db_b);
+    StartBackfill(index, index->db() == a ? db_a : db_b);
   }
 }
 

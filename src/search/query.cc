@@ -10,7 +10,8 @@
 //   primary   := ( '(' union ')' | '@' fields ':' body | '"' phrase '"'
 //                | '%'{1,3} term '%'{1,3} | '*' | '$' param | term ['*'] )
 //                [ '=>' '{' attributes '}' ]
-//   body      := '{' tags '}' | '[' range ']' | '[' VECTOR_RANGE r $blob ']' | unary
+//   body      := '{' tags '}' | '[' range ']' | '[' lon lat r unit ']'
+//                | '[' VECTOR_RANGE r $blob ']' | unary
 //   knn       := '[' KNN (int|$p) '@'field '$'blob (ATTR value | AS name)* ']'
 //                [ '=>' '{' attributes '}' ]
 // `@f:` scopes exactly the unary after it ("@name:James Brown" is
@@ -26,6 +27,7 @@
 // target checks this).
 #include "search/query.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -388,12 +390,40 @@ class Parser {
     }
     NodePtr node = MakeNode(NodeKind::kNumericRange);
     node->fields = std::move(fields);
+    const size_t lo_at = pos_;
     RAGKV_ASSIGN_OR_RETURN(node->lo, ReadBound());
     SkipSpace();
     RAGKV_ASSIGN_OR_RETURN(node->hi, ReadBound());
     SkipSpace();
+    if (Peek() != ']') return ParseGeoRest(std::move(node), lo_at);
+    ++pos_;
+    return node;
+  }
+
+  // After "[lon lat" of a GEO radius: " radius unit]". `node` holds lon/lat
+  // as the bounds of a numeric range; they must not be exclusive.
+  Result<NodePtr> ParseGeoRest(NodePtr node, size_t start) {
+    if (node->lo.exclusive || node->hi.exclusive) return SyntaxError(start);
+    node->kind = NodeKind::kGeoRadius;
+    node->lon = node->lo.value;
+    node->lat = node->hi.value;
+    node->lo = node->hi = NumericBound{};
+    RAGKV_ASSIGN_OR_RETURN(node->radius, ReadNumberValue());
+    SkipSpace();
+    const size_t unit_at = pos_;
+    RAGKV_ASSIGN_OR_RETURN(std::string unit, ReadValue());
+    if (!GeoUnitMetres(unit)) return SyntaxError(unit_at);
+    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    node->unit = std::move(unit);
+    SkipSpace();
     if (Peek() != ']') return SyntaxError(pos_);
     ++pos_;
+    if (!(node->radius >= 0) || std::isinf(node->radius)) {
+      return Status::InvalidArgument("Invalid GeoFilter radius");
+    }
+    if (!(std::fabs(node->lon) <= kGeoMaxLon) || !(std::fabs(node->lat) <= kGeoMaxLat)) {
+      return Status::InvalidArgument("Invalid GeoFilter lat/lon");
+    }
     return node;
   }
 
@@ -698,6 +728,10 @@ std::string ToString(const QueryNode& n) {
     case NodeKind::kVectorRange:
       out = FieldPrefix(n) + "[VECTOR_RANGE " + FormatDouble(n.radius) + " $" + n.blob_param + "]";
       break;
+    case NodeKind::kGeoRadius:
+      out = FieldPrefix(n) + "[" + FormatDouble(n.lon) + " " + FormatDouble(n.lat) + " " +
+            FormatDouble(n.radius) + " " + n.unit + "]";
+      break;
     case NodeKind::kAnd:
     case NodeKind::kOr: {
       out = "(";
@@ -748,7 +782,7 @@ void ExplainNode(const QueryNode& n, int depth, std::string* out) {
   const std::string pad(static_cast<size_t>(depth) * 2, ' ');
   std::string fields;
   if (!n.fields.empty() && n.kind != NodeKind::kNumericRange && n.kind != NodeKind::kTag &&
-      n.kind != NodeKind::kVectorRange) {
+      n.kind != NodeKind::kVectorRange && n.kind != NodeKind::kGeoRadius) {
     fields = "@";
     for (size_t i = 0; i < n.fields.size(); ++i) fields += (i > 0 ? "|" : "") + n.fields[i];
     fields += ":";
@@ -793,6 +827,11 @@ void ExplainNode(const QueryNode& n, int depth, std::string* out) {
       *out += pad + "VECTOR {@" + (n.fields.empty() ? std::string() : n.fields.front()) +
               ": RANGE(" + buf + ") of `$" + n.blob_param + "`}\n";
       break;
+    case NodeKind::kGeoRadius:
+      std::snprintf(buf, sizeof(buf), "{%f,%f --> %f ", n.lon, n.lat, n.radius);
+      *out += pad + "GEO @" + (n.fields.empty() ? std::string() : n.fields.front()) + ":" + buf +
+              n.unit + "}\n";
+      break;
     case NodeKind::kAnd:
       children("INTERSECT");
       break;
@@ -831,6 +870,14 @@ Result<Query> ParseQuery(std::string_view text, const QueryParams& params) {
                                    std::to_string(kMaxQueryLength) + " bytes)");
   }
   return Parser(text, params).Parse();
+}
+
+std::optional<double> GeoUnitMetres(std::string_view unit) {
+  if (EqualsIgnoreCase(unit, "m")) return 1.0;
+  if (EqualsIgnoreCase(unit, "km")) return 1000.0;
+  if (EqualsIgnoreCase(unit, "mi")) return 1609.34;  // Redis's GEO constants
+  if (EqualsIgnoreCase(unit, "ft")) return 0.3048;
+  return std::nullopt;
 }
 
 }  // namespace ragkv::search

@@ -56,6 +56,7 @@ enum class NodeKind : uint8_t {
   kTag,          // @f:{a | b}
   kNumericRange, // @f:[lo hi]
   kVectorRange,  // @f:[VECTOR_RANGE r $B]
+  kGeoRadius,    // @f:[lon lat radius m|km|mi|ft]
   kAnd,
   kOr,
   kNot,
@@ -82,7 +83,9 @@ struct QueryNode {
   std::vector<std::string> words;  // kPhrase
   std::vector<TagValue> tags;      // kTag
   NumericBound lo, hi;             // kNumericRange
-  double radius = 0;               // kVectorRange
+  double radius = 0;               // kVectorRange; kGeoRadius (in `unit`)
+  double lon = 0, lat = 0;         // kGeoRadius: the centre, degrees
+  std::string unit;                // kGeoRadius: m, km, mi or ft (lower case)
   std::string blob_param;          // kVectorRange: parameter name of the vector
   std::string blob;                // kVectorRange: the parameter's bytes
   // Query attributes from "=>{$name: value; ...}" (names lower-cased without
@@ -149,6 +152,13 @@ struct GeoFilter {
   double radius = 0;
   std::string unit;  // m, km, mi, ft
 };
+
+// GEO: metres per unit of a radius ("m", "km", "mi", "ft", any case), or
+// nullopt for an unknown unit.
+std::optional<double> GeoUnitMetres(std::string_view unit);
+// GEO coordinate limits (Redis's GEO limits: the Web Mercator latitude range).
+inline constexpr double kGeoMaxLat = 85.05112878;
+inline constexpr double kGeoMaxLon = 180;
 
 struct SearchRequest {
   std::string index;

@@ -203,6 +203,7 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
     doc.terms.resize(fields_.size());
     doc.numbers.resize(fields_.size());
     doc.has_vector.resize(fields_.size());
+    doc.points.resize(fields_.size());
   }
   // BM25 statistics span all TEXT fields; the caller re-feeds every document.
   RebuildTextIndexLocked();
@@ -240,6 +241,7 @@ std::vector<std::string> SearchIndex::SplitTags(const FieldSpec& f, std::string_
 void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   // Validate before touching anything: an invalid document is not indexed.
   std::vector<std::optional<double>> numbers(fields_.size());
+  std::vector<std::optional<GeoPoint>> points(fields_.size());
   bool valid = true;
   for (size_t i = 0; i < fields_.size() && valid; ++i) {
     const FieldSpec& fd = def_.fields[i];
@@ -250,6 +252,9 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
     } else if (fd.type == FieldType::kNumeric) {
       numbers[i] = ParseDouble(TrimSpaces(it->second));
       valid = numbers[i].has_value();
+    } else if (fd.type == FieldType::kGeo) {
+      points[i] = ParseGeoPoint(it->second);
+      valid = points[i].has_value();
     }
   }
   WriteLock lock(*this);
@@ -268,6 +273,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   doc.key = std::string(key);
   doc.terms.resize(fields_.size());
   doc.numbers = std::move(numbers);
+  doc.points = std::move(points);
   doc.has_vector.resize(fields_.size());
   std::vector<std::string_view> texts;
   bool any_text = false;
@@ -288,16 +294,17 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         doc.terms[i] = std::move(terms);
         break;
       }
-      case FieldType::kTag:
-      case FieldType::kGeo: {
-        auto tags = fd.type == FieldType::kTag ? SplitTags(fd, it->second)
-                                               : std::vector<std::string>{it->second};
+      case FieldType::kTag: {
+        auto tags = SplitTags(fd, it->second);
         for (const auto& t : tags) f.tag.postings[t].insert(id);
         doc.terms[i] = std::move(tags);
         break;
       }
+      case FieldType::kGeo:
+        f.geo.by_lat.Add(doc.points[i]->lat, id);
+        break;
       case FieldType::kNumeric:
-        f.numeric.tree.Insert({*doc.numbers[i], id});
+        f.numeric.index.Add(*doc.numbers[i], id);
         break;
       case FieldType::kVector: {
         auto bytes = std::as_bytes(std::span<const char>(it->second.data(), it->second.size()));
@@ -338,8 +345,10 @@ void SearchIndex::RemoveLocked(uint64_t id) {
           if (p->second.empty()) f.text.postings.erase(p);
         }
         break;
-      case FieldType::kTag:
       case FieldType::kGeo:
+        if (doc.points[i]) f.geo.by_lat.Remove(doc.points[i]->lat, id);
+        break;
+      case FieldType::kTag:
         for (const auto& t : doc.terms[i]) {
           auto p = f.tag.postings.find(t);
           if (p == f.tag.postings.end()) continue;
@@ -348,7 +357,7 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         }
         break;
       case FieldType::kNumeric:
-        if (doc.numbers[i]) f.numeric.tree.Erase({*doc.numbers[i], id});
+        if (doc.numbers[i]) f.numeric.index.Remove(*doc.numbers[i], id);
         break;
       case FieldType::kVector:
         if (doc.has_vector[i]) (void)f.vector->Remove(id);
@@ -399,7 +408,7 @@ IndexInfo SearchIndex::Info() const {
       info.num_records += ids.size();
       inverted_bytes += tag.size() + ids.size() * 40;
     }
-    info.num_records += f.numeric.tree.size();
+    info.num_records += f.numeric.index.size() + f.geo.by_lat.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
   }
   constexpr double kMb = 1024.0 * 1024.0;
@@ -558,14 +567,65 @@ Result<SearchIndex::DocSet> SearchIndex::NumericDocs(std::string_view field,
     return Status::InvalidArgument("Syntax error: field `" + std::string(field) +
                                    "` is not a NUMERIC field");
   }
-  const auto& tree = (*f)->numeric.tree;
+  const avl::NumericIndex& index = (*f)->numeric.index;
+  const avl::ScoreRange range{{lo.value, lo.exclusive}, {hi.value, hi.exclusive}};
   DocSet ids;
-  for (auto it = tree.LowerBound({lo.value, 0}); it != tree.end(); ++it) {
-    const double v = it->first;
-    if (v > hi.value || (hi.exclusive && v == hi.value)) break;
-    if (lo.exclusive && v == lo.value) continue;
-    ids.push_back(it->second);
+  ids.reserve(index.Count(range));  // O(log n): one allocation
+  index.Visit(range, [&](uint64_t doc, double) {
+    ids.push_back(doc);
+    return true;
+  });
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+namespace {
+
+// Great-circle distance in metres (haversine), with Redis's GEO Earth radius
+// so distances agree with GEODIST.
+constexpr double kEarthRadiusM = 6372797.560856;
+constexpr double kDegToRad = M_PI / 180.0;
+
+double GeoDistanceM(double lon1, double lat1, double lon2, double lat2) {
+  const double lat1r = lat1 * kDegToRad, lat2r = lat2 * kDegToRad;
+  const double u = std::sin((lat2r - lat1r) / 2);
+  const double v = std::sin((lon2 - lon1) * kDegToRad / 2);
+  return 2.0 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(u * u + std::cos(lat1r) *
+                                                                         std::cos(lat2r) * v * v)));
+}
+
+}  // namespace
+
+std::optional<SearchIndex::GeoPoint> SearchIndex::ParseGeoPoint(std::string_view value) {
+  const size_t comma = value.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  const auto lon = ParseDouble(TrimSpaces(value.substr(0, comma)));
+  const auto lat = ParseDouble(TrimSpaces(value.substr(comma + 1)));
+  if (!lon || !lat || !(std::fabs(*lon) <= kGeoMaxLon) || !(std::fabs(*lat) <= kGeoMaxLat)) {
+    return std::nullopt;
   }
+  return GeoPoint{*lon, *lat};
+}
+
+Result<SearchIndex::DocSet> SearchIndex::GeoDocs(std::string_view field, double lon, double lat,
+                                                 double radius_m) const {
+  auto f = FieldFor(field);
+  if (!f.ok()) return f.status();
+  if ((*f)->def->type != FieldType::kGeo) {
+    return Status::InvalidArgument("Syntax error: field `" + std::string(field) +
+                                   "` is not a GEO field");
+  }
+  const size_t fi = static_cast<size_t>((*f)->def - def_.fields.data());
+  // Every point within radius_m has |dlat| <= radius_m / R radians (a
+  // meridian is a great circle); the slack absorbs rounding at the edge.
+  const double band = radius_m / kEarthRadiusM / kDegToRad + 1e-9;
+  const avl::ScoreRange range{{lat - band, false}, {lat + band, false}};
+  DocSet ids;
+  (*f)->geo.by_lat.Visit(range, [&](uint64_t doc, double) {
+    const GeoPoint& p = *docs_.at(doc).points[fi];
+    if (GeoDistanceM(lon, lat, p.lon, p.lat) <= radius_m) ids.push_back(doc);
+    return true;
+  });
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -585,7 +645,19 @@ Result<std::vector<float>> SearchIndex::DecodeQueryVector(const FieldState& f,
   return v;
 }
 
-Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields* yields) const {
+namespace {
+
+Status TimeoutStatus() { return Status::ResourceExhausted(errors::kTimeoutReached); }
+
+bool IsTimeout(const Status& s) {
+  return s.code() == StatusCode::kResourceExhausted && s.message() == errors::kTimeoutReached;
+}
+
+}  // namespace
+
+Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields* yields,
+                                                  const QueryDeadline& deadline) const {
+  if (deadline.Expired()) return TimeoutStatus();
   switch (node.kind) {
     case NodeKind::kMatchAll:
     case NodeKind::kOptional:
@@ -633,12 +705,22 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
       std::sort(ids.begin(), ids.end());
       return ids;
     }
+    case NodeKind::kGeoRadius: {
+      const double radius_m = node.radius * GeoUnitMetres(node.unit).value_or(1);
+      DocSet out;
+      for (const std::string& name : node.fields) {
+        auto ids = GeoDocs(name, node.lon, node.lat, radius_m);
+        if (!ids.ok()) return ids.status();
+        out = Union(out, *ids);
+      }
+      return out;
+    }
     case NodeKind::kAnd: {
       DocSet acc;
       bool first = true;
       for (const auto& c : node.children) {
         if (c->kind == NodeKind::kOptional) continue;
-        auto ids = Evaluate(*c, yields);
+        auto ids = Evaluate(*c, yields, deadline);
         if (!ids.ok()) return ids.status();
         acc = first ? std::move(*ids) : Intersect(acc, *ids);
         first = false;
@@ -649,14 +731,14 @@ Result<SearchIndex::DocSet> SearchIndex::Evaluate(const QueryNode& node, Yields*
     case NodeKind::kOr: {
       DocSet acc;
       for (const auto& c : node.children) {
-        auto ids = Evaluate(*c, yields);
+        auto ids = Evaluate(*c, yields, deadline);
         if (!ids.ok()) return ids.status();
         acc = Union(acc, *ids);
       }
       return acc;
     }
     case NodeKind::kNot: {
-      auto ids = Evaluate(*node.children[0], yields);
+      auto ids = Evaluate(*node.children[0], yields, deadline);
       if (!ids.ok()) return ids.status();
       return Difference(AllDocs(), *ids);
     }
@@ -679,6 +761,43 @@ void SearchIndex::CollectTextTerms(const QueryNode& node, bool negated,
   for (const auto& c : node.children) CollectTextTerms(*c, negated, out);
 }
 
+Result<ProfileNode> SearchIndex::Profile(const Query& query) const {
+  ReadLock lock(*this);
+  return ProfileLocked(*query.root);
+}
+
+Result<ProfileNode> SearchIndex::ProfileLocked(const QueryNode& node) const {
+  ProfileNode out;
+  switch (node.kind) {
+    case NodeKind::kMatchAll: out.type = "WILDCARD"; break;
+    case NodeKind::kTerm:
+    case NodeKind::kPrefix:
+    case NodeKind::kFuzzy:
+    case NodeKind::kPhrase: out.type = "TEXT"; break;
+    case NodeKind::kTag: out.type = "TAG"; break;
+    case NodeKind::kNumericRange: out.type = "NUMERIC"; break;
+    case NodeKind::kVectorRange: out.type = "VECTOR"; break;
+    case NodeKind::kGeoRadius: out.type = "GEO"; break;
+    case NodeKind::kAnd: out.type = "INTERSECT"; break;
+    case NodeKind::kOr: out.type = "UNION"; break;
+    case NodeKind::kNot: out.type = "NOT"; break;
+    case NodeKind::kOptional: out.type = "OPTIONAL"; break;
+  }
+  out.label = ToString(node);
+  Yields yields;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ids = Evaluate(node, &yields, QueryDeadline{});
+  if (!ids.ok()) return ids.status();
+  out.time_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count();
+  out.counter = ids->size();
+  for (const auto& child : node.children) {
+    RAGKV_ASSIGN_OR_RETURN(ProfileNode c, ProfileLocked(*child));
+    out.children.push_back(std::move(c));
+  }
+  return out;
+}
+
 KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
   // The exact scan costs `allowed` distance computations. A filtered graph
   // search visits roughly ef / selectivity nodes and scores ~m neighbours per
@@ -692,9 +811,19 @@ KnnPlan SearchIndex::ChooseKnnPlan(size_t allowed, size_t indexed, size_t k) {
   return KnnPlan::kFilteredGraph;
 }
 
-Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
-                                         const HashLoader& load) const {
+Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const HashLoader& load,
+                                         const QueryDeadline& deadline) const {
   ReadLock lock(*this);
+  // Under ON_TIMEOUT RETURN a query stopped before any document was complete
+  // returns an empty partial result; later stops keep what was processed.
+  bool timed_out = false;
+  auto on_timeout = [&]() -> Result<SearchResult> {
+    if (deadline.fail) return TimeoutStatus();
+    SearchResult partial;
+    partial.timed_out = true;
+    return partial;
+  };
+  constexpr size_t kDeadlineStride = 256;  // candidates between clock reads
   uses_.fetch_add(1, std::memory_order_relaxed);
   const Query& query = request.query;
   Yields yields;
@@ -708,15 +837,20 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
   std::string distance_alias;
 
   // Legacy FILTER arguments intersect with the query's filter.
-  const bool filtered =
-      query.root->kind != NodeKind::kMatchAll || !request.numeric_filters.empty();
+  const bool filtered = query.root->kind != NodeKind::kMatchAll ||
+                        !request.numeric_filters.empty() || !request.geo_filters.empty();
   DocSet filter_ids;
   if (filtered || !query.knn) {
-    auto ids = Evaluate(*query.root, &yields);
-    if (!ids.ok()) return ids.status();
+    auto ids = Evaluate(*query.root, &yields, deadline);
+    if (!ids.ok()) return IsTimeout(ids.status()) ? on_timeout() : ids.status();
     filter_ids = std::move(*ids);
     for (const NumericFilter& nf : request.numeric_filters) {
       auto more = NumericDocs(nf.field, nf.lo, nf.hi);
+      if (!more.ok()) return more.status();
+      filter_ids = Intersect(filter_ids, *more);
+    }
+    for (const GeoFilter& gf : request.geo_filters) {
+      auto more = GeoDocs(gf.field, gf.lon, gf.lat, gf.radius * GeoUnitMetres(gf.unit).value_or(1));
       if (!more.ok()) return more.status();
       filter_ids = Intersect(filter_ids, *more);
     }
@@ -734,6 +868,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     distance_alias = knn.score_alias;
     auto q = DecodeQueryVector(f, knn.blob);
     if (!q.ok()) return q.status();
+    if (deadline.Expired()) return on_timeout();
     std::vector<vec::Neighbor> hits;
     const size_t k = static_cast<size_t>(knn.k);
     if (k > 0 && f.vector->size() > 0) {
@@ -761,6 +896,9 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         }
         hits = std::move(*r);
       }
+      // The search itself ran to completion, so its hits are a complete
+      // answer; only FAIL turns a late finish into an error.
+      if (deadline.fail && deadline.Expired()) return TimeoutStatus();
     }
     for (const auto& h : hits) {
       candidates.push_back({h.label, 1.0, h.distance});
@@ -772,6 +910,12 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
     const bool scored = !terms.empty() && bm25_ != nullptr;
     candidates.reserve(filter_ids.size());
     for (uint64_t id : filter_ids) {
+      if (scored && candidates.size() % kDeadlineStride == kDeadlineStride - 1 &&
+          deadline.Expired()) {
+        if (deadline.fail) return TimeoutStatus();
+        timed_out = true;  // keep the documents scored so far
+        break;
+      }
       candidates.push_back({id, scored ? bm25_->ScoreDocument(id, terms) : 1.0, 0.0f});
     }
     if (scored) {
@@ -782,6 +926,7 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
 
   SearchResult result;
   result.total = candidates.size();
+  result.timed_out = timed_out;
 
   auto key_of = [&](uint64_t id) -> const std::string& { return docs_.at(id).key; };
 
@@ -818,6 +963,12 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
       std::vector<Keyed> keyed;
       keyed.reserve(candidates.size());
       for (const Candidate& c : candidates) {
+        if (keyed.size() % kDeadlineStride == kDeadlineStride - 1 && deadline.Expired()) {
+          if (deadline.fail) return TimeoutStatus();
+          // The partial result is what was loaded, in order.
+          result.timed_out = true;
+          break;
+        }
         const store::HashMap* h = load(key_of(c.id));
         std::optional<std::string> v;
         if (h != nullptr) {
@@ -831,6 +982,10 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
         return asc ? *a.first < *b.first : *a.first > *b.first;
       });
       for (size_t i = 0; i < keyed.size(); ++i) candidates[i] = keyed[i].second;
+      if (result.timed_out) {
+        candidates.resize(keyed.size());
+        result.total = candidates.size();
+      }
     } else {
       return Status::InvalidArgument("Property `" + by + "` not loaded nor in schema");
     }
@@ -839,6 +994,13 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request,
   const uint64_t begin = std::min<uint64_t>(request.offset, candidates.size());
   const uint64_t end = std::min<uint64_t>(candidates.size(), begin + request.limit);
   for (uint64_t i = begin; i < end; ++i) {
+    // Loading every hash of a big page (FT.AGGREGATE asks for all rows) is
+    // the slow part of such a query.
+    if (load && (i - begin) % kDeadlineStride == kDeadlineStride - 1 && deadline.Expired()) {
+      if (deadline.fail) return TimeoutStatus();
+      result.timed_out = true;
+      break;
+    }
     const Candidate& c = candidates[i];
     SearchHit hit;
     hit.key = key_of(c.id);
@@ -909,8 +1071,14 @@ Status SearchIndex::CheckInvariants() const {
         (f.def->type == FieldType::kText ? text_entries : tag_entries)++;
       }
       if (doc.numbers[i]) {
-        if (!f.numeric.tree.Contains({*doc.numbers[i], id})) {
+        if (!f.numeric.index.Contains(*doc.numbers[i], id)) {
           return Status::Internal("numeric value of doc " + std::to_string(id) + " missing");
+        }
+        ++numeric_entries;
+      }
+      if (doc.points[i]) {
+        if (!f.geo.by_lat.Contains(doc.points[i]->lat, id)) {
+          return Status::Internal("geo point of doc " + std::to_string(id) + " missing");
         }
         ++numeric_entries;
       }
@@ -928,7 +1096,9 @@ Status SearchIndex::CheckInvariants() const {
     const FieldState& f = fields_[i];
     for (const auto& [t, ids] : f.tag.postings) tag_total += ids.size();
     for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
-    numeric_total += f.numeric.tree.size();
+    numeric_total += f.numeric.index.size() + f.geo.by_lat.size();
+    RAGKV_RETURN_IF_ERROR(f.numeric.index.CheckInvariants());
+    RAGKV_RETURN_IF_ERROR(f.geo.by_lat.CheckInvariants());
     if (f.vector && f.vector->size() != vectors[i]) {
       return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }

@@ -2,11 +2,14 @@
 // (hash keys) that match its definition and answers parsed queries.
 //
 //   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE)
-//   NUMERIC  an order-statistic AVL tree of (value, doc id): O(log n + hits)
-//            ranges and O(log n) counts for the planner
+//   NUMERIC  avl::NumericIndex, an order-statistic AVL tree of (value, doc id)
+//            with pooled nodes: O(log n + hits) ranges, O(log n) counts
 //   TEXT     per-field term postings for matching, one BM25F TextIndex over
 //            all TEXT fields for scoring
 //   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
+//   GEO      "lon,lat" points: an avl::NumericIndex on latitude, so a radius
+//            query scans the latitude band r wide either side of the centre
+//            and keeps the points within r by great-circle distance
 //
 // Documents are keyed by a 64-bit doc id that a key keeps while it stays
 // indexed; a re-indexed key replaces its entries (never duplicates them). A
@@ -20,7 +23,9 @@
 // all or none of a document update.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,7 +41,7 @@
 
 #include "common/result.h"
 #include "common/status.h"
-#include "index/avl/avl_tree.h"
+#include "index/avl/numeric_index.h"
 #include "index/text/text_index.h"
 #include "index/text/tokenizer.h"
 #include "index/vector/vector_index.h"
@@ -59,6 +64,30 @@ struct SearchHit {
 struct SearchResult {
   uint64_t total = 0;  // matches before LIMIT
   std::vector<SearchHit> hits;
+  // The deadline passed under ON_TIMEOUT RETURN: `hits` and `total` cover
+  // only the documents processed until then.
+  bool timed_out = false;
+};
+
+// A query's time budget: FT.SEARCH/FT.AGGREGATE TIMEOUT, or FT.CONFIG
+// TIMEOUT, with FT.CONFIG ON_TIMEOUT. It is checked at a coarse grain: at
+// every node of the filter tree, every 256 scored or sorted candidates, and
+// before and after the vector search (one vector search is not interrupted).
+struct QueryDeadline {
+  std::optional<std::chrono::steady_clock::time_point> at;  // nullopt: no limit
+  bool fail = false;  // ON_TIMEOUT FAIL: an error; RETURN: partial results
+
+  // A deadline `timeout_ms` from now; 0 means no limit (RediSearch's rule).
+  static QueryDeadline After(uint64_t timeout_ms, bool fail) {
+    QueryDeadline d;
+    d.fail = fail;
+    if (timeout_ms > 0) {
+      d.at = std::chrono::steady_clock::now() +
+             std::chrono::milliseconds(std::min<uint64_t>(timeout_ms, uint64_t{1} << 40));
+    }
+    return d;
+  }
+  bool Expired() const { return at.has_value() && std::chrono::steady_clock::now() >= *at; }
 };
 
 // Counters for FT.INFO.
@@ -72,6 +101,16 @@ struct IndexInfo {
   double inverted_sz_mb = 0;
   double vector_index_sz_mb = 0;
   double doc_table_size_mb = 0;
+};
+
+// FT.PROFILE: one node of a query's filter tree, with the documents it
+// matched and the time its subtree took when evaluated alone.
+struct ProfileNode {
+  std::string type;   // RediSearch's iterator names: UNION, INTERSECT, NOT, ...
+  std::string label;  // the node's canonical query text
+  uint64_t counter = 0;
+  double time_ms = 0;
+  std::vector<ProfileNode> children;
 };
 
 // Which plan a KNN with a filter took (exposed for tests and FT.PROFILE-like
@@ -123,7 +162,15 @@ class SearchIndex {
   // and yields, to be completed by MaterializeHit on the keyspace's thread;
   // a SORTBY that needs hash values then fails with kFailedPrecondition and
   // the caller runs the query with a loader instead.
-  Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load) const;
+  // Past `deadline`: kResourceExhausted errors::kTimeoutReached under FAIL,
+  // else the partial result with timed_out set.
+  Result<SearchResult> Search(const SearchRequest& request, const HashLoader& load,
+                              const QueryDeadline& deadline = {}) const;
+
+  // FT.PROFILE: evaluates every node of `query`'s filter tree on its own
+  // (O(depth) times the cost of the filter). The KNN clause is not included.
+  // Errors as Search.
+  Result<ProfileNode> Profile(const Query& query) const;
 
   // The plan a KNN query with a filter matching `allowed` of size() documents
   // would take; what Search uses.
@@ -147,7 +194,13 @@ class SearchIndex {
     std::unordered_map<std::string, std::set<uint64_t>> postings;
   };
   struct NumericField {
-    avl::AvlTree<std::pair<double, uint64_t>> tree;
+    avl::NumericIndex index;
+  };
+  struct GeoPoint {
+    double lon = 0, lat = 0;
+  };
+  struct GeoField {
+    avl::NumericIndex by_lat;  // (latitude, doc id)
   };
   struct TextField {
     std::map<std::string, std::set<uint64_t>, std::less<>> postings;
@@ -157,6 +210,7 @@ class SearchIndex {
     const FieldSpec* def = nullptr;  // into def_.fields; re-pointed when it grows
     TagField tag;
     NumericField numeric;
+    GeoField geo;
     TextField text;
     std::unique_ptr<vec::VectorIndex> vector;
   };
@@ -166,6 +220,7 @@ class SearchIndex {
     std::vector<std::vector<std::string>> terms;  // per field: tags or text terms
     std::vector<std::optional<double>> numbers;   // per field
     std::vector<bool> has_vector;                 // per field
+    std::vector<std::optional<GeoPoint>> points;  // per field
   };
   using DocSet = std::vector<uint64_t>;  // sorted doc ids
 
@@ -179,14 +234,21 @@ class SearchIndex {
 
   Result<DocSet> Evaluate(const QueryNode& node,
                           std::unordered_map<std::string, std::unordered_map<uint64_t, float>>*
-                              yields) const;
+                              yields,
+                          const QueryDeadline& deadline) const;
   DocSet AllDocs() const;
   Result<const FieldState*> FieldFor(std::string_view attribute) const;
   Result<DocSet> TermDocs(const QueryNode& node) const;
   Result<DocSet> TagDocs(const QueryNode& node) const;
   Result<DocSet> NumericDocs(std::string_view field, const NumericBound& lo,
                              const NumericBound& hi) const;
+  // Documents whose point in GEO field `field` lies within `radius_m` metres
+  // of (lon, lat). O(log n + points in the latitude band).
+  Result<DocSet> GeoDocs(std::string_view field, double lon, double lat, double radius_m) const;
+  // Parses a GEO value "lon,lat"; nullopt if malformed or out of range.
+  static std::optional<GeoPoint> ParseGeoPoint(std::string_view value);
   void CollectTextTerms(const QueryNode& node, bool negated, std::vector<std::string>* out) const;
+  Result<ProfileNode> ProfileLocked(const QueryNode& node) const;
   Result<std::vector<float>> DecodeQueryVector(const FieldState& f, std::string_view blob) const;
 
   // Writer-preferring reader/writer lock. glibc's rwlock prefers readers, so

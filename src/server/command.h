@@ -98,6 +98,11 @@ void RegisterPersistenceCommands(CommandTable& table);  // SAVE, BGSAVE, BGREWRI
 void RegisterSearchCommands(CommandTable& table);
 // The write observer that keeps FT indexes in step with the keyspace.
 void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> argv);
+// INFO: the search module's line of "# Modules" (what MODULE LIST reports,
+// in Redis's "module:name=...,ver=..." form, CRLF-terminated), and the
+// module's own sections for "INFO search" / "INFO everything".
+std::string SearchModuleInfoLine();
+std::string SearchInfoSections(Engine& engine);
 void RegisterPubSubCommands(CommandTable& table);  // SUBSCRIBE, PUBLISH, PSUBSCRIBE...
 
 }  // namespace ragkv::server

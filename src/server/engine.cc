@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "search/index_manager.h"
 #include "server/errors.h"
@@ -219,6 +220,8 @@ void Engine::Cron() {
     ops_sample_ms_ = now;
     ops_sample_count_ = stats_.total_commands_processed;
   }
+  SearchBackfillSlice();
+  ScheduleSearchBackfill();
   if (replication != nullptr) {
     replication->Cron();
     // Followers never expire keys themselves: the leader's DEL does.
@@ -234,6 +237,33 @@ void Engine::Cron() {
     db.ActiveExpireCycle(20, budget, rng_);
     budget = budget > 20 ? budget - 20 : 0;
   }
+}
+
+// One slice is about 1 ms of CPU: a GET that arrives during a backfill waits
+// at most that long when the loop has a core to itself (on an oversubscribed
+// machine the busy loop also waits for the scheduler; see
+// docs/benchmarks/search.md), and at 1 ms per loop iteration the loop still
+// spends nearly all its time backfilling when no client is active.
+constexpr std::chrono::microseconds kBackfillSlice{1000};
+
+void Engine::SearchBackfillSlice() {
+  if (!search_->backfilling()) return;
+  keyspace_.set_now_ms(clock_());  // expiry as of now, as for a command
+  search_->BackfillStep(search::BackfillBudget::For(kBackfillSlice));
+}
+
+void Engine::ScheduleSearchBackfill() {
+  if (io == nullptr) {
+    backfill_posted_ = false;  // a network layer that went away took its queue
+    return;
+  }
+  if (backfill_posted_ || !search_->backfilling()) return;
+  backfill_posted_ = true;
+  io->Post([this] {
+    backfill_posted_ = false;
+    SearchBackfillSlice();
+    ScheduleSearchBackfill();
+  });
 }
 
 void Engine::Watch(Session& s, std::string_view key) {

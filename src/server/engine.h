@@ -125,8 +125,14 @@ class Engine {
   void set_clock(std::function<int64_t()> clock) { clock_ = std::move(clock); }
   int64_t Now() const { return clock_(); }
 
-  // Periodic work, called config().hz times per second: active expiry.
+  // Periodic work, called config().hz times per second: active expiry, and a
+  // slice of any pending FT backfill.
   void Cron();
+  // Background FT backfill (docs/search.md): with a network layer, runs one
+  // slice of ~1 ms per event-loop iteration (through SessionIo::Post, so
+  // clients are served between slices) until no backfill is pending; without
+  // one, Cron's slices do it. Call after starting a backfill; idempotent.
+  void ScheduleSearchBackfill();
 
   // WATCH support.
   void Watch(Session& session, std::string_view key);
@@ -181,6 +187,7 @@ class Engine {
 
  private:
   bool EvictOne();
+  void SearchBackfillSlice();
 
   std::unique_ptr<Config> config_;
   store::Keyspace keyspace_;
@@ -203,6 +210,7 @@ class Engine {
       watched_keys_;
   size_t watched_count_ = 0;
   size_t expire_db_cursor_ = 0;
+  bool backfill_posted_ = false;  // a ScheduleSearchBackfill slice is queued
   bool in_transaction_ = false;
   bool transaction_propagated_ = false;  // MULTI already sent to observers
   // Sample for instantaneous_ops_per_sec.

@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "protocol/resp_client.h"
 #include "util/test_server.h"
@@ -93,6 +96,58 @@ TEST_F(CompatSearchTest, DeferredSearchKeepsPipelineOrder) {
   ASSERT_TRUE(exec.ok());
   ASSERT_EQ(exec->elements.size(), 1u) << exec->DebugString();
   EXPECT_EQ(exec->elements[0].elements[0].integer, 50);
+}
+
+// FT.CREATE over a big existing keyspace returns at once and indexes in the
+// background; GET is answered meanwhile (functional, not timed: the GET's
+// reply arrives while FT.INFO still reports indexing 1), and the backfill
+// ends with every document indexed.
+TEST_F(CompatSearchTest, GetIsAnsweredDuringBackgroundBackfill) {
+  resp::RespClient c;
+  ASSERT_TRUE(c.Connect("127.0.0.1", server_.port(), 60000).ok());
+  constexpr int kDocs = 30000;
+  constexpr int kDim = 128;
+  std::vector<float> v(kDim);
+  uint32_t seed = 1;
+  for (int i = 0; i < kDocs; ++i) {
+    for (float& x : v) {
+      seed = seed * 1664525u + 1013904223u;
+      x = static_cast<float>(seed >> 8) / 16777216.0f;
+    }
+    std::string blob(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    ASSERT_TRUE(c.Send({"HSET", "d:" + std::to_string(i), "v", blob}).ok());
+    if (i % 1000 == 999) {
+      for (int j = 0; j < 1000; ++j) ASSERT_TRUE(c.ReadReply().ok());
+    }
+  }
+  ASSERT_TRUE(c.Command({"SET", "plain", "value"}).ok());
+  auto info_value = [&](const std::string& key) -> resp::RespValue {
+    auto info = c.Command({"FT.INFO", "big"});
+    if (!info.ok()) return {};
+    for (size_t i = 0; i + 1 < info->elements.size(); i += 2) {
+      if (info->elements[i].str == key) return info->elements[i + 1];
+    }
+    return {};
+  };
+  auto created = c.Command({"FT.CREATE", "big", "PREFIX", "1", "d:", "SCHEMA", "v", "VECTOR",
+                            "HNSW", "6", "TYPE", "FLOAT32", "DIM", std::to_string(kDim),
+                            "DISTANCE_METRIC", "L2"});
+  ASSERT_TRUE(created.ok() && !created->is_error()) << created->DebugString();
+  auto get = c.Command({"GET", "plain"});
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->str, "value");
+  EXPECT_EQ(info_value("indexing").integer, 1);
+  EXPECT_LT(info_value("num_docs").integer, kDocs);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (info_value("indexing").integer == 1 && std::chrono::steady_clock::now() < deadline) {
+    auto again = c.Command({"GET", "plain"});
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->str, "value");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(info_value("indexing").integer, 0);
+  EXPECT_EQ(info_value("percent_indexed").str, "1");
+  EXPECT_EQ(info_value("num_docs").integer, kDocs);
 }
 
 TEST_F(CompatSearchTest, PythonRedisSearchApi) {

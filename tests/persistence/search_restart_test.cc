@@ -80,8 +80,24 @@ std::string Canonical(const RespValue& reply) {
   return out;
 }
 
+// Waits (bounded) until FT.INFO reports no background backfill: a live
+// FT.CREATE/FT.ALTER over existing keys indexes them in the background
+// (docs/search.md), while loading at startup indexes synchronously.
+void WaitIndexed(RespClient& c) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    RespValue info = Must(c, {"FT.INFO", "idx"});
+    for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+      if (info.elements[i].str == "indexing" && info.elements[i + 1].integer == 0) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "backfill did not finish";
+}
+
 // The replies that must not change across a restart, as one string.
 std::string Observe(RespClient& c, const std::string& query_blob) {
+  WaitIndexed(c);
   std::string out = "num_docs=" + std::to_string(NumDocs(c)) + "\n";
   const std::vector<std::vector<std::string_view>> queries = {
       {"FT.SEARCH", "idx", "*=>[KNN 10 @v $q]", "PARAMS", "2", "q", query_blob, "SORTBY",

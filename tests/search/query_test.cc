@@ -176,6 +176,33 @@ TEST(QueryTest, VectorRange) {
   EXPECT_TRUE(ParseQuery("@v:[VECTOR_RANGE 1 $BLOB]=>[KNN 3 @v $BLOB]", params).ok());
 }
 
+TEST(QueryTest, GeoRadius) {
+  auto q = ParseQuery("@loc:[-122.41 37.77 10 KM]", {});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->root->kind, NodeKind::kGeoRadius);
+  EXPECT_EQ(q->root->fields, std::vector<std::string>{"loc"});
+  EXPECT_DOUBLE_EQ(q->root->lon, -122.41);
+  EXPECT_DOUBLE_EQ(q->root->lat, 37.77);
+  EXPECT_DOUBLE_EQ(q->root->radius, 10);
+  EXPECT_EQ(q->root->unit, "km");
+  // LangChain's FluentRedisVectorStore form, params, and every unit.
+  const QueryParams params = {{"r", "5"}, {"u", "mi"}};
+  EXPECT_EQ(Canonical("(@loc:[2.35 48.85 $r $u] @t:{a})", params),
+            "(@loc:[2.35 48.85 5 mi] @t:{a})");
+  for (const char* unit : {"m", "km", "mi", "ft"}) {
+    EXPECT_TRUE(ParseQuery(std::string("@g:[0 0 1 ") + unit + "]", {}).ok()) << unit;
+  }
+  EXPECT_EQ(ErrorOf("@g:[0 0 1 yd]"), "Syntax error at offset 10 near yd");
+  EXPECT_EQ(ErrorOf("@g:[(0 0 1 km]"), "Syntax error at offset 4 near (");
+  EXPECT_EQ(ErrorOf("@g:[0 0 1 km"), "Syntax error at offset 12 near ");
+  EXPECT_EQ(ErrorOf("@g:[181 0 1 km]"), "Invalid GeoFilter lat/lon");
+  EXPECT_EQ(ErrorOf("@g:[0 86 1 km]"), "Invalid GeoFilter lat/lon");
+  EXPECT_EQ(ErrorOf("@g:[0 0 -1 km]"), "Invalid GeoFilter radius");
+  EXPECT_NE(Explain(*q).find("GEO @loc:{-122.410000,37.770000 --> 10.000000 km}"),
+            std::string::npos)
+      << Explain(*q);
+}
+
 TEST(QueryTest, SyntaxErrorsCarryOffsetAndToken) {
   EXPECT_EQ(ErrorOf(")"), "Syntax error at offset 0 near )");
   EXPECT_EQ(ErrorOf(""), "Syntax error at offset 0 near ");
@@ -276,7 +303,8 @@ TEST(QueryTest, EveryTruncationFailsCleanly) {
   const QueryParams params = {{"B", "blob"}, {"K", "3"}, {"t", "x"}};
   for (const char* q :
        {"(@tag:{a\\ b|c*} -@num:[(1 +inf]) | ~\"x y\" %%fz%%=>[KNN $K @v $B EF_RUNTIME 9 AS s]",
-        "@v:[VECTOR_RANGE 0.5 $B]=>{$YIELD_DISTANCE_AS: d; $EPSILON: 0.1} @t|u:(a b* | $t)"}) {
+        "@v:[VECTOR_RANGE 0.5 $B]=>{$YIELD_DISTANCE_AS: d; $EPSILON: 0.1} @t|u:(a b* | $t)",
+        "@loc:[-122.41 37.77 10 km] -@loc:[1 2 3 ft]"}) {
     const std::string full(q);
     ASSERT_TRUE(ParseQuery(full, params).ok()) << ParseQuery(full, params).status().ToString();
     for (size_t n = 0; n < full.size(); ++n) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <random>
@@ -332,6 +333,212 @@ TEST(SearchIndexTest, PlannerPrefersExactScanForSmallFilters) {
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(1500, 100000, 10), KnnPlan::kExactScan);  // 1.5%
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(50000, 100000, 10), KnnPlan::kFilteredGraph);
   EXPECT_EQ(SearchIndex::ChooseKnnPlan(100000, 100000, 10), KnnPlan::kFilteredGraph);
+}
+
+}  // namespace
+}  // namespace ragkv::search
+
+namespace ragkv::search {
+namespace {
+
+// NUMERIC fields on avl::NumericIndex against a brute-force filter, with the
+// values where range code goes wrong: duplicates, -0 vs 0, infinities, huge
+// and fractional values, exclusive bounds equal to stored values, empty and
+// inverted ranges, under re-indexing and removal churn.
+TEST(SearchIndexTest, NumericRangesMatchBruteForce) {
+  std::vector<std::string> args = {"i", "SCHEMA", "n", "NUMERIC", "m", "NUMERIC"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  const std::vector<std::string> values = {"-inf", "-1e300", "-2.5", "-1", "-0", "0",
+                                           "0.5",  "1",      "1",    "3",  "1e300", "+inf"};
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::pair<double, double>> model;
+  auto pick = [&] { return values[rng() % values.size()]; };
+  auto parse = [](const std::string& v) { return std::strtod(v.c_str(), nullptr); };
+  for (int round = 0; round < 40; ++round) {
+    for (int op = 0; op < 50; ++op) {
+      std::string key = "k";
+      key += std::to_string(rng() % 200);
+      if (rng() % 5 == 0) {
+        (*index)->Remove(key);
+        model.erase(key);
+        continue;
+      }
+      const std::string n = pick(), m = pick();
+      store::HashMap h{{"n", n}, {"m", m}};
+      (*index)->Upsert(key, h);
+      model[key] = {parse(n), parse(m)};
+    }
+    ASSERT_TRUE((*index)->CheckInvariants().ok());
+    for (int q = 0; q < 20; ++q) {
+      const bool lo_ex = rng() % 2, hi_ex = rng() % 2, on_m = rng() % 2;
+      const std::string lo = pick(), hi = pick();
+      std::string query = on_m ? "@m:[" : "@n:[";
+      query.append(lo_ex ? "(" : "").append(lo).append(" ");
+      query.append(hi_ex ? "(" : "").append(hi).append("]");
+      const double l = parse(lo), u = parse(hi);
+      std::set<std::string> expected;
+      for (const auto& [key, nm] : model) {
+        const double v = on_m ? nm.second : nm.first;
+        if ((lo_ex ? v > l : v >= l) && (hi_ex ? v < u : v <= u)) expected.insert(key);
+      }
+      std::vector<std::string> qargs = {"i", query, "NOCONTENT", "LIMIT", "0", "1000"};
+      std::vector<std::string_view> qv(qargs.begin(), qargs.end());
+      auto req = ParseFtSearch(qv);
+      ASSERT_TRUE(req.ok()) << query << ": " << req.status().message();
+      auto r = (*index)->Search(*req, nullptr);
+      ASSERT_TRUE(r.ok()) << query;
+      std::set<std::string> got;
+      for (const auto& hit : r->hits) got.insert(hit.key);
+      EXPECT_EQ(got, expected) << query;
+      EXPECT_EQ(r->total, expected.size()) << query;
+    }
+  }
+}
+
+// GEO radius queries against a brute-force filter whose distance is computed
+// independently (atan2 of the cross and dot products of unit vectors, not
+// the index's haversine), over points that include the poles' edge, the
+// antimeridian and duplicates; invalid values are failures, not documents.
+TEST(SearchIndexTest, GeoRadiusMatchesBruteForce) {
+  std::vector<std::string> args = {"i", "SCHEMA", "loc", "GEO", "t", "TAG"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  auto distance_m = [](double lon1, double lat1, double lon2, double lat2) {
+    const double r = M_PI / 180;
+    const double a[3] = {std::cos(lat1 * r) * std::cos(lon1 * r),
+                         std::cos(lat1 * r) * std::sin(lon1 * r), std::sin(lat1 * r)};
+    const double b[3] = {std::cos(lat2 * r) * std::cos(lon2 * r),
+                         std::cos(lat2 * r) * std::sin(lon2 * r), std::sin(lat2 * r)};
+    const double cross[3] = {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                             a[0] * b[1] - a[1] * b[0]};
+    const double dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    const double sin = std::sqrt(cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]);
+    return 6372797.560856 * std::atan2(sin, dot);
+  };
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> lon_d(-180, 180), lat_d(-85, 85), near(-3, 3);
+  std::map<std::string, std::pair<double, double>> model;
+  auto point = [&]() -> std::pair<double, double> {
+    switch (rng() % 4) {
+      case 0: return {lon_d(rng), lat_d(rng)};
+      case 1: return {std::clamp(179 + near(rng), -180.0, 180.0), near(rng)};  // antimeridian
+      case 2: return {near(rng), std::clamp(84 + near(rng), -85.0, 85.05)};    // far north
+      default: return {2 + near(rng) / 10, 48 + near(rng) / 10};               // one city
+    }
+  };
+  for (int i = 0; i < 600; ++i) {
+    const std::string key = std::string("k").append(std::to_string(i));
+    auto [lon, lat] = point();
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g,%.17g", lon, lat);
+    (*index)->Upsert(key, store::HashMap{{"loc", buf}, {"t", "x"}});
+    model[key] = {lon, lat};
+  }
+  const uint64_t failures_before = (*index)->Info().hash_indexing_failures;
+  for (const char* bad : {"abc", "200,10", "10", "10,86", "1,2,3", ",", "nan,1"}) {
+    (*index)->Upsert("bad", store::HashMap{{"loc", bad}});
+  }
+  EXPECT_EQ((*index)->Info().hash_indexing_failures, failures_before + 7);
+  EXPECT_EQ((*index)->Info().num_docs, 600u);
+  ASSERT_TRUE((*index)->CheckInvariants().ok());
+  const std::pair<const char*, double> units[] = {{"m", 1}, {"km", 1000}, {"mi", 1609.34},
+                                                  {"ft", 0.3048}};
+  for (int q = 0; q < 200; ++q) {
+    auto [lon, lat] = point();
+    const auto& [unit, metres] = units[rng() % 4];
+    const double radius = std::pow(10.0, static_cast<double>(rng() % 7)) * 1000 / metres;
+    char query[160];
+    std::snprintf(query, sizeof(query), "@loc:[%.17g %.17g %.17g %s]", lon, lat, radius, unit);
+    std::set<std::string> expected;
+    for (const auto& [key, p] : model) {
+      if (distance_m(lon, lat, p.first, p.second) <= radius * metres) expected.insert(key);
+    }
+    std::vector<std::string> qargs = {"i", query, "NOCONTENT", "LIMIT", "0", "1000"};
+    if (q % 2 == 1) {  // the legacy GEOFILTER argument is the same filter
+      char a[3][32];
+      std::snprintf(a[0], sizeof(a[0]), "%.17g", lon);
+      std::snprintf(a[1], sizeof(a[1]), "%.17g", lat);
+      std::snprintf(a[2], sizeof(a[2]), "%.17g", radius);
+      qargs = {"i", "@t:{x}", "GEOFILTER", "loc", a[0], a[1], a[2], unit, "NOCONTENT",
+               "LIMIT", "0", "1000"};
+    }
+    std::vector<std::string_view> qv(qargs.begin(), qargs.end());
+    auto req = ParseFtSearch(qv);
+    ASSERT_TRUE(req.ok()) << query << ": " << req.status().message();
+    auto r = (*index)->Search(*req, nullptr);
+    ASSERT_TRUE(r.ok()) << query << ": " << r.status().message();
+    std::set<std::string> got;
+    for (const auto& hit : r->hits) got.insert(hit.key);
+    EXPECT_EQ(got, expected) << query;
+  }
+  // Moving and removing documents keeps the latitude index exact.
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = std::string("k").append(std::to_string(i));
+    if (i % 3 == 0) {
+      (*index)->Remove(key);
+      model.erase(key);
+    } else {
+      (*index)->Upsert(key, store::HashMap{{"loc", "1.5,-2.5"}});
+      model[key] = {1.5, -2.5};
+    }
+  }
+  ASSERT_TRUE((*index)->CheckInvariants().ok());
+  std::vector<std::string> qargs = {"i", "@loc:[1.5 -2.5 1 m]", "NOCONTENT", "LIMIT", "0", "1000"};
+  std::vector<std::string_view> qv(qargs.begin(), qargs.end());
+  auto r = (*index)->Search(*ParseFtSearch(qv), nullptr);
+  ASSERT_TRUE(r.ok());
+  size_t at_point = 0;
+  for (const auto& [key, p] : model) at_point += p == std::make_pair(1.5, -2.5) ? 1 : 0;
+  EXPECT_EQ(r->total, at_point);
+}
+
+// TIMEOUT: a deadline already past stops every query at its first check;
+// FAIL makes that an error, RETURN an (empty) partial result. No timing is
+// asserted beyond that.
+TEST(SearchIndexTest, DeadlinePastFailsOrReturnsPartial) {
+  std::vector<std::string> args = {"i", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32",
+                                   "DIM", "2", "DISTANCE_METRIC", "L2", "t", "TAG", "b", "TEXT"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  for (int i = 0; i < 50; ++i) {
+    store::HashMap h{{"v", Blob({static_cast<float>(i), 0})}, {"t", "x"}, {"b", "hello"}};
+    (*index)->Upsert(std::string("k").append(std::to_string(i)), h);
+  }
+  const std::string q = Blob({3, 0});
+  const std::vector<std::vector<std::string>> queries = {
+      {"i", "*"},
+      {"i", "hello"},
+      {"i", "@t:{x}"},
+      {"i", "*=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B", q},
+      {"i", "@t:{x}=>[KNN 3 @v $B AS d]", "PARAMS", "2", "B", q},
+  };
+  QueryDeadline past;
+  past.at = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  for (const auto& query : queries) {
+    std::vector<std::string_view> qv(query.begin(), query.end());
+    auto req = ParseFtSearch(qv);
+    ASSERT_TRUE(req.ok()) << req.status().message();
+    auto full = (*index)->Search(*req, nullptr, QueryDeadline::After(0, true));  // no limit
+    ASSERT_TRUE(full.ok());
+    EXPECT_FALSE(full->timed_out);
+    EXPECT_GT(full->total, 0u) << query[1];
+
+    past.fail = true;
+    auto failed = (*index)->Search(*req, nullptr, past);
+    ASSERT_FALSE(failed.ok()) << query[1];
+    EXPECT_EQ(failed.status().message(), "Timeout limit was reached");
+
+    past.fail = false;
+    auto partial = (*index)->Search(*req, nullptr, past);
+    ASSERT_TRUE(partial.ok()) << partial.status().message();
+    EXPECT_TRUE(partial->timed_out) << query[1];
+    EXPECT_LE(partial->total, full->total);
+    EXPECT_LE(partial->hits.size(), full->hits.size());
+  }
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 // every kind of write.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "search/index_manager.h"
 #include "server/engine_fixture.h"
 
 namespace ragkv::server {
@@ -208,6 +210,55 @@ TEST_F(FtCommandsTest, CreateBackfillsExistingKeys) {
   EXPECT_EQ(NumDocs(), 2);
 }
 
+TEST_F(FtCommandsTest, BackgroundBackfillInfoAndSearch) {
+  for (int i = 0; i < 200; ++i) {
+    Doc("doc:" + std::to_string(i), static_cast<float>(i), 0, i % 2 ? "odd" : "even", i, "w");
+  }
+  // A serving server's mode, with an inline slice of 5 keys so the backfill
+  // is still pending when FT.CREATE returns.
+  engine_.search().set_backfill_mode(search::BackfillMode::kBackground);
+  engine_.search().set_inline_limits(std::chrono::seconds(10), 5);
+  CreateIndex();
+  auto info_value = [&](const std::string& key) {
+    resp::RespValue info = Run({"FT.INFO", "idx"});
+    for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+      if (info.elements[i].str == key) return info.elements[i + 1];
+    }
+    return resp::RespValue();
+  };
+  EXPECT_THAT(info_value("indexing"), IsInt(1));
+  const double percent = std::stod(info_value("percent_indexed").str);
+  EXPECT_GE(percent, 0.0);
+  EXPECT_LT(percent, 1.0);
+  const int64_t partial = NumDocs();
+  EXPECT_GT(partial, 0);
+  EXPECT_LT(partial, 200);
+  // FT.SEARCH answers over what is indexed so far.
+  resp::RespValue all = Run({"FT.SEARCH", "idx", "*", "NOCONTENT", "LIMIT", "0", "0"});
+  EXPECT_THAT(all.elements[0], IsInt(partial));
+  // Writes during the backfill are indexed at once.
+  Doc("doc:new", 1, 1, "odd", 1, "w");
+  EXPECT_EQ(NumDocs(), partial + 1);
+  for (int i = 0; i < 10000 && engine_.search().backfilling(); ++i) engine_.Cron();
+  EXPECT_THAT(info_value("indexing"), IsInt(0));
+  EXPECT_EQ(info_value("percent_indexed").str, "1");
+  EXPECT_EQ(NumDocs(), 201);
+  resp::RespValue odd = Run({"FT.SEARCH", "idx", "@tag:{odd}", "NOCONTENT", "LIMIT", "0", "0"});
+  EXPECT_THAT(odd.elements[0], IsInt(101));
+
+  // FT.DROPINDEX and FLUSHALL in the middle of a backfill.
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx"}), IsOk());
+  CreateIndex();
+  EXPECT_THAT(info_value("indexing"), IsInt(1));
+  EXPECT_THAT(Run({"FT.DROPINDEX", "idx"}), IsOk());
+  EXPECT_FALSE(engine_.search().backfilling());
+  CreateIndex();
+  EXPECT_THAT(Run({"FLUSHALL"}), IsOk());
+  EXPECT_FALSE(engine_.search().backfilling());
+  EXPECT_THAT(info_value("indexing"), IsInt(0));
+  EXPECT_EQ(NumDocs(), 0);
+}
+
 TEST_F(FtCommandsTest, InfoLayout) {
   CreateIndex();
   Doc("doc:1", 0, 0, "a", 1, "x");
@@ -306,6 +357,140 @@ TEST_F(FtCommandsTest, ConfigAndModuleList) {
   ASSERT_EQ(mods.elements.size(), 1u);
   EXPECT_EQ(mods.elements[0].elements[1].str, "search");
   EXPECT_GE(mods.elements[0].elements[3].integer, 20600);
+}
+
+// TIMEOUT and ON_TIMEOUT plumbing; whether a deadline stops a query is
+// tested deterministically in search_index_test (a deadline already past).
+TEST_F(FtCommandsTest, TimeoutConfig) {
+  CreateIndex();
+  for (int i = 0; i < 20; ++i) Doc("doc:" + std::to_string(i), 0, 0, "a", i, "w");
+  EXPECT_THAT(Run({"FT.CONFIG", "GET", "ON_TIMEOUT"}).elements[0],
+              IsStrings(std::vector<std::string>{"ON_TIMEOUT", "return"}));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "ON_TIMEOUT", "fail"}), IsOk());
+  EXPECT_THAT(Run({"FT.CONFIG", "GET", "ON_TIMEOUT"}).elements[0],
+              IsStrings(std::vector<std::string>{"ON_TIMEOUT", "fail"}));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "ON_TIMEOUT", "maybe"}),
+              IsError("Invalid value for `ON_TIMEOUT`"));
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "TIMEOUT", "0"}), IsOk());  // no limit
+  EXPECT_THAT(Run({"FT.CONFIG", "SET", "MAXSEARCHRESULTS", "0"}),
+              IsError("Invalid value for `MAXSEARCHRESULTS`"));
+  // TIMEOUT 0 on the query and in the config: complete answers, no warning.
+  resp::RespValue r = Run({"FT.SEARCH", "idx", "w", "NOCONTENT", "TIMEOUT", "0"});
+  EXPECT_THAT(r.elements[0], IsInt(20));
+  EXPECT_THAT(Run({"FT.SEARCH", "idx", "*", "TIMEOUT", "10000", "LIMIT", "0", "0"}).elements[0],
+              IsInt(20));
+  session_.resp = 3;
+  resp::RespValue map = Run({"FT.SEARCH", "idx", "*", "TIMEOUT", "10000"});
+  ASSERT_EQ(map.type, resp::RespType::kMap);
+  EXPECT_EQ(map.elements[8].str, "warning");
+  EXPECT_TRUE(map.elements[9].elements.empty());
+  resp::RespValue agg =
+      Run({"FT.AGGREGATE", "idx", "*", "TIMEOUT", "0", "GROUPBY", "1", "@tag", "REDUCE", "COUNT",
+           "0", "AS", "c"});
+  ASSERT_EQ(agg.type, resp::RespType::kMap);
+  EXPECT_TRUE(agg.elements[9].elements.empty());
+}
+
+TEST_F(FtCommandsTest, InfoModulesMatchesModuleList) {
+  resp::RespValue mods = Run({"MODULE", "LIST"});
+  ASSERT_EQ(mods.elements.size(), 1u);
+  const std::string line = "module:name=" + mods.elements[0].elements[1].str +
+                           ",ver=" + std::to_string(mods.elements[0].elements[3].integer) +
+                           ",api=1,filters=0,usedby=[],using=[],options=[]\r\n";
+  EXPECT_NE(Run({"INFO"}).str.find("# Modules\r\n" + line), std::string::npos);
+  const std::string modules = Run({"INFO", "modules"}).str;
+  EXPECT_EQ(modules, "# Modules\r\n" + line);
+  // The module's own sections: by name or with "everything", never in "all".
+  CreateIndex();
+  Doc("doc:1", 0, 0, "a", 1, "x");
+  const std::string search = Run({"INFO", "search"}).str;
+  EXPECT_NE(search.find("# search_version\r\nsearch_version:2.10.5\r\n"), std::string::npos);
+  EXPECT_NE(search.find("search_number_of_indexes:1\r\n"), std::string::npos);
+  EXPECT_NE(search.find("search_total_num_docs:1\r\n"), std::string::npos);
+  EXPECT_EQ(search.find("# Server"), std::string::npos);
+  EXPECT_NE(Run({"INFO", "everything"}).str.find("search_number_of_indexes:1"),
+            std::string::npos);
+  EXPECT_EQ(Run({"INFO", "all"}).str.find("search_number_of_indexes"), std::string::npos);
+}
+
+TEST_F(FtCommandsTest, GeoFields) {
+  ASSERT_THAT(Run({"FT.CREATE", "places", "PREFIX", "1", "p:", "SCHEMA", "loc", "GEO", "name",
+                   "TAG"}),
+              IsOk());
+  Run({"HSET", "p:paris", "loc", "2.3522,48.8566", "name", "paris"});
+  Run({"HSET", "p:versailles", "loc", "2.1301,48.8049", "name", "versailles"});
+  Run({"HSET", "p:london", "loc", "-0.1276,51.5072", "name", "london"});
+  Run({"HSET", "p:bad", "loc", "somewhere", "name", "bad"});
+  resp::RespValue near =
+      Run({"FT.SEARCH", "places", "@loc:[2.35 48.85 30 km]", "NOCONTENT", "SORTBY", "name"});
+  ASSERT_EQ(near.elements.size(), 3u);
+  EXPECT_THAT(near.elements[0], IsInt(2));
+  EXPECT_EQ(near.elements[1].str, "p:paris");
+  EXPECT_EQ(near.elements[2].str, "p:versailles");
+  resp::RespValue far = Run({"FT.SEARCH", "places", "@loc:[2.35 48.85 400 mi]", "NOCONTENT"});
+  EXPECT_THAT(far.elements[0], IsInt(3));
+  resp::RespValue legacy = Run({"FT.SEARCH", "places", "*", "GEOFILTER", "loc", "-0.12", "51.5",
+                                "5", "km", "NOCONTENT"});
+  ASSERT_EQ(legacy.elements.size(), 2u);
+  EXPECT_EQ(legacy.elements[1].str, "p:london");
+  EXPECT_THAT(Run({"FT.SEARCH", "places", "@loc:[0 95 1 km]"}),
+              IsError("Invalid GeoFilter lat/lon"));
+  EXPECT_THAT(Run({"FT.SEARCH", "places", "@name:[0 0 1 km]"}),
+              IsError("Syntax error: field `name` is not a GEO field"));
+  resp::RespValue info = Run({"FT.INFO", "places"});
+  for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
+    if (info.elements[i].str == "hash_indexing_failures") {
+      EXPECT_THAT(info.elements[i + 1], IsInt(1));
+    }
+  }
+}
+
+TEST_F(FtCommandsTest, Profile) {
+  CreateIndex();
+  for (int i = 0; i < 10; ++i) {
+    Doc("doc:" + std::to_string(i), static_cast<float>(i), 0, i % 2 ? "odd" : "even", i, "w");
+  }
+  resp::RespValue p = Run({"FT.PROFILE", "idx", "SEARCH", "QUERY", "@tag:{odd} @n:[0 5]",
+                           "NOCONTENT"});
+  ASSERT_EQ(p.elements.size(), 2u) << p.DebugString();
+  // The search reply, exactly as FT.SEARCH gives it.
+  EXPECT_EQ(p.elements[0].DebugString(),
+            Run({"FT.SEARCH", "idx", "@tag:{odd} @n:[0 5]", "NOCONTENT"}).DebugString());
+  const auto& profile = p.elements[1].elements;
+  ASSERT_EQ(profile.size(), 5u);
+  EXPECT_EQ(profile[0].elements[0].str, "Total profile time");
+  EXPECT_EQ(profile[3].elements[0].str, "Iterators profile");
+  const auto& root = profile[3].elements[1].elements;
+  ASSERT_GE(root.size(), 9u);
+  EXPECT_EQ(root[1].str, "INTERSECT");
+  EXPECT_THAT(root[7], IsInt(3));  // docs 1, 3, 5
+  EXPECT_EQ(root[8].str, "Child iterators");
+  EXPECT_EQ(root[9].elements[1].str, "TAG");
+  EXPECT_THAT(root[9].elements[7], IsInt(5));
+  EXPECT_EQ(root[10].elements[1].str, "NUMERIC");
+  EXPECT_THAT(root[10].elements[7], IsInt(6));
+  EXPECT_EQ(profile[4].elements[0].str, "Result processors profile");
+  // KNN wraps the filter in a VECTOR node; AGGREGATE works too.
+  resp::RespValue knn = Run({"FT.PROFILE", "idx", "SEARCH", "LIMITED", "QUERY",
+                             "@tag:{even}=>[KNN 2 @v $B AS d]", "PARAMS", "2", "B", Vec({0, 0}),
+                             "SORTBY", "d", "NOCONTENT"});
+  ASSERT_EQ(knn.elements.size(), 2u) << knn.DebugString();
+  EXPECT_THAT(knn.elements[0].elements[0], IsInt(2));
+  EXPECT_EQ(knn.elements[1].elements[3].elements[1].elements[1].str, "VECTOR");
+  resp::RespValue agg = Run({"FT.PROFILE", "idx", "AGGREGATE", "QUERY", "*", "GROUPBY", "1",
+                             "@tag", "REDUCE", "COUNT", "0", "AS", "c"});
+  ASSERT_EQ(agg.elements.size(), 2u) << agg.DebugString();
+  EXPECT_THAT(agg.elements[0].elements[0], IsInt(2));
+  EXPECT_THAT(Run({"FT.PROFILE", "idx", "FIND", "QUERY", "*"}),
+              IsError("No `SEARCH` or `AGGREGATE` provided"));
+  EXPECT_THAT(Run({"FT.PROFILE", "idx", "SEARCH", "*", "x"}),
+              IsError("The QUERY keyword is expected"));
+  EXPECT_THAT(Run({"FT.PROFILE", "nope", "SEARCH", "QUERY", "*"}), IsError("nope: no such index"));
+  session_.resp = 3;
+  resp::RespValue map = Run({"FT.PROFILE", "idx", "SEARCH", "QUERY", "*"});
+  ASSERT_EQ(map.type, resp::RespType::kMap);
+  EXPECT_EQ(map.elements[0].str, "Results");
+  EXPECT_EQ(map.elements[2].str, "Profile");
 }
 
 TEST_F(FtCommandsTest, ErrorTexts) {

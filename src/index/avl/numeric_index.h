@@ -54,6 +54,12 @@ class NumericIndex {
     return tree_.Erase(Entry{Normalize(value), doc});
   }
 
+  // True if `doc` is indexed under `value` (for callers' invariant checks).
+  // O(log n).
+  bool Contains(double value, uint64_t doc) const {
+    return !std::isnan(value) && tree_.Contains(Entry{Normalize(value), doc});
+  }
+
   // Number of documents whose value lies in `range`. O(log n).
   size_t Count(const ScoreRange& range) const { return Window(range).count; }
 

@@ -13,7 +13,9 @@
 // and handles the whole-db commands (FLUSHDB, FLUSHALL, SWAPDB) and the
 // cross-db ones (MOVE, COPY ... DB n) explicitly. Expired keys arrive as DEL.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "search/aggregate.h"
 #include "search/errors.h"
@@ -46,6 +48,7 @@ void FtCreateCommand(CommandContext& ctx) {
   Status s = Manager(ctx).Create(std::move(*def), ctx.session.db, ctx.db);
   if (!s.ok()) return ReplyStatus(ctx, s);
   Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
+  ctx.engine.ScheduleSearchBackfill();
   ctx.dirty = 1;  // replicated and logged like a write
   ctx.out.Ok();
 }
@@ -59,6 +62,7 @@ void FtAlterCommand(CommandContext& ctx) {
                                     ctx.engine.keyspace().db(index->db()));
   if (!s.ok()) return ReplyStatus(ctx, s);
   Manager(ctx).RecordCommand(ctx.arg(1), ctx.argv);
+  ctx.engine.ScheduleSearchBackfill();
   ctx.dirty = 1;
   ctx.out.Ok();
 }
@@ -96,6 +100,28 @@ void FtListCommand(CommandContext& ctx) {
 }
 
 // ---- FT.SEARCH ----
+
+// RESP3's "warning" array: the timeout notice of a partial result.
+void WriteWarnings(resp::ReplyWriter& out, bool timed_out) {
+  out.Bulk("warning");
+  out.ArrayHeader(timed_out ? 1 : 0);
+  if (timed_out) out.Bulk(search::errors::kTimeoutReached);
+}
+
+// A query's budget: its TIMEOUT, else FT.CONFIG's. The clock starts when the
+// query starts executing (on a worker, after any wait in the queue), so a
+// burst of queries on a busy machine does not turn into empty results.
+struct QueryBudget {
+  uint64_t timeout_ms = 0;
+  bool fail = false;
+  search::QueryDeadline StartNow() const {
+    return search::QueryDeadline::After(timeout_ms, fail);
+  }
+};
+QueryBudget BudgetFor(CommandContext& ctx, std::optional<uint64_t> timeout_ms) {
+  const search::SearchConfig& cfg = Manager(ctx).config();
+  return {timeout_ms.value_or(cfg.timeout_ms), cfg.on_timeout_fail};
+}
 
 void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
                       const search::SearchResult& result) {
@@ -143,8 +169,7 @@ void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
   }
   out.Bulk("total_results");
   out.Integer(static_cast<int64_t>(result.total));
-  out.Bulk("warning");
-  out.ArrayHeader(0);
+  WriteWarnings(out, result.timed_out);
 }
 
 void FtSearchCommand(CommandContext& ctx) {
@@ -159,20 +184,24 @@ void FtSearchCommand(CommandContext& ctx) {
   }
   if (req->return_fields && req->return_fields->empty()) req->no_content = true;
   Engine* engine = &ctx.engine;
+  const QueryBudget budget = BudgetFor(ctx, req->timeout_ms);
   // Runs on the event loop: the keyspace is read only here.
-  auto run_here = [engine, index, req](resp::ReplyWriter& out) {
+  auto run_here = [engine, index, req, budget](resp::ReplyWriter& out) {
     store::Db& db = engine->keyspace().db(index->db());
     const int64_t now = engine->Now();
     auto result = index->Search(
-        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); });
+        *req, [&](std::string_view key) { return search::PeekHash(db, key, now); },
+        budget.StartNow());
     if (!result.ok()) return out.Error(result.status().message());
     WriteSearchReply(out, *req, *result);
   };
   if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
   // The query runs on a worker under the index's shared lock; the page's
   // fields are read from the keyspace when the reply is written on the loop.
-  ctx.engine.Defer(ctx.session, ctx.out, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
-    auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
+  ctx.engine.Defer(ctx.session, ctx.out,
+                   [engine, index, req, run_here, budget]() -> Engine::ReplyFinisher {
+    auto result = std::make_shared<Result<search::SearchResult>>(
+        index->Search(*req, nullptr, budget.StartNow()));
     return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
       if (!result->ok()) {
         if (result->status().code() == StatusCode::kFailedPrecondition) return run_here(out);
@@ -188,22 +217,11 @@ void FtSearchCommand(CommandContext& ctx) {
   });
 }
 
-void FtAggregateCommand(CommandContext& ctx) {
-  auto index = Manager(ctx).Find(ctx.arg(1));
-  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
-  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
-  if (!req.ok()) return ReplyStatus(ctx, req.status());
-  store::Db& db = ctx.engine.keyspace().db(index->db());
-  const int64_t now = ctx.engine.keyspace().now_ms();
-  auto result = search::RunAggregate(
-      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
-      Manager(ctx).config().max_aggregate_results);
-  if (!result.ok()) return ReplyStatus(ctx, result.status());
-  resp::ReplyWriter& out = ctx.out;
+void WriteAggregateReply(resp::ReplyWriter& out, const search::AggregateResult& result) {
   if (out.protocol() < 3) {
-    out.ArrayHeader(1 + result->rows.size());
-    out.Integer(static_cast<int64_t>(result->total));
-    for (const auto& row : result->rows) {
+    out.ArrayHeader(1 + result.rows.size());
+    out.Integer(static_cast<int64_t>(result.total));
+    for (const auto& row : result.rows) {
       out.ArrayHeader(row.size() * 2);
       for (const auto& [k, v] : row) {
         out.Bulk(k);
@@ -218,8 +236,8 @@ void FtAggregateCommand(CommandContext& ctx) {
   out.Bulk("format");
   out.SimpleString("STRING");
   out.Bulk("results");
-  out.ArrayHeader(result->rows.size());
-  for (const auto& row : result->rows) {
+  out.ArrayHeader(result.rows.size());
+  for (const auto& row : result.rows) {
     out.MapHeader(2);
     out.Bulk("extra_attributes");
     out.MapHeader(row.size());
@@ -231,9 +249,179 @@ void FtAggregateCommand(CommandContext& ctx) {
     out.ArrayHeader(0);
   }
   out.Bulk("total_results");
-  out.Integer(static_cast<int64_t>(result->total));
-  out.Bulk("warning");
-  out.ArrayHeader(0);
+  out.Integer(static_cast<int64_t>(result.total));
+  WriteWarnings(out, result.timed_out);
+}
+
+void FtAggregateCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  auto req = search::ParseFtAggregate(ctx.argv.subspan(1));
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.keyspace().now_ms();
+  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
+  auto result = search::RunAggregate(
+      *index, std::move(*req), [&](std::string_view key) { return search::PeekHash(db, key, now); },
+      Manager(ctx).config().max_aggregate_results, deadline);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  WriteAggregateReply(ctx.out, *result);
+}
+
+// ---- FT.PROFILE ----
+// FT.PROFILE idx SEARCH|AGGREGATE [LIMITED] QUERY query [args...]: the
+// command's normal reply, then the profile in RediSearch 2.8's RESP2 layout
+// ([label, value] pairs; the iterator tree as Type/Query/Time/Counter/
+// Child iterators). It runs on the event loop, never on a worker: it is a
+// diagnostic, and its timings should not include a queue wait. RESP3 gets a
+// map {Results, Profile} with the same entries as maps.
+
+std::string FormatMs(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3f", ms);
+  return buf;
+}
+
+void WriteProfileNode(resp::ReplyWriter& out, const search::ProfileNode& n) {
+  const bool resp3 = out.protocol() >= 3;
+  const size_t pairs = 4 + (n.children.empty() ? 0 : 1);
+  if (resp3) {
+    out.MapHeader(pairs);
+  } else {
+    out.ArrayHeader(8 + (n.children.empty() ? 0 : 1 + n.children.size()));
+  }
+  out.Bulk("Type");
+  out.Bulk(n.type);
+  out.Bulk("Query");
+  out.Bulk(n.label);
+  out.Bulk("Time");
+  out.Bulk(FormatMs(n.time_ms));
+  out.Bulk("Counter");
+  out.Integer(static_cast<int64_t>(n.counter));
+  if (n.children.empty()) return;
+  out.Bulk("Child iterators");
+  if (resp3) out.ArrayHeader(n.children.size());
+  for (const auto& c : n.children) WriteProfileNode(out, c);
+}
+
+struct ProfileTimes {
+  double total_ms = 0;
+  double parse_ms = 0;
+  double run_ms = 0;
+  uint64_t counter = 0;  // documents the query produced
+};
+
+void WriteProfile(resp::ReplyWriter& out, const ProfileTimes& t, const search::ProfileNode& root) {
+  auto entry = [&](std::string_view label, const std::string& value) {
+    if (out.protocol() < 3) out.ArrayHeader(2);
+    out.Bulk(label);
+    out.Bulk(value);
+  };
+  if (out.protocol() >= 3) {
+    out.MapHeader(5);
+  } else {
+    out.ArrayHeader(5);
+  }
+  entry("Total profile time", FormatMs(t.total_ms));
+  entry("Parsing time", FormatMs(t.parse_ms));
+  entry("Pipeline creation time", FormatMs(0));
+  if (out.protocol() < 3) out.ArrayHeader(2);
+  out.Bulk("Iterators profile");
+  WriteProfileNode(out, root);
+  if (out.protocol() < 3) out.ArrayHeader(2);
+  out.Bulk("Result processors profile");
+  if (out.protocol() >= 3) {
+    out.ArrayHeader(1);
+    out.MapHeader(3);
+  } else {
+    out.ArrayHeader(6);
+  }
+  out.Bulk("Type");
+  out.Bulk("Index");
+  out.Bulk("Time");
+  out.Bulk(FormatMs(t.run_ms));
+  out.Bulk("Counter");
+  out.Integer(static_cast<int64_t>(t.counter));
+}
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void FtProfileCommand(CommandContext& ctx) {
+  auto index = Manager(ctx).Find(ctx.arg(1));
+  if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
+  const bool search_cmd = IEquals(ctx.arg(2), "SEARCH");
+  if (!search_cmd && !IEquals(ctx.arg(2), "AGGREGATE")) {
+    return ctx.out.Error("No `SEARCH` or `AGGREGATE` provided");
+  }
+  size_t i = 3;
+  if (i < ctx.argc() && IEquals(ctx.arg(i), "LIMITED")) ++i;
+  if (i >= ctx.argc() || !IEquals(ctx.arg(i), "QUERY")) {
+    return ctx.out.Error("The QUERY keyword is expected");
+  }
+  std::vector<std::string_view> args = {ctx.argv[1]};
+  args.insert(args.end(), ctx.argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, ctx.argv.end());
+  if (args.size() < 2) return ctx.out.Error("The QUERY keyword is expected");
+  store::Db& db = ctx.engine.keyspace().db(index->db());
+  const int64_t now = ctx.engine.Now();
+  auto load = [&](std::string_view key) { return search::PeekHash(db, key, now); };
+  const auto t0 = std::chrono::steady_clock::now();
+  ProfileTimes times;
+  resp::ReplyWriter& out = ctx.out;
+  auto begin_reply = [&] {
+    if (out.protocol() >= 3) {
+      out.MapHeader(2);
+      out.Bulk("Results");
+    } else {
+      out.ArrayHeader(2);
+    }
+  };
+  auto end_reply = [&](const search::ProfileNode& root) {
+    times.total_ms = MsSince(t0);
+    if (out.protocol() >= 3) out.Bulk("Profile");
+    WriteProfile(out, times, root);
+  };
+  if (search_cmd) {
+    auto req = search::ParseFtSearch(args);
+    if (!req.ok()) return ReplyStatus(ctx, req.status());
+    if (req->return_fields && req->return_fields->empty()) req->no_content = true;
+    times.parse_ms = MsSince(t0);
+    const auto run0 = std::chrono::steady_clock::now();
+    auto result = index->Search(*req, load, BudgetFor(ctx, req->timeout_ms).StartNow());
+    if (!result.ok()) return ReplyStatus(ctx, result.status());
+    times.run_ms = MsSince(run0);
+    times.counter = result->total;
+    auto root = index->Profile(req->query);
+    if (!root.ok()) return ReplyStatus(ctx, root.status());
+    if (req->query.knn) {
+      search::ProfileNode knn;
+      knn.type = "VECTOR";
+      knn.label = req->query.ToString();
+      knn.counter = result->total;
+      knn.time_ms = times.run_ms;
+      knn.children.push_back(std::move(*root));
+      *root = std::move(knn);
+    }
+    begin_reply();
+    WriteSearchReply(out, *req, *result);
+    return end_reply(*root);
+  }
+  auto req = search::ParseFtAggregate(args);
+  if (!req.ok()) return ReplyStatus(ctx, req.status());
+  times.parse_ms = MsSince(t0);
+  auto root = index->Profile(req->query);
+  if (!root.ok()) return ReplyStatus(ctx, root.status());
+  const auto run0 = std::chrono::steady_clock::now();
+  const search::QueryDeadline deadline = BudgetFor(ctx, req->timeout_ms).StartNow();
+  auto result = search::RunAggregate(*index, std::move(*req), load,
+                                     Manager(ctx).config().max_aggregate_results, deadline);
+  if (!result.ok()) return ReplyStatus(ctx, result.status());
+  times.run_ms = MsSince(run0);
+  times.counter = result->total;
+  begin_reply();
+  WriteAggregateReply(out, *result);
+  end_reply(*root);
 }
 
 // ---- FT.INFO ----
@@ -263,6 +451,8 @@ void FtInfoCommand(CommandContext& ctx) {
   if (index == nullptr) return ctx.out.Error(search::errors::kUnknownIndexName);
   const search::IndexSchema& def = index->schema();
   const search::IndexInfo info = index->Info();
+  // A pending background backfill: indexing 1 and the scanned fraction.
+  const std::optional<double> backfill = Manager(ctx).BackfillProgress(def.name);
   resp::ReplyWriter& out = ctx.out;
   auto mb = [&](double v) { out.Bulk(search::FormatSearchNumber(v)); };
   auto pairs = [&](std::initializer_list<std::pair<const char*, int64_t>> kv) {
@@ -350,9 +540,9 @@ void FtInfoCommand(CommandContext& ctx) {
   out.Bulk("total_indexing_time");
   mb(0);
   out.Bulk("indexing");
-  out.Integer(0);
+  out.Integer(backfill.has_value() ? 1 : 0);
   out.Bulk("percent_indexed");
-  mb(1);
+  mb(backfill.value_or(1));
   out.Bulk("number_of_uses");
   out.Integer(static_cast<int64_t>(info.number_of_uses));
   out.Bulk("cleaning");
@@ -439,6 +629,9 @@ void FtConfigCommand(CommandContext& ctx) {
     if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
       rows.emplace_back("DEFAULT_DIALECT", std::to_string(cfg.default_dialect));
     }
+    if (ctx.arg(2) == "*" || IEquals(ctx.arg(2), "ON_TIMEOUT")) {
+      rows.emplace_back("ON_TIMEOUT", cfg.on_timeout_fail ? "fail" : "return");
+    }
     if (ctx.out.protocol() >= 3) {
       ctx.out.MapHeader(rows.size());
       for (const auto& [k, v] : rows) {
@@ -459,11 +652,20 @@ void FtConfigCommand(CommandContext& ctx) {
     for (const auto& o : kConfigOptions) {
       if (!IEquals(ctx.arg(2), o.name)) continue;
       auto parsed = search::ParseUint64(ctx.arg(3));
-      if (!parsed || *parsed == 0) {
+      // TIMEOUT 0 means no limit; a zero result cap would reject every query.
+      const bool zero_ok = o.value == &search::SearchConfig::timeout_ms;
+      if (!parsed || (*parsed == 0 && !zero_ok)) {
         return ctx.out.Error("Invalid value for `" + std::string(o.name) + "`");
       }
       cfg.*(o.value) = *parsed;
       return ctx.out.Ok();
+    }
+    if (IEquals(ctx.arg(2), "ON_TIMEOUT")) {
+      if (IEquals(ctx.arg(3), "RETURN") || IEquals(ctx.arg(3), "FAIL")) {
+        cfg.on_timeout_fail = IEquals(ctx.arg(3), "FAIL");
+        return ctx.out.Ok();
+      }
+      return ctx.out.Error("Invalid value for `ON_TIMEOUT`");
     }
     if (IEquals(ctx.arg(2), "DEFAULT_DIALECT")) {
       auto parsed = search::ParseUint64(ctx.arg(3));
@@ -527,6 +729,7 @@ void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> arg
     int a = 0, b = 0;
     if (argv.size() >= 3 && parse_db(argv[1], &a) && parse_db(argv[2], &b)) {
       mgr.OnSwap(a, ks.db(a), b, ks.db(b));
+      engine.ScheduleSearchBackfill();
     }
     return;
   }
@@ -549,6 +752,52 @@ void SearchOnWrite(Engine& engine, int db, std::span<const std::string_view> arg
   for (std::string_view key : CommandKeys(*spec, argv)) mgr.SyncKey(db, ks.db(db), key, now);
 }
 
+std::string SearchModuleInfoLine() {
+  return "module:name=" + std::string(kModuleName) + ",ver=" + std::to_string(kModuleVersion) +
+         ",api=1,filters=0,usedby=[],using=[],options=[]\r\n";
+}
+
+std::string SearchInfoSections(Engine& engine) {
+  IndexManager& mgr = engine.search();
+  uint64_t docs = 0, failures = 0, indexing = 0;
+  double memory_mb = 0;
+  const std::vector<std::string> names = mgr.Names();
+  for (const std::string& name : names) {
+    auto index = mgr.Find(name);
+    if (index == nullptr) continue;
+    const search::IndexInfo info = index->Info();
+    docs += info.num_docs;
+    failures += info.hash_indexing_failures;
+    memory_mb += info.inverted_sz_mb + info.vector_index_sz_mb + info.doc_table_size_mb;
+    if (mgr.BackfillProgress(name).has_value()) ++indexing;
+  }
+  // 21005 -> 2.10.5, RediSearch's encoding of its version.
+  const std::string version = std::to_string(kModuleVersion / 10000) + "." +
+                              std::to_string(kModuleVersion / 100 % 100) + "." +
+                              std::to_string(kModuleVersion % 100);
+  const search::SearchConfig& cfg = mgr.config();
+  std::string out;
+  auto line = [&out](std::string_view k, const std::string& value) {
+    out.append(k).append(":").append(value).append("\r\n");
+  };
+  out += "# search_version\r\n";
+  line("search_version", version);
+  out += "\r\n# search_indexes\r\n";
+  line("search_number_of_indexes", std::to_string(names.size()));
+  line("search_number_of_indexes_being_indexed", std::to_string(indexing));
+  line("search_total_num_docs", std::to_string(docs));
+  line("search_total_indexing_failures", std::to_string(failures));
+  out += "\r\n# search_memory\r\n";
+  line("search_used_memory_indexes",
+       std::to_string(static_cast<int64_t>(memory_mb * 1024 * 1024)));
+  out += "\r\n# search_runtime_configurations\r\n";
+  line("search_timeout", std::to_string(cfg.timeout_ms));
+  line("search_on_timeout", cfg.on_timeout_fail ? "fail" : "return");
+  line("search_max_search_results", std::to_string(cfg.max_search_results));
+  line("search_max_aggregate_results", std::to_string(cfg.max_aggregate_results));
+  return out;
+}
+
 void RegisterSearchCommands(CommandTable& t) {
   const uint32_t kW = kWrite | kDenyOom;
   t.Add({"ft.create", -2, kW, 0, 0, 0, FtCreateCommand, "search", "Creates an index with the given spec."});
@@ -560,6 +809,7 @@ void RegisterSearchCommands(CommandTable& t) {
   t.Add({"ft.aggregate", -3, kReadOnly, 0, 0, 0, FtAggregateCommand, "search", "Runs a search query and performs aggregate transformations."});
   t.Add({"ft.info", 2, kReadOnly, 0, 0, 0, FtInfoCommand, "search", "Returns information and statistics on the index."});
   t.Add({"ft.tagvals", 3, kReadOnly, 0, 0, 0, FtTagValsCommand, "search", "Returns the distinct tags indexed in a Tag field."});
+  t.Add({"ft.profile", -5, kReadOnly, 0, 0, 0, FtProfileCommand, "search", "Runs FT.SEARCH or FT.AGGREGATE and reports execution details."});
   t.Add({"ft.explain", -3, kReadOnly, 0, 0, 0, FtExplainCommand, "search", "Returns the execution plan for a complex query."});
   t.Add({"ft.config", -2, kAdmin, 0, 0, 0, FtConfigCommand, "search", "Gets or sets runtime configuration options."});
   t.Add({"module", -2, kAdmin | kNoMulti, 0, 0, 0, ModuleCommand, "server", "A container for module commands."});

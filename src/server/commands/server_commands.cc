@@ -233,6 +233,10 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_utime.tv_sec), static_cast<long>(ru.ru_utime.tv_usec));
     line("used_cpu_user", buf);
   }
+  if (want("modules", true)) {
+    header("Modules");
+    out.append(SearchModuleInfoLine());
+  }
   if (want("commandstats", false)) {
     header("Commandstats");
     std::vector<std::pair<std::string, int64_t>> calls;
@@ -258,6 +262,16 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
                                          ",expires=" + std::to_string(db.volatile_size()) +
                                          ",avg_ttl=" + std::to_string(db.AverageTtlMs()));
     }
+  }
+  // Module-generated sections come last and only when named or with
+  // "everything" ("all" leaves them out, as in Redis).
+  bool search_sections = false;
+  for (const std::string& w : wanted) {
+    search_sections |= EqualsIgnoreCase(w, "everything") || EqualsIgnoreCase(w, "search");
+  }
+  if (search_sections) {
+    if (!out.empty()) out.append("\r\n");
+    out.append(SearchInfoSections(engine));
   }
   return out;
 }
