@@ -2,8 +2,7 @@
 // Debian dict-foldoc data with the dataset's own script, ingest it once with
 // the builtin embedder, evaluate the dev questions and the two further
 // held-out sets (tests/rag/data/foldoc_heldout*.jsonl) and hold the numbers
-// reached
-// (docs/rag.md). Skipped, with the reason printed, when the data or python3
+// reached (docs/rag.md). Skipped, with the reason printed, when the data or python3
 // is not on the machine.
 #include <gtest/gtest.h>
 
