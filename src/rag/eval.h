@@ -1,7 +1,8 @@
 // Retrieval evaluation against graded judgements (the FOLDOC dev-set format):
 // recall@1/5/k, MRR@k and nDCG@k (gain = grade, discount 1/log2(rank + 1),
 // normalised by the ideal ordering), per `kind` and overall, plus abstention
-// accuracy on questions with no relevant documents. Definitions match
+// accuracy on questions with no relevant documents and how well the
+// retrieval confidence separates the two kinds (AUC). Definitions match
 // shared/datasets/foldoc/score.py.
 #pragma once
 
