@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "rag/calibration.h"
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
@@ -59,9 +60,15 @@ Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
                                       info.embedder_id + ", not " + embedder->id() +
                                       "; pass --embedder " + info.embedder_id);
   }
-  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  RAGKV_ASSIGN_OR_RETURN(CollectionState state, DecodeCollectionState(store->embedder_state()));
+  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(state.embedder_state));
   if (options.vector_weight < 0) options.vector_weight = embedder->fusion_weight();
-  return Retriever(store, embedder, options);
+  bool calibrated = false;
+  if (options.abstain_threshold < 0) {
+    calibrated = state.calibration.has_value();
+    options.abstain_threshold = calibrated ? state.calibration->threshold : kFallbackThreshold;
+  }
+  return Retriever(store, embedder, options, calibrated);
 }
 
 double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
@@ -81,28 +88,42 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
   return total > 0 ? matched / total : 0;
 }
 
-Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
+Result<Retrieval> Retriever::Retrieve(std::string_view query, size_t k) {
+  return RetrieveImpl(query, k, nullptr);
+}
+
+Result<Retrieval> Retriever::RetrieveWithout(std::string_view query, size_t k,
+                                             const std::unordered_set<uint64_t>& excluded) {
+  return RetrieveImpl(query, k, &excluded);
+}
+
+Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
+                                          const std::unordered_set<uint64_t>* excluded) {
   const std::string stripped =
       options_.strip_framing ? StripQuestionFraming(raw_query) : std::string(raw_query);
   const std::string_view query = stripped;
   std::unordered_map<uint64_t, RetrievedChunk> fused;
+  // Leaving chunks out: ask each list for that many more, then drop them.
+  const size_t fetch = options_.candidates + (excluded ? excluded->size() : 0);
   auto add_list = [&](const std::vector<Candidate>& list, double weight, bool is_text) {
-    for (size_t i = 0; i < list.size(); ++i) {
+    size_t rank = 0;
+    for (size_t i = 0; i < list.size() && rank < options_.candidates; ++i) {
+      if (excluded && excluded->count(list[i].chunk_id) > 0) continue;
+      ++rank;
       RetrievedChunk& r = fused[list[i].chunk_id];
       r.chunk.id = list[i].chunk_id;
-      r.score += weight / (options_.rrf_k + static_cast<double>(i + 1));
-      (is_text ? r.text_rank : r.vector_rank) = static_cast<int>(i + 1);
+      r.score += weight / (options_.rrf_k + static_cast<double>(rank));
+      (is_text ? r.text_rank : r.vector_rank) = static_cast<int>(rank);
     }
   };
-  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits,
-                         store_->TextSearch(query, options_.candidates));
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits, store_->TextSearch(query, fetch));
   add_list(text_hits, options_.text_weight, true);
   if (options_.vector_weight > 0) {
     RAGKV_ASSIGN_OR_RETURN(auto vectors,
                            embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
     if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
     RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn,
-                           store_->VectorSearch(vectors[0], options_.candidates));
+                           store_->VectorSearch(vectors[0], fetch));
     add_list(knn, options_.vector_weight, false);
   }
   std::vector<RetrievedChunk> ranked;
@@ -118,6 +139,7 @@ Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
     out.hits.push_back(std::move(r));
   }
   out.confidence = out.hits.empty() ? 0 : Coverage(query, out.hits[0].chunk, &out.unknown_terms);
+  if (excluded) out.unknown_terms.clear();  // df counts the left-out chunks too
   // Report unknown terms as the user wrote them ("AVL", not the stem "avl").
   for (std::string& term : out.unknown_terms) {
     size_t pos = 0;
