@@ -474,6 +474,11 @@ std::function<int()> SetupEval(CLI::App& app) {
   tuning->add_option("--rrf-k", ro->rrf_k, "RRF rank constant")->capture_default_str();
   tuning->add_option("--candidates", ro->candidates, "Candidates per list before fusion")
       ->capture_default_str();
+  tuning->add_option("--rm3-docs", ro->rm3_docs, "RM3 feedback chunks (0: off)")
+      ->capture_default_str();
+  tuning->add_option("--rm3-terms", ro->rm3_terms, "RM3 expansion terms")->capture_default_str();
+  tuning->add_option("--rm3-weight", ro->rm3_weight, "RM3 weight of the feedback model")
+      ->capture_default_str();
   sub->add_option("--run-out", *run_out, "Write {id, ranked, abstain, confidence} lines here");
   return [=]() -> int {
     FillApiKey(o.get());

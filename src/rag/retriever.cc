@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "rag/calibration.h"
+#include "rag/feedback.h"
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
@@ -71,6 +72,148 @@ Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
   return Retriever(store, embedder, options, calibrated);
 }
 
+namespace {
+
+// Surface words of `text` (runs of letters, digits and non-ASCII bytes).
+std::vector<std::string_view> SurfaceWords(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = pos;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 static_cast<unsigned char>(text[end]) >= 0x80)) {
+      ++end;
+    }
+    if (end > pos) out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// BM25F's weight of the title field (the index's; docs/rag.md "Pipeline").
+constexpr double kTitleWeight = 3;
+
+}  // namespace
+
+Result<std::vector<Candidate>> Retriever::ExpandWithFeedback(
+    const std::vector<Candidate>& text_hits, size_t k,
+    const std::unordered_set<uint64_t>* excluded) {
+  auto left_out = [&](uint64_t id) { return excluded && excluded->count(id) > 0; };
+  // A chunk's analysed terms, title field and body apart (BM25F counts a
+  // title occurrence kTitleWeight times).
+  struct Analysed {
+    ChunkRecord chunk;
+    std::unordered_map<std::string, double> tf;
+    double len = 0;
+  };
+  std::unordered_map<uint64_t, Analysed> analysed;
+  auto analyse = [&](uint64_t id) -> Result<Analysed*> {
+    auto it = analysed.find(id);
+    if (it != analysed.end()) return &it->second;
+    Analysed a;
+    RAGKV_ASSIGN_OR_RETURN(a.chunk, store_->GetChunk(id));
+    for (const std::string& t : store_->Analyze(TitleField(a.chunk))) {
+      a.tf[t] += kTitleWeight;
+      a.len += kTitleWeight;
+    }
+    for (const std::string& t : store_->Analyze(a.chunk.text)) {
+      a.tf[t] += 1;
+      a.len += 1;
+    }
+    return &analysed.emplace(id, std::move(a)).first->second;
+  };
+
+  std::vector<FeedbackDoc> feedback;
+  std::vector<uint64_t> feedback_ids;
+  for (const Candidate& c : text_hits) {
+    if (feedback.size() == options_.rm3_docs) break;
+    if (left_out(c.chunk_id)) continue;
+    RAGKV_ASSIGN_OR_RETURN(Analysed * a, analyse(c.chunk_id));
+    FeedbackDoc d;
+    d.score = c.score;
+    d.terms = store_->Analyze(TitleField(a->chunk) + "\n" + a->chunk.text);
+    feedback.push_back(std::move(d));
+    feedback_ids.push_back(c.chunk_id);
+  }
+  std::vector<WeightedTerm> model = RelevanceModel(feedback, options_.rm3_terms);
+  if (model.empty()) return text_hits;
+
+  // Expansion terms are stems; find a word of the feedback chunks that
+  // analyses to each, so the store can be asked about it (re-analysing a
+  // stem does not always give the stem back).
+  std::unordered_map<std::string, std::string> surface;
+  for (const WeightedTerm& t : model) surface[t.term];
+  size_t found = 0;
+  for (uint64_t id : feedback_ids) {
+    const ChunkRecord& c = analysed[id].chunk;
+    for (const std::string& text : {TitleField(c), c.text}) {
+      for (std::string_view w : SurfaceWords(text)) {
+        if (found == surface.size()) break;
+        std::vector<std::string> a = store_->Analyze(w);
+        if (a.size() != 1) continue;
+        auto it = surface.find(a[0]);
+        if (it != surface.end() && it->second.empty()) {
+          it->second = std::string(w);
+          ++found;
+        }
+      }
+    }
+  }
+  std::string expansion;
+  for (const WeightedTerm& t : model) {
+    if (!surface[t.term].empty()) expansion += surface[t.term] + " ";
+  }
+  std::unordered_map<std::string, double> idf;
+  for (const ChunkStore::TermStat& st : store_->QueryTermStats(expansion)) idf[st.term] = st.idf;
+
+  // Pool: the first list plus the expansion's own BM25 list (recall).
+  std::vector<uint64_t> pool;
+  std::unordered_map<uint64_t, double> first_score;
+  for (const Candidate& c : text_hits) {
+    if (left_out(c.chunk_id)) continue;
+    first_score[c.chunk_id] = c.score;
+    pool.push_back(c.chunk_id);
+  }
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> more,
+                         store_->TextSearch(expansion, k));
+  for (const Candidate& c : more) {
+    if (!left_out(c.chunk_id) && first_score.count(c.chunk_id) == 0) {
+      first_score[c.chunk_id] = 0;  // below the first list's cut
+      pool.push_back(c.chunk_id);
+    }
+  }
+  double avg_len = 0;
+  for (uint64_t id : pool) {
+    RAGKV_ASSIGN_OR_RETURN(Analysed * a, analyse(id));
+    avg_len += a->len;
+  }
+  avg_len /= static_cast<double>(pool.size());
+  std::vector<double> expanded(pool.size(), 0);
+  double max_first = 0, max_expanded = 0;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const Analysed& a = analysed[pool[i]];
+    for (const WeightedTerm& t : model) {
+      auto tf = a.tf.find(t.term);
+      if (tf == a.tf.end()) continue;
+      expanded[i] += t.weight * Bm25Term(idf[t.term], tf->second, a.len, avg_len);
+    }
+    max_first = std::max(max_first, first_score[pool[i]]);
+    max_expanded = std::max(max_expanded, expanded[i]);
+  }
+  // Each part scaled to [0, 1] so that rm3_weight means the same on every query.
+  std::vector<Candidate> out;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const double first = max_first > 0 ? first_score[pool[i]] / max_first : 0;
+    const double fb = max_expanded > 0 ? expanded[i] / max_expanded : 0;
+    out.push_back({pool[i], static_cast<float>((1 - options_.rm3_weight) * first +
+                                               options_.rm3_weight * fb)});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
 double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
                            std::vector<std::string>* unknown) const {
   std::vector<ChunkStore::TermStat> terms = store_->QueryTermStats(query);
@@ -117,6 +260,9 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
     }
   };
   RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits, store_->TextSearch(query, fetch));
+  if (options_.rm3_docs > 0 && !text_hits.empty()) {
+    RAGKV_ASSIGN_OR_RETURN(text_hits, ExpandWithFeedback(text_hits, fetch, excluded));
+  }
   add_list(text_hits, options_.text_weight, true);
   if (options_.vector_weight > 0) {
     RAGKV_ASSIGN_OR_RETURN(auto vectors,
