@@ -265,11 +265,15 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
   }
   add_list(text_hits, options_.text_weight, true);
   if (options_.vector_weight > 0) {
-    RAGKV_ASSIGN_OR_RETURN(auto vectors,
-                           embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
-    if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
+    if (cached_vector_.empty() || cached_query_ != query) {
+      RAGKV_ASSIGN_OR_RETURN(auto vectors,
+                             embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
+      if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
+      cached_query_ = std::string(query);
+      cached_vector_ = std::move(vectors[0]);
+    }
     RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn,
-                           store_->VectorSearch(vectors[0], fetch));
+                           store_->VectorSearch(cached_vector_, fetch));
     add_list(knn, options_.vector_weight, false);
   }
   std::vector<RetrievedChunk> ranked;

@@ -117,6 +117,10 @@ class Retriever {
   Embedder* embedder_;
   RetrievalOptions options_;
   bool calibrated_ = false;
+  // The last query's vector: calibration asks the same question several
+  // times, and a remote embedder costs a request each.
+  std::string cached_query_;
+  std::vector<float> cached_vector_;
 };
 
 }  // namespace ragkv::rag
