@@ -215,8 +215,12 @@ Result<std::vector<Candidate>> Retriever::ExpandWithFeedback(
 }
 
 double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
-                           std::vector<std::string>* unknown) const {
-  std::vector<ChunkStore::TermStat> terms = store_->QueryTermStats(query);
+                           std::vector<std::string>* unknown) {
+  if (cached_stats_query_ != query || cached_stats_.empty()) {
+    cached_stats_ = store_->QueryTermStats(query);
+    cached_stats_query_ = std::string(query);
+  }
+  const std::vector<ChunkStore::TermStat>& terms = cached_stats_;
   std::vector<std::string> chunk_terms = store_->Analyze(TitleField(chunk) + "\n" + chunk.text);
   std::unordered_set<std::string> present(chunk_terms.begin(), chunk_terms.end());
   std::unordered_set<std::string> seen;

@@ -111,16 +111,19 @@ class Retriever {
   Result<std::vector<Candidate>> ExpandWithFeedback(const std::vector<Candidate>& text_hits, size_t k,
                                                     const std::unordered_set<uint64_t>* excluded);
   double Coverage(std::string_view query, const ChunkRecord& chunk,
-                  std::vector<std::string>* unknown) const;
+                  std::vector<std::string>* unknown);
 
   ChunkStore* store_;
   Embedder* embedder_;
   RetrievalOptions options_;
   bool calibrated_ = false;
-  // The last query's vector: calibration asks the same question several
-  // times, and a remote embedder costs a request each.
+  // The last query's vector and term statistics: calibration asks the same
+  // question several times, and a remote embedder or a server store costs a
+  // request (per term) each.
   std::string cached_query_;
   std::vector<float> cached_vector_;
+  std::string cached_stats_query_;
+  std::vector<ChunkStore::TermStat> cached_stats_;
 };
 
 }  // namespace ragkv::rag
