@@ -307,7 +307,8 @@ struct AskOptions {
 // "0.212 (calibrated)" / "0.18 (fixed)": which threshold a session uses.
 std::string DescribeThreshold(const rag::Retriever& r) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f (%s)", r.threshold(), r.calibrated() ? "calibrated" : "fixed");
+  std::snprintf(buf, sizeof buf, "%.3f (%s)", r.threshold(),
+                r.calibrated() ? "calibrated" : "fixed");
   return buf;
 }
 
@@ -386,9 +387,8 @@ std::function<int()> SetupAsk(CLI::App& app) {
         answer = std::move(*g);
         if (stream) std::fputs("\n\n", stdout);
       }
-      std::string response =
-          rag::FormatResponse(answer, *r, session->retriever->threshold(),
-                              r->abstain ? "" : ExtractiveNote(a->llm));
+      std::string response = rag::FormatResponse(answer, *r, session->retriever->threshold(),
+                                                 r->abstain ? "" : ExtractiveNote(a->llm));
       if (a->json) {
         Json sources = Json::array();
         for (size_t i = 0; i < r->hits.size(); ++i) {

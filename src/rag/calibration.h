@@ -73,11 +73,9 @@ AbstentionCalibration ChooseThreshold(const std::vector<CalibrationExample>& exa
 // settings. Fills `examples` when non-null. kFailedPrecondition for an empty
 // collection; embedder errors otherwise. Deterministic for a given seed and
 // collection.
-Result<AbstentionCalibration> CalibrateAbstention(ChunkStore* store, Embedder* embedder,
-                                                  const RetrievalOptions& retrieval,
-                                                  const CalibrationOptions& options,
-                                                  std::vector<CalibrationExample>* examples =
-                                                      nullptr);
+Result<AbstentionCalibration> CalibrateAbstention(
+    ChunkStore* store, Embedder* embedder, const RetrievalOptions& retrieval,
+    const CalibrationOptions& options, std::vector<CalibrationExample>* examples = nullptr);
 
 // The embedder-state blob with an optional calibration:
 //   u32 magic "RKCS", u32 version 1, string embedder_state, u8 has_calibration,

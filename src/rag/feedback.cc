@@ -17,8 +17,7 @@ std::vector<WeightedTerm> RelevanceModel(const std::vector<FeedbackDoc>& docs, s
   for (const FeedbackDoc& d : docs) {
     if (d.terms.empty() || d.score <= 0) continue;
     // Each occurrence adds P(d) * 1/|d|, so a term adds P(d) * tf / |d|.
-    const double per_occurrence =
-        d.score / total_score / static_cast<double>(d.terms.size());
+    const double per_occurrence = d.score / total_score / static_cast<double>(d.terms.size());
     for (const std::string& t : d.terms) model[t] += per_occurrence;
   }
   std::vector<WeightedTerm> terms;

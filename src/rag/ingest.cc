@@ -199,8 +199,8 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
     remove_file(source);
     ++summary.removed;
   }
-  const bool calibrate = options.calibrate && store->chunk_count() > 0 &&
-                         (dirty || !state.calibration.has_value());
+  const bool calibrate =
+      options.calibrate && store->chunk_count() > 0 && (dirty || !state.calibration.has_value());
   if (calibrate) {
     const auto calibration_start = Clock::now();
     // The retriever restores the embedder from the store: give it this run's state.

@@ -174,8 +174,7 @@ Result<std::vector<Candidate>> Retriever::ExpandWithFeedback(
     first_score[c.chunk_id] = c.score;
     pool.push_back(c.chunk_id);
   }
-  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> more,
-                         store_->TextSearch(expansion, k));
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> more, store_->TextSearch(expansion, k));
   for (const Candidate& c : more) {
     if (!left_out(c.chunk_id) && first_score.count(c.chunk_id) == 0) {
       first_score[c.chunk_id] = 0;  // below the first list's cut
@@ -276,8 +275,7 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
       cached_query_ = std::string(query);
       cached_vector_ = std::move(vectors[0]);
     }
-    RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn,
-                           store_->VectorSearch(cached_vector_, fetch));
+    RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn, store_->VectorSearch(cached_vector_, fetch));
     add_list(knn, options_.vector_weight, false);
   }
   std::vector<RetrievedChunk> ranked;

@@ -108,7 +108,8 @@ class Retriever {
                                  const std::unordered_set<uint64_t>* excluded);
   // The BM25 list re-ranked by the RM3-expanded query (see feedback.h),
   // at most `k` long.
-  Result<std::vector<Candidate>> ExpandWithFeedback(const std::vector<Candidate>& text_hits, size_t k,
+  Result<std::vector<Candidate>> ExpandWithFeedback(const std::vector<Candidate>& text_hits,
+                                                    size_t k,
                                                     const std::unordered_set<uint64_t>* excluded);
   double Coverage(std::string_view query, const ChunkRecord& chunk,
                   std::vector<std::string>* unknown);

@@ -139,9 +139,9 @@ class SyntheticCollectionTest : public ::testing::Test {
   static constexpr const char* kRare[] = {"zorvak", "quilmet", "brastif", "yelnox",
                                           "tavrun", "plexor",  "mondrik", "sulvane",
                                           "cravit", "dobrell", "frinwal", "hestom"};
-  static constexpr const char* kCommon[] = {
-      "river", "stone",  "cloud",  "paper",  "green",  "table",  "light",
-      "music", "garden", "window", "silver", "market", "bridge", "forest"};
+  static constexpr const char* kCommon[] = {"river",  "stone",  "cloud",  "paper",  "green",
+                                            "table",  "light",  "music",  "garden", "window",
+                                            "silver", "market", "bridge", "forest"};
 
   void SetUp() override {
     std::mt19937_64 rng(3);
@@ -216,8 +216,8 @@ TEST_F(SyntheticCollectionTest, CalibrationIsDeterministicForASeedAndStoredWithT
   EXPECT_TRUE(retriever->calibrated());
   EXPECT_EQ(retriever->threshold(), a->threshold);
   // A threshold given by the caller wins.
-  auto fixed = Retriever::Create(store_.get(), embedder_.get(),
-                                 RetrievalOptions{.abstain_threshold = 0.5});
+  auto fixed =
+      Retriever::Create(store_.get(), embedder_.get(), RetrievalOptions{.abstain_threshold = 0.5});
   ASSERT_TRUE(fixed.ok());
   EXPECT_FALSE(fixed->calibrated());
   EXPECT_EQ(fixed->threshold(), 0.5);
