@@ -68,6 +68,24 @@ std::vector<std::string> Words(std::string_view text) {
   return out;
 }
 
+// Runs of letters, digits and non-ASCII bytes: the words of a subject as
+// written, which is how a store must be asked about them (a stem analysed
+// again is not always itself: "databas" -> "databa").
+std::vector<std::string_view> SubjectWords(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) ||
+                               static_cast<unsigned char>(text[j]) >= 0x80)) {
+      ++j;
+    }
+    if (j > i) out.push_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 AbstentionCalibration ChooseThreshold(const std::vector<CalibrationExample>& examples,
@@ -166,7 +184,8 @@ Result<AbstentionCalibration> CalibrateAbstention(ChunkStore* store, Embedder* e
     // at most part of the subject. Holders are found lazily: only those that
     // would be the top hit matter, so retrieve, and while the top hit holds
     // the subject, leave it out and retrieve again.
-    std::vector<std::string> subject_terms = store->Analyze(Subject(chunk));
+    const std::string subject_text = Subject(chunk);
+    std::vector<std::string> subject_terms = store->Analyze(subject_text);
     const std::unordered_set<std::string> subject(subject_terms.begin(), subject_terms.end());
     auto holds_subject = [&](const ChunkRecord& c) {
       std::vector<std::string> terms = store->Analyze(TitleField(c) + "\n" + c.text);
@@ -175,15 +194,18 @@ Result<AbstentionCalibration> CalibrateAbstention(ChunkStore* store, Embedder* e
                          [&](const std::string& t) { return distinct.count(t) > 0; });
     };
     std::optional<FileEntry> file = store->FindFile(sources[source_index]);
+    if (!file) continue;
     std::unordered_set<uint64_t> excluded(file->chunk_ids.begin(), file->chunk_ids.end());
     // A subject term that only holders contain makes the question one the
     // unknown-term rule declines whatever the threshold: count it, do not fit
     // it. Checked for terms in at most kMaxLeftOut chunks (a commoner one is
     // taken to occur elsewhere).
     bool only_in_holders = false;
-    for (const ChunkStore::TermStat& st : store->QueryTermStats(Subject(chunk))) {
-      if (only_in_holders || st.df > kMaxLeftOut) continue;
-      RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> with_term, store->TextSearch(st.term, st.df));
+    for (std::string_view word : SubjectWords(subject_text)) {
+      std::vector<ChunkStore::TermStat> stats = store->QueryTermStats(word);
+      if (only_in_holders || stats.size() != 1 || stats[0].df > kMaxLeftOut) continue;
+      RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> with_term,
+                             store->TextSearch(word, stats[0].df));
       bool elsewhere = false;
       for (const Candidate& h : with_term) {
         if (excluded.count(h.chunk_id) > 0) continue;
