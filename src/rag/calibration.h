@@ -18,6 +18,9 @@
 // The result travels inside the collection's embedder-state blob
 // (EncodeCollectionState), so no store layout changes: old blobs (no envelope)
 // decode as "embedder state, not calibrated".
+//
+// Thread safety: CalibrateAbstention uses the store and the embedder from the
+// calling thread only, like Retriever; the other functions are pure.
 #pragma once
 
 #include <cstdint>
