@@ -30,8 +30,8 @@ PORT=$(sed -n 's/^port //p' "$OUT/serve.out")
 
 rm -rf "$OUT/data-server-mode"
 echo "## embedded"
-"$RAGKV" ingest "$OUT/foldoc" --data "$OUT/data-server-mode" 2>/dev/null | head -1
-"$RAGKV" eval "$QUESTIONS" --data "$OUT/data-server-mode" | sed -n '2p;5,6p'
+"$RAGKV" ingest "$OUT/foldoc" --data "$OUT/data-server-mode" 2>/dev/null | head -2
+"$RAGKV" eval "$QUESTIONS" --data "$OUT/data-server-mode" | grep -E "^(abstention|all answerable|retrieval latency)"
 echo "## ragkv serve on 127.0.0.1:$PORT"
-"$RAGKV" ingest "$OUT/foldoc" --server "redis://127.0.0.1:$PORT" 2>/dev/null | head -1
-"$RAGKV" eval "$QUESTIONS" --server "redis://127.0.0.1:$PORT" | sed -n '2p;5,6p'
+"$RAGKV" ingest "$OUT/foldoc" --server "redis://127.0.0.1:$PORT" 2>/dev/null | head -2
+"$RAGKV" eval "$QUESTIONS" --server "redis://127.0.0.1:$PORT" | grep -E "^(abstention|all answerable|retrieval latency)"

@@ -20,6 +20,7 @@
 
 #include "cli/subcommand.h"
 #include "common/log.h"
+#include "rag/calibration.h"
 #include "rag/chunk_store.h"
 #include "rag/chunker.h"
 #include "rag/embedder.h"
@@ -37,7 +38,8 @@ using Json = nlohmann::json;
 
 // The abstention threshold on retrieval confidence, calibrated on half of the
 // FOLDOC dev questions and checked on the other half (docs/rag.md).
-constexpr double kDefaultThreshold = 0.18;
+// "The collection's calibrated threshold" (RetrievalOptions::abstain_threshold).
+constexpr double kDefaultThreshold = -1;
 
 struct CommonOptions {
   std::string data_dir;
@@ -170,6 +172,11 @@ std::function<int()> SetupIngest(CLI::App& app) {
   sub->add_option("--chunk-overlap", ingest->chunker.overlap, "Overlap between chunks in bytes")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 19));
+  sub->add_option("--calibration-samples", ingest->calibration.samples,
+                  "Pseudo-questions drawn from the collection to calibrate abstention (0: keep "
+                  "the fixed threshold)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   return [=]() -> int {
     FillApiKey(o.get());
     if (ingest->chunker.overlap * 2 > ingest->chunker.chunk_size) {
@@ -179,6 +186,7 @@ std::function<int()> SetupIngest(CLI::App& app) {
     if (!embedder.ok()) return Fail(embedder.status());
     auto store = OpenStore(*o, /*for_write=*/true);
     if (!store.ok()) return Fail(store.status());
+    ingest->calibrate = ingest->calibration.samples > 0;
     ProgressPrinter printer;
     auto summary = rag::Ingest(*paths, store->get(), embedder->get(), *ingest,
                                [&](const rag::IngestProgress& p) { printer.Update(p); });
@@ -193,6 +201,15 @@ std::function<int()> SetupIngest(CLI::App& app) {
         HumanBytes(static_cast<double>(s.bytes_read) / secs).c_str(), s.added, s.updated,
         s.unchanged, s.removed, s.skipped.size(), s.chunks_added, s.chunks_removed,
         (*store)->chunk_count());
+    if (s.calibration) {
+      const rag::AbstentionCalibration& c = *s.calibration;
+      std::printf(
+          "abstention threshold %.3f, calibrated in %.2f s on %u answerable and %u unanswerable "
+          "pseudo-questions (%.0f%% answered, %.0f%% declined; %u more declined by the "
+          "unknown-term rule)\n",
+          c.threshold, s.calibration_seconds, c.answerable, c.unanswerable, 100 * c.answered,
+          100 * c.declined, c.caught_by_unknown);
+    }
     if (!s.skipped.empty()) {
       std::printf("skipped:\n");
       for (const auto& sk : s.skipped)
@@ -293,6 +310,14 @@ struct AskOptions {
   double threshold = kDefaultThreshold;
 };
 
+// "0.212 (calibrated)" / "0.18 (fixed)": which threshold a session uses.
+std::string DescribeThreshold(const rag::Retriever& r) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f (%s)", r.threshold(),
+                r.calibrated() ? "calibrated" : "fixed");
+  return buf;
+}
+
 std::string ExtractiveNote(const std::string& llm) {
   return llm == "extractive"
              ? "(Extractive answer: sentences quoted from the sources; no LLM configured, "
@@ -314,8 +339,9 @@ std::function<int()> SetupAsk(CLI::App& app) {
   sub->add_option("--k", a->k, "Chunks given to the answerer")
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
-  sub->add_option("--threshold", a->threshold, "Abstain below this retrieval confidence (0..1)")
-      ->capture_default_str()
+  sub->add_option("--threshold", a->threshold,
+                  "Abstain below this retrieval confidence (0..1); default: the collection's "
+                  "calibrated threshold")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_flag("--json", a->json, "Print JSON");
   return [=]() -> int {
@@ -367,8 +393,8 @@ std::function<int()> SetupAsk(CLI::App& app) {
         answer = std::move(*g);
         if (stream) std::fputs("\n\n", stdout);
       }
-      std::string response =
-          rag::FormatResponse(answer, *r, a->threshold, r->abstain ? "" : ExtractiveNote(a->llm));
+      std::string response = rag::FormatResponse(answer, *r, session->retriever->threshold(),
+                                                 r->abstain ? "" : ExtractiveNote(a->llm));
       if (a->json) {
         Json sources = Json::array();
         for (size_t i = 0; i < r->hits.size(); ++i) {
@@ -381,6 +407,8 @@ std::function<int()> SetupAsk(CLI::App& app) {
                            {"answer", answer},
                            {"abstained", r->abstain},
                            {"confidence", r->confidence},
+                           {"threshold", session->retriever->threshold()},
+                           {"threshold_calibrated", session->retriever->calibrated()},
                            {"generator", (*generator)->name()},
                            {"sources", sources}});
       } else if (batch) {
@@ -426,9 +454,24 @@ std::function<int()> SetupEval(CLI::App& app) {
   sub->add_option("--k", *k, "Cut-off for recall/MRR/nDCG")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  sub->add_option("--threshold", ro->abstain_threshold, "Abstain below this retrieval confidence")
-      ->capture_default_str()
+  sub->add_option("--threshold", ro->abstain_threshold,
+                  "Abstain below this retrieval confidence; default: the collection's calibrated "
+                  "threshold")
       ->check(CLI::Range(0.0, 1.0));
+  auto recalibrate = std::make_shared<bool>(false);
+  auto copt = std::make_shared<rag::CalibrationOptions>();
+  auto* calib = sub->add_option_group("calibration");
+  calib->add_flag("--recalibrate", *recalibrate,
+                  "Calibrate the threshold now (in memory) instead of using the stored one");
+  calib->add_option("--calibration-samples", copt->samples, "Pseudo-questions drawn")
+      ->capture_default_str();
+  calib->add_option("--calibration-context-words", copt->context_words,
+                    "Context words added to each pseudo-question's subject")
+      ->capture_default_str();
+  calib->add_option("--calibration-min-answered", copt->min_answered,
+                    "Share of answerable pseudo-questions that must stay answered")
+      ->capture_default_str();
+  calib->add_option("--calibration-seed", copt->seed, "Seed")->capture_default_str();
   auto* tuning = sub->add_option_group("retrieval tuning");
   tuning->add_option("--text-weight", ro->text_weight, "RRF weight of the BM25 list")
       ->capture_default_str();
@@ -436,6 +479,11 @@ std::function<int()> SetupEval(CLI::App& app) {
       ->capture_default_str();
   tuning->add_option("--rrf-k", ro->rrf_k, "RRF rank constant")->capture_default_str();
   tuning->add_option("--candidates", ro->candidates, "Candidates per list before fusion")
+      ->capture_default_str();
+  tuning->add_option("--rm3-docs", ro->rm3_docs, "RM3 feedback chunks (0: off)")
+      ->capture_default_str();
+  tuning->add_option("--rm3-terms", ro->rm3_terms, "RM3 expansion terms")->capture_default_str();
+  tuning->add_option("--rm3-weight", ro->rm3_weight, "RM3 weight of the feedback model")
       ->capture_default_str();
   sub->add_option("--run-out", *run_out, "Write {id, ranked, abstain, confidence} lines here");
   return [=]() -> int {
@@ -446,6 +494,20 @@ std::function<int()> SetupEval(CLI::App& app) {
     if (!questions.ok()) return Fail(questions.status().WithPrefix(*file));
     auto session = OpenForQuery(*o, *ro);
     if (!session.ok()) return Fail(session.status());
+    if (*recalibrate) {
+      auto c = rag::CalibrateAbstention(session->store.get(), session->embedder.get(), *ro, *copt);
+      if (!c.ok()) return Fail(c.status());
+      std::printf("recalibrated: threshold %.3f on %u answerable / %u unanswerable (%u caught by "
+                  "the unknown-term rule), %.0f%% answered, %.0f%% declined\n",
+                  c->threshold, c->answerable, c->unanswerable, c->caught_by_unknown,
+                  100 * c->answered, 100 * c->declined);
+      rag::RetrievalOptions fixed = *ro;
+      if (fixed.abstain_threshold < 0) fixed.abstain_threshold = c->threshold;
+      auto r = rag::Retriever::Create(session->store.get(), session->embedder.get(), fixed);
+      if (!r.ok()) return Fail(r.status());
+      session->retriever.emplace(std::move(*r));
+    }
+    std::printf("abstention threshold: %s\n", DescribeThreshold(*session->retriever).c_str());
     std::vector<rag::EvalRun> runs;
     std::string run_lines;
     std::vector<double> latencies_ms;

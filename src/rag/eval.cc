@@ -1,6 +1,7 @@
 // Evaluation metrics (definitions in eval.h).
 #include "rag/eval.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -79,6 +80,31 @@ RankingMetrics ScoreQuestion(const std::vector<std::string>& ranked_in,
   return m;
 }
 
+// Rank-sum form: sort both groups together, give tied values their average
+// rank, and U = (sum of the positives' ranks) - n (n + 1) / 2. Rejected: the
+// pairwise count, O(n m), which the tests use as the reference instead.
+double ConfidenceAuc(std::vector<double> positives, std::vector<double> negatives) {
+  if (positives.empty() || negatives.empty()) return -1;
+  std::vector<std::pair<double, bool>> all;
+  all.reserve(positives.size() + negatives.size());
+  for (double x : positives) all.emplace_back(x, true);
+  for (double x : negatives) all.emplace_back(x, false);
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  double positive_rank_sum = 0;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    size_t tied_positives = 0;
+    for (; j < all.size() && all[j].first == all[i].first; ++j) tied_positives += all[j].second;
+    const double average_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    positive_rank_sum += average_rank * static_cast<double>(tied_positives);
+    i = j;
+  }
+  const double n = static_cast<double>(positives.size());
+  const double m = static_cast<double>(negatives.size());
+  return (positive_rank_sum - n * (n + 1) / 2) / (n * m);
+}
+
 EvalReport Evaluate(const std::vector<EvalQuestion>& questions, const std::vector<EvalRun>& runs,
                     size_t k) {
   EvalReport report;
@@ -91,8 +117,11 @@ EvalReport Evaluate(const std::vector<EvalQuestion>& questions, const std::vecto
     sum->mrr += m.mrr;
     sum->ndcg += m.ndcg;
   };
+  std::vector<double> answerable_confidence, unanswerable_confidence;
   for (size_t i = 0; i < questions.size(); ++i) {
     const EvalQuestion& q = questions[i];
+    (q.relevant.empty() ? unanswerable_confidence : answerable_confidence)
+        .push_back(runs[i].confidence);
     if (q.relevant.empty()) {
       ++report.unanswerable;
       report.unanswerable_abstained += runs[i].abstain;
@@ -114,6 +143,14 @@ EvalReport Evaluate(const std::vector<EvalQuestion>& questions, const std::vecto
   };
   average(&report.answerable);
   for (auto& [kind, m] : report.by_kind) average(&m);
+  if (!answerable_confidence.empty() && !unanswerable_confidence.empty()) {
+    report.min_answerable_confidence =
+        *std::min_element(answerable_confidence.begin(), answerable_confidence.end());
+    report.max_unanswerable_confidence =
+        *std::max_element(unanswerable_confidence.begin(), unanswerable_confidence.end());
+    report.confidence_auc =
+        ConfidenceAuc(std::move(answerable_confidence), std::move(unanswerable_confidence));
+  }
   return report;
 }
 
@@ -136,6 +173,12 @@ std::string FormatReport(const EvalReport& r) {
                   "abstention: %zu/%zu unanswerable declined, %zu/%zu answerable "
                   "wrongly declined\n",
                   r.unanswerable_abstained, r.unanswerable, r.answerable_abstained, r.answerable.n);
+    out += line;
+  }
+  if (r.confidence_auc >= 0) {
+    std::snprintf(line, sizeof line,
+                  "confidence: AUC %.3f; answerable min %.3f, unanswerable max %.3f\n",
+                  r.confidence_auc, r.min_answerable_confidence, r.max_unanswerable_confidence);
     out += line;
   }
   return out;

@@ -88,6 +88,7 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
   if (!store->info().embedder_id.empty() && store->info().embedder_id != embedder->id()) {
     RAGKV_RETURN_IF_ERROR(store->BindEmbedder(embedder->id(), embedder->dim()));
   }
+  RAGKV_ASSIGN_OR_RETURN(CollectionState state, DecodeCollectionState(store->embedder_state()));
   const bool recounted = store->embedder_state_stale();
   if (recounted) {
     // The last ingest stopped between checkpoints: the saved statistics miss
@@ -103,7 +104,7 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
       }
     }
   } else {
-    RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+    RAGKV_RETURN_IF_ERROR(embedder->RestoreState(state.embedder_state));
   }
 
   IngestProgress prog;
@@ -113,8 +114,10 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
   std::set<std::string> seen;
   bool dirty = recounted;  // a recount is stored by the final commit
 
+  // Checkpoints keep the previous calibration; the final commit refits it.
   auto commit = [&]() -> Status {
-    store->set_embedder_state(embedder->SerializeState());
+    state.embedder_state = embedder->SerializeState();
+    store->set_embedder_state(EncodeCollectionState(state));
     RAGKV_RETURN_IF_ERROR(store->Commit());
     last_commit = Clock::now();
     dirty = false;
@@ -212,7 +215,21 @@ Result<IngestSummary> Ingest(const std::vector<std::string>& paths, ChunkStore* 
     remove_file(source);
     ++summary.removed;
   }
-  if (dirty || store->chunk_count() == 0) RAGKV_RETURN_IF_ERROR(commit());
+  const bool calibrate =
+      options.calibrate && store->chunk_count() > 0 && (dirty || !state.calibration.has_value());
+  if (calibrate) {
+    const auto calibration_start = Clock::now();
+    // The retriever restores the embedder from the store: give it this run's state.
+    state.embedder_state = embedder->SerializeState();
+    store->set_embedder_state(EncodeCollectionState(state));
+    RAGKV_ASSIGN_OR_RETURN(AbstentionCalibration c,
+                           CalibrateAbstention(store, embedder, {}, options.calibration));
+    state.calibration = c;
+    summary.calibration = c;
+    summary.calibration_seconds =
+        std::chrono::duration<double>(Clock::now() - calibration_start).count();
+  }
+  if (dirty || calibrate || store->chunk_count() == 0) RAGKV_RETURN_IF_ERROR(commit());
   prog.current.clear();
   if (progress) progress(prog);
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -12,10 +12,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "rag/calibration.h"
 #include "rag/chunk_store.h"
 #include "rag/chunker.h"
 #include "rag/embedder.h"
@@ -25,6 +27,10 @@ namespace ragkv::rag {
 struct IngestOptions {
   ChunkerOptions chunker;
   double checkpoint_seconds = 30;
+  // Recalibrate the abstention threshold (calibration.h) before the final
+  // commit whenever the collection changed, and store it with the collection.
+  bool calibrate = true;
+  CalibrationOptions calibration;
 };
 
 struct IngestProgress {
@@ -52,6 +58,10 @@ struct IngestSummary {
   uint64_t bytes_read = 0;
   double seconds = 0;
   std::vector<SkippedFile> skipped;
+  // Set when this ingest (re)calibrated; calibration_seconds is included in
+  // `seconds`.
+  std::optional<AbstentionCalibration> calibration;
+  double calibration_seconds = 0;
 };
 
 using ProgressFn = std::function<void(const IngestProgress&)>;

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "rag/calibration.h"
+#include "rag/feedback.h"
 #include "rag/store_io.h"
 
 namespace ragkv::rag {
@@ -59,14 +61,165 @@ Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
                                       info.embedder_id + ", not " + embedder->id() +
                                       "; pass --embedder " + info.embedder_id);
   }
-  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(store->embedder_state()));
+  RAGKV_ASSIGN_OR_RETURN(CollectionState state, DecodeCollectionState(store->embedder_state()));
+  RAGKV_RETURN_IF_ERROR(embedder->RestoreState(state.embedder_state));
   if (options.vector_weight < 0) options.vector_weight = embedder->fusion_weight();
-  return Retriever(store, embedder, options);
+  bool calibrated = false;
+  if (options.abstain_threshold < 0) {
+    calibrated = state.calibration.has_value();
+    options.abstain_threshold = calibrated ? state.calibration->threshold : kFallbackThreshold;
+  }
+  return Retriever(store, embedder, options, calibrated);
+}
+
+namespace {
+
+// Surface words of `text` (runs of letters, digits and non-ASCII bytes).
+std::vector<std::string_view> SurfaceWords(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = pos;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 static_cast<unsigned char>(text[end]) >= 0x80)) {
+      ++end;
+    }
+    if (end > pos) out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// BM25F's weight of the title field (the index's; docs/rag.md "Pipeline").
+constexpr double kTitleWeight = 3;
+
+}  // namespace
+
+Result<std::vector<Candidate>> Retriever::ExpandWithFeedback(
+    const std::vector<Candidate>& text_hits, size_t k,
+    const std::unordered_set<uint64_t>* excluded) {
+  auto left_out = [&](uint64_t id) { return excluded && excluded->count(id) > 0; };
+  // A chunk's analysed terms, title field and body apart (BM25F counts a
+  // title occurrence kTitleWeight times).
+  struct Analysed {
+    ChunkRecord chunk;
+    std::unordered_map<std::string, double> tf;
+    double len = 0;
+  };
+  std::unordered_map<uint64_t, Analysed> analysed;
+  auto analyse = [&](uint64_t id) -> Result<Analysed*> {
+    auto it = analysed.find(id);
+    if (it != analysed.end()) return &it->second;
+    Analysed a;
+    RAGKV_ASSIGN_OR_RETURN(a.chunk, store_->GetChunk(id));
+    for (const std::string& t : store_->Analyze(TitleField(a.chunk))) {
+      a.tf[t] += kTitleWeight;
+      a.len += kTitleWeight;
+    }
+    for (const std::string& t : store_->Analyze(a.chunk.text)) {
+      a.tf[t] += 1;
+      a.len += 1;
+    }
+    return &analysed.emplace(id, std::move(a)).first->second;
+  };
+
+  std::vector<FeedbackDoc> feedback;
+  std::vector<uint64_t> feedback_ids;
+  for (const Candidate& c : text_hits) {
+    if (feedback.size() == options_.rm3_docs) break;
+    if (left_out(c.chunk_id)) continue;
+    RAGKV_ASSIGN_OR_RETURN(Analysed * a, analyse(c.chunk_id));
+    FeedbackDoc d;
+    d.score = c.score;
+    d.terms = store_->Analyze(TitleField(a->chunk) + "\n" + a->chunk.text);
+    feedback.push_back(std::move(d));
+    feedback_ids.push_back(c.chunk_id);
+  }
+  std::vector<WeightedTerm> model = RelevanceModel(feedback, options_.rm3_terms);
+  if (model.empty()) return text_hits;
+
+  // Expansion terms are stems; find a word of the feedback chunks that
+  // analyses to each, so the store can be asked about it (re-analysing a
+  // stem does not always give the stem back).
+  std::unordered_map<std::string, std::string> surface;
+  for (const WeightedTerm& t : model) surface[t.term];
+  size_t found = 0;
+  for (uint64_t id : feedback_ids) {
+    const ChunkRecord& c = analysed[id].chunk;
+    for (const std::string& text : {TitleField(c), c.text}) {
+      for (std::string_view w : SurfaceWords(text)) {
+        if (found == surface.size()) break;
+        std::vector<std::string> a = store_->Analyze(w);
+        if (a.size() != 1) continue;
+        auto it = surface.find(a[0]);
+        if (it != surface.end() && it->second.empty()) {
+          it->second = std::string(w);
+          ++found;
+        }
+      }
+    }
+  }
+  std::string expansion;
+  for (const WeightedTerm& t : model) {
+    if (!surface[t.term].empty()) expansion += surface[t.term] + " ";
+  }
+  std::unordered_map<std::string, double> idf;
+  for (const ChunkStore::TermStat& st : store_->QueryTermStats(expansion)) idf[st.term] = st.idf;
+
+  // Pool: the first list plus the expansion's own BM25 list (recall).
+  std::vector<uint64_t> pool;
+  std::unordered_map<uint64_t, double> first_score;
+  for (const Candidate& c : text_hits) {
+    if (left_out(c.chunk_id)) continue;
+    first_score[c.chunk_id] = c.score;
+    pool.push_back(c.chunk_id);
+  }
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> more, store_->TextSearch(expansion, k));
+  for (const Candidate& c : more) {
+    if (!left_out(c.chunk_id) && first_score.count(c.chunk_id) == 0) {
+      first_score[c.chunk_id] = 0;  // below the first list's cut
+      pool.push_back(c.chunk_id);
+    }
+  }
+  double avg_len = 0;
+  for (uint64_t id : pool) {
+    RAGKV_ASSIGN_OR_RETURN(Analysed * a, analyse(id));
+    avg_len += a->len;
+  }
+  avg_len /= static_cast<double>(pool.size());
+  std::vector<double> expanded(pool.size(), 0);
+  double max_first = 0, max_expanded = 0;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const Analysed& a = analysed[pool[i]];
+    for (const WeightedTerm& t : model) {
+      auto tf = a.tf.find(t.term);
+      if (tf == a.tf.end()) continue;
+      expanded[i] += t.weight * Bm25Term(idf[t.term], tf->second, a.len, avg_len);
+    }
+    max_first = std::max(max_first, first_score[pool[i]]);
+    max_expanded = std::max(max_expanded, expanded[i]);
+  }
+  // Each part scaled to [0, 1] so that rm3_weight means the same on every query.
+  std::vector<Candidate> out;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const double first = max_first > 0 ? first_score[pool[i]] / max_first : 0;
+    const double fb = max_expanded > 0 ? expanded[i] / max_expanded : 0;
+    out.push_back({pool[i], static_cast<float>((1 - options_.rm3_weight) * first +
+                                               options_.rm3_weight * fb)});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  if (out.size() > k) out.resize(k);
+  return out;
 }
 
 double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
-                           std::vector<std::string>* unknown) const {
-  std::vector<ChunkStore::TermStat> terms = store_->QueryTermStats(query);
+                           std::vector<std::string>* unknown) {
+  if (cached_stats_query_ != query || cached_stats_.empty()) {
+    cached_stats_ = store_->QueryTermStats(query);
+    cached_stats_query_ = std::string(query);
+  }
+  const std::vector<ChunkStore::TermStat>& terms = cached_stats_;
   std::vector<std::string> chunk_terms = store_->Analyze(TitleField(chunk) + "\n" + chunk.text);
   std::unordered_set<std::string> present(chunk_terms.begin(), chunk_terms.end());
   std::unordered_set<std::string> seen;
@@ -81,28 +234,48 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
   return total > 0 ? matched / total : 0;
 }
 
-Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
+Result<Retrieval> Retriever::Retrieve(std::string_view query, size_t k) {
+  return RetrieveImpl(query, k, nullptr);
+}
+
+Result<Retrieval> Retriever::RetrieveWithout(std::string_view query, size_t k,
+                                             const std::unordered_set<uint64_t>& excluded) {
+  return RetrieveImpl(query, k, &excluded);
+}
+
+Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
+                                          const std::unordered_set<uint64_t>* excluded) {
   const std::string stripped =
       options_.strip_framing ? StripQuestionFraming(raw_query) : std::string(raw_query);
   const std::string_view query = stripped;
   std::unordered_map<uint64_t, RetrievedChunk> fused;
+  // Leaving chunks out: ask each list for that many more, then drop them.
+  const size_t fetch = options_.candidates + (excluded ? excluded->size() : 0);
   auto add_list = [&](const std::vector<Candidate>& list, double weight, bool is_text) {
-    for (size_t i = 0; i < list.size(); ++i) {
+    size_t rank = 0;
+    for (size_t i = 0; i < list.size() && rank < options_.candidates; ++i) {
+      if (excluded && excluded->count(list[i].chunk_id) > 0) continue;
+      ++rank;
       RetrievedChunk& r = fused[list[i].chunk_id];
       r.chunk.id = list[i].chunk_id;
-      r.score += weight / (options_.rrf_k + static_cast<double>(i + 1));
-      (is_text ? r.text_rank : r.vector_rank) = static_cast<int>(i + 1);
+      r.score += weight / (options_.rrf_k + static_cast<double>(rank));
+      (is_text ? r.text_rank : r.vector_rank) = static_cast<int>(rank);
     }
   };
-  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits,
-                         store_->TextSearch(query, options_.candidates));
+  RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> text_hits, store_->TextSearch(query, fetch));
+  if (options_.rm3_docs > 0 && !text_hits.empty()) {
+    RAGKV_ASSIGN_OR_RETURN(text_hits, ExpandWithFeedback(text_hits, fetch, excluded));
+  }
   add_list(text_hits, options_.text_weight, true);
   if (options_.vector_weight > 0) {
-    RAGKV_ASSIGN_OR_RETURN(auto vectors,
-                           embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
-    if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
-    RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn,
-                           store_->VectorSearch(vectors[0], options_.candidates));
+    if (cached_vector_.empty() || cached_query_ != query) {
+      RAGKV_ASSIGN_OR_RETURN(auto vectors,
+                             embedder_->Embed({std::string(query)}, EmbedPurpose::kQuery));
+      if (vectors.size() != 1) return Status::Internal("embedder returned no vector");
+      cached_query_ = std::string(query);
+      cached_vector_ = std::move(vectors[0]);
+    }
+    RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> knn, store_->VectorSearch(cached_vector_, fetch));
     add_list(knn, options_.vector_weight, false);
   }
   std::vector<RetrievedChunk> ranked;
@@ -118,6 +291,7 @@ Result<Retrieval> Retriever::Retrieve(std::string_view raw_query, size_t k) {
     out.hits.push_back(std::move(r));
   }
   out.confidence = out.hits.empty() ? 0 : Coverage(query, out.hits[0].chunk, &out.unknown_terms);
+  if (excluded) out.unknown_terms.clear();  // df counts the left-out chunks too
   // Report unknown terms as the user wrote them ("AVL", not the stem "avl").
   for (std::string& term : out.unknown_terms) {
     size_t pos = 0;

@@ -13,14 +13,19 @@
 // mentions ("CRDT") loses its rarest, heaviest terms and scores low even when
 // its common words match well, which a raw BM25 score cannot tell apart
 // (fts5_baseline.txt: 5 of 6 unanswerable questions outscore an answerable
-// one). Abstain when confidence < threshold (calibrated in docs/rag.md), or
-// when a question term occurs in no document at all.
+// one). Abstain when confidence < threshold, or when a question term occurs
+// in no document at all. The threshold is the collection's own calibration
+// (calibration.h: fitted at ingest on pseudo-questions from the collection)
+// unless the caller fixes one; collections ingested before calibration
+// existed fall back to kFallbackThreshold.
 //
 // Thread safety: one thread at a time (it uses the store and the embedder).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/result.h"
@@ -36,11 +41,24 @@ struct RetrievalOptions {
   double text_weight = 1.0;   // w_L for BM25
   double vector_weight = -1;  // w_L for the vector list; 0 disables KNN; < 0: the
                               // embedder's fusion_weight()
-  double abstain_threshold = 0.18;
+  // Abstain below this confidence; < 0: the collection's calibrated threshold
+  // (kFallbackThreshold when it has none).
+  double abstain_threshold = -1;
   bool strip_framing = true;  // apply StripQuestionFraming to queries
   // Abstain when a question term occurs in no document at all.
   bool abstain_on_unknown_terms = true;
+  // Pseudo-relevance feedback (RM3, feedback.h) on the BM25 list: the top
+  // rm3_docs chunks give rm3_terms expansion terms, interpolated with the
+  // question at weight rm3_weight (1 - lambda). 0 docs: off, the default: no
+  // setting chosen on FOLDOC dev half A held on the other sets (docs/rag.md).
+  size_t rm3_docs = 0;
+  size_t rm3_terms = 10;
+  double rm3_weight = 0.5;
 };
+
+// The fixed threshold of session 1 (the middle of FOLDOC dev half A's gap),
+// used for collections without a calibration.
+constexpr double kFallbackThreshold = 0.18;
 
 struct RetrievedChunk {
   ChunkRecord chunk;
@@ -71,18 +89,42 @@ class Retriever {
 
   // The `k` best chunks for `query`. Errors only from the embedder (remote).
   Result<Retrieval> Retrieve(std::string_view query, size_t k);
+  // The same as if the chunks in `excluded` were not in the collection's
+  // candidate lists (term statistics stay those of the whole collection, and
+  // unknown_terms is left empty): leave-one-out retrieval for calibration.
+  Result<Retrieval> RetrieveWithout(std::string_view query, size_t k,
+                                    const std::unordered_set<uint64_t>& excluded);
 
   const RetrievalOptions& options() const { return options_; }
+  // The threshold in force, and whether it came from the collection's
+  // calibration (otherwise the caller's, or kFallbackThreshold).
+  double threshold() const { return options_.abstain_threshold; }
+  bool calibrated() const { return calibrated_; }
 
  private:
-  Retriever(ChunkStore* store, Embedder* embedder, RetrievalOptions options)
-      : store_(store), embedder_(embedder), options_(options) {}
+  Retriever(ChunkStore* store, Embedder* embedder, RetrievalOptions options, bool calibrated)
+      : store_(store), embedder_(embedder), options_(options), calibrated_(calibrated) {}
+  Result<Retrieval> RetrieveImpl(std::string_view query, size_t k,
+                                 const std::unordered_set<uint64_t>* excluded);
+  // The BM25 list re-ranked by the RM3-expanded query (see feedback.h),
+  // at most `k` long.
+  Result<std::vector<Candidate>> ExpandWithFeedback(const std::vector<Candidate>& text_hits,
+                                                    size_t k,
+                                                    const std::unordered_set<uint64_t>* excluded);
   double Coverage(std::string_view query, const ChunkRecord& chunk,
-                  std::vector<std::string>* unknown) const;
+                  std::vector<std::string>* unknown);
 
   ChunkStore* store_;
   Embedder* embedder_;
   RetrievalOptions options_;
+  bool calibrated_ = false;
+  // The last query's vector and term statistics: calibration asks the same
+  // question several times, and a remote embedder or a server store costs a
+  // request (per term) each.
+  std::string cached_query_;
+  std::vector<float> cached_vector_;
+  std::string cached_stats_query_;
+  std::vector<ChunkStore::TermStat> cached_stats_;
 };
 
 }  // namespace ragkv::rag

@@ -97,6 +97,17 @@ TEST_F(CliTest, IngestSearchAskEval) {
                                  "balance?\nResponse:\nThe documents do not contain the answer"));
   EXPECT_EQ(written.substr(written.size() - rule.size() - 1), rule + "\n");
 
+  // The ingest calibrated the abstention threshold; ask --json reports it.
+  EXPECT_THAT(ingest.out, HasSubstr("abstention threshold "));
+  CliRun ask_json = Ragkv("ask 'What is a B-tree?' --json " + data_);
+  ASSERT_EQ(ask_json.exit_code, 0) << ask_json.out;
+  auto answer = nlohmann::json::parse(ask_json.out, nullptr, false);
+  ASSERT_FALSE(answer.is_discarded()) << ask_json.out;
+  ASSERT_TRUE(answer["threshold"].is_number());
+  EXPECT_GE(answer["threshold"].get<double>(), 0.0);
+  EXPECT_LE(answer["threshold"].get<double>(), 1.0);
+  EXPECT_TRUE(answer["threshold_calibrated"].get<bool>());
+
   std::string qrels = work_.Write(
       "qrels.jsonl",
       R"({"id":"q1","question":"copies of data on servers","relevant":{"replication":2}})"
@@ -104,6 +115,7 @@ TEST_F(CliTest, IngestSearchAskEval) {
   CliRun eval = Ragkv("eval " + qrels + " --run-out " + work_.path() + "/run.jsonl " + data_);
   ASSERT_EQ(eval.exit_code, 0) << eval.out;
   EXPECT_THAT(eval.out, HasSubstr("all answerable    1   1.000"));
+  EXPECT_THAT(eval.out, HasSubstr("abstention threshold: "));
   EXPECT_THAT(ReadWholeFile(work_.path() + "/run.jsonl").value(),
               HasSubstr(R"("ranked":["replication")"));
 }

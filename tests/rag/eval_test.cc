@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 namespace ragkv::rag {
 namespace {
@@ -47,6 +48,55 @@ TEST(EvalTest, AggregatesPerKindAndAbstention) {
   std::string text = FormatReport(r);
   EXPECT_THAT(text, ::testing::HasSubstr("all answerable    2"));
   EXPECT_THAT(text, ::testing::HasSubstr("1/1 unanswerable declined, 1/2 answerable"));
+}
+
+// The pairwise definition, O(n m): the reference for ConfidenceAuc.
+double PairwiseAuc(const std::vector<double>& pos, const std::vector<double>& neg) {
+  double wins = 0;
+  for (double p : pos) {
+    for (double n : neg) wins += p > n ? 1.0 : p == n ? 0.5 : 0.0;
+  }
+  return wins / static_cast<double>(pos.size() * neg.size());
+}
+
+TEST(EvalTest, ConfidenceAucMatchesThePairwiseCount) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    // Few distinct values, so that ties within and across groups are common.
+    std::uniform_int_distribution<int> size(1, 12), value(0, 6);
+    std::vector<double> pos(size(rng)), neg(size(rng));
+    for (double& x : pos) x = value(rng) / 4.0;
+    for (double& x : neg) x = value(rng) / 4.0;
+    EXPECT_NEAR(ConfidenceAuc(pos, neg), PairwiseAuc(pos, neg), 1e-12) << "trial " << trial;
+  }
+  EXPECT_DOUBLE_EQ(ConfidenceAuc({0.9, 0.8}, {0.1}), 1.0);
+  EXPECT_DOUBLE_EQ(ConfidenceAuc({0.1}, {0.9, 0.8}), 0.0);
+  EXPECT_DOUBLE_EQ(ConfidenceAuc({0.5}, {0.5}), 0.5);
+  EXPECT_DOUBLE_EQ(ConfidenceAuc({}, {0.5}), -1);
+  EXPECT_DOUBLE_EQ(ConfidenceAuc({0.5}, {}), -1);
+}
+
+TEST(EvalTest, ReportsHowConfidenceSeparatesTheGroups) {
+  auto qs = ParseQuestions(
+      R"({"id": "q1", "question": "a?", "relevant": {"a": 2}}
+{"id": "q2", "question": "b?", "relevant": {"b": 2}}
+{"id": "q3", "question": "c?", "relevant": {}}
+{"id": "q4", "question": "d?", "relevant": {}}
+)");
+  ASSERT_TRUE(qs.ok());
+  // Answerable 0.9 and 0.3; unanswerable 0.4 and 0.1: 3 of 4 pairs ordered.
+  std::vector<EvalRun> runs = {{{"a"}, false, 0.9}, {{"b"}, false, 0.3}, {{}, true, 0.4},
+                               {{}, true, 0.1}};
+  EvalReport r = Evaluate(*qs, runs, 10);
+  EXPECT_DOUBLE_EQ(r.confidence_auc, 0.75);
+  EXPECT_DOUBLE_EQ(r.min_answerable_confidence, 0.3);
+  EXPECT_DOUBLE_EQ(r.max_unanswerable_confidence, 0.4);
+  EXPECT_THAT(FormatReport(r),
+              ::testing::HasSubstr("AUC 0.750; answerable min 0.300, unanswerable max 0.400"));
+  // Without unanswerable questions there is nothing to separate.
+  EvalReport only_answerable = Evaluate({(*qs)[0]}, {runs[0]}, 10);
+  EXPECT_DOUBLE_EQ(only_answerable.confidence_auc, -1);
+  EXPECT_THAT(FormatReport(only_answerable), ::testing::Not(::testing::HasSubstr("AUC")));
 }
 
 TEST(EvalTest, MalformedLinesNameTheLine) {
