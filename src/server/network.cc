@@ -97,7 +97,6 @@ struct Server::Connection {
   bool dead = false;
   bool close_after_flush = false;
   bool awaiting_durability = false;  // has replies to writes not yet known durable
-  bool blocked = false;  // a deferred command's reply is pending
 };
 
 Server::Server(Engine* engine) : engine_(engine) {
@@ -112,16 +111,9 @@ Server::Server(Engine* engine) : engine_(engine) {
     Connection* c = executing_;
     // Only a command this loop is executing for a connection can be parked.
     if (c == nullptr || &c->session != &session) return false;
-    c->blocked = true;
-    workers_->Submit([this, fd = c->fd, id = session.id, work = std::move(work)] {
-      Engine::ReplyFinisher finish = work();
-      {
-        std::lock_guard lock(completions_mu_);
-        completions_.push_back({fd, id, std::move(finish)});
-      }
-      uint64_t one = 1;
-      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
-      (void)ignored;
+    session.blocked = true;
+    workers_->Submit([this, id = session.id, work = std::move(work)] {
+      Post([this, id, finish = work()] { Resume(id, &finish); });
     });
     return true;
   });
@@ -307,7 +299,7 @@ void Server::ProcessInput(Connection* c) {
   resp::RequestLimits limits;
   limits.max_bulk_len = cfg.proto_max_bulk_len;
   size_t out_before = c->out.size();
-  while (!c->dead && !c->close_after_flush && !c->blocked && !c->session.blocked) {
+  while (!c->dead && !c->close_after_flush && !c->session.blocked) {
     // A replica's output is the replication stream: its ACKs must still be
     // read however much stream is queued.
     if (c->session.kind != ClientKind::kReplica &&
@@ -355,26 +347,6 @@ void Server::ProcessInput(Connection* c) {
   c->session.query_buffer_bytes = c->in_len - c->in_pos;
   if (c->out.size() != out_before || c->close_after_flush) QueueWrite(c);
   if (c->read_paused && c->registered_in) UpdateInterest(c);
-}
-
-void Server::DrainCompletions() {
-  std::vector<Completion> done;
-  {
-    std::lock_guard lock(completions_mu_);
-    done.swap(completions_);
-  }
-  for (Completion& d : done) {
-    auto it = connections_.find(d.fd);
-    if (it == connections_.end()) continue;
-    Connection* c = it->second.get();
-    // The fd may have been reused by a new connection since.
-    if (c->dead || !c->blocked || c->session.id != d.session_id) continue;
-    resp::ReplyWriter writer(&c->out, c->session.resp);
-    d.finish(writer);
-    c->blocked = false;
-    QueueWrite(c);
-    ProcessInput(c);  // commands pipelined behind the deferred one
-  }
 }
 
 void Server::QueueWrite(Connection* c) {
@@ -498,8 +470,9 @@ Status Server::Run() {
   int64_t next_cron = MonotonicMs();
   while (!stop_.load() && !engine_->shutdown_requested()) {
     int64_t now = MonotonicMs();
-    int timeout = static_cast<int>(std::max<int64_t>(0, next_cron - now));
+    int timeout = more_posted_ ? 0 : static_cast<int>(std::max<int64_t>(0, next_cron - now));
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    bool posted_ready = false;
     if (n < 0 && errno != EINTR) return Status::IOError(std::string("epoll_wait: ") + std::strerror(errno));
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
@@ -507,8 +480,7 @@ Status Server::Run() {
         uint64_t v;
         ssize_t ignored = read(wake_fd_, &v, sizeof(v));
         (void)ignored;
-        DrainCompletions();
-        RunPosted();
+        posted_ready = true;
         continue;
       }
       if (std::find(listen_fds_.begin(), listen_fds_.end(), fd) != listen_fds_.end()) {
@@ -526,6 +498,9 @@ Status Server::Run() {
         if (c->registered_in || (ev & (EPOLLHUP | EPOLLERR))) HandleReadable(c);
       }
     }
+    // One batch per iteration, including what a full batch left behind
+    // (whose eventfd write was absorbed by the previous wake-up).
+    if (posted_ready || more_posted_) RunPosted();
     HandleCloseRequests();
     FlushPendingWrites();
     Reap();
@@ -550,16 +525,22 @@ int64_t Server::Send(uint64_t id, std::string_view bytes) {
 }
 
 void Server::Unblock(uint64_t id) {
+  // Resumed from the loop, not from inside the command that unblocked it.
+  Post([this, id] { Resume(id, nullptr); });
+}
+
+void Server::Resume(uint64_t id, const Engine::ReplyFinisher* finish) {
   auto it = by_session_id_.find(id);
   if (it == by_session_id_.end()) return;
-  it->second->session.blocked = false;
-  // Resumed from the loop, not from inside the command that unblocked it.
-  Post([this, id] {
-    auto again = by_session_id_.find(id);
-    if (again == by_session_id_.end()) return;
-    Connection* c = again->second;
-    if (!c->dead && !c->session.blocked && c->in_pos < c->in.size()) ProcessInput(c);
-  });
+  Connection* c = it->second;
+  if (c->dead) return;
+  if (finish != nullptr) {
+    resp::ReplyWriter writer(&c->out, c->session.resp);
+    (*finish)(writer);
+    QueueWrite(c);
+  }
+  c->session.blocked = false;
+  if (c->in_pos < c->in_len) ProcessInput(c);  // commands pipelined behind it
 }
 
 void Server::Kill(uint64_t id) {
@@ -568,18 +549,25 @@ void Server::Kill(uint64_t id) {
 }
 
 void Server::Post(std::function<void()> fn) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(posted_mu_);
     posted_.push_back(std::move(fn));
+    wake = !wake_pending_;
+    wake_pending_ = true;
   }
-  uint64_t one = 1;
-  ssize_t ignored = write(wake_fd_, &one, sizeof(one));
-  (void)ignored;
+  if (wake) {
+    uint64_t one = 1;
+    ssize_t ignored = write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
 }
 
 void Server::RunPosted() {
   // A bounded batch per loop iteration: a follower that fell behind applies
   // its backlog of stream chunks in slices and keeps serving its clients.
+  // What is left is run in the next iteration, which then does not block in
+  // epoll_wait (more_posted_).
   constexpr size_t kMaxTasksPerIteration = 16;
   std::vector<std::function<void()>> tasks;
   {
@@ -588,11 +576,8 @@ void Server::RunPosted() {
       tasks.push_back(std::move(posted_.front()));
       posted_.pop_front();
     }
-    if (!posted_.empty()) {
-      uint64_t one = 1;
-      ssize_t ignored = write(wake_fd_, &one, sizeof(one));
-      (void)ignored;
-    }
+    more_posted_ = !posted_.empty();
+    wake_pending_ = more_posted_;
   }
   for (auto& task : tasks) task();
 }
