@@ -56,6 +56,10 @@ class Config {
   // Output bytes pending per client above which it stops being read (ours;
   // Redis would disconnect at client-output-buffer-limit).
   int64_t client_output_pause = 1LL << 20;
+  // FT.SEARCH runs on the event loop instead of a worker thread when nothing
+  // else is waiting for the loop and the query's learned CPU cost is at most
+  // this many microseconds; 0 = always on a worker (ours; docs/server.md).
+  int64_t search_inline_max_us = 200;
   // Server.
   int64_t databases = 16;
   int64_t hz = 10;

@@ -96,25 +96,29 @@ class Engine {
   void Propagate(int db, std::span<const std::string_view> argv);
 
   // Deferred replies (FT.SEARCH on worker threads, docs/search.md). A handler
-  // that calls Defer() writes no reply itself: `work` runs on a worker thread
-  // (it must not touch the keyspace) and returns the finisher, which the
-  // network layer runs on the event loop to append the reply; the connection
-  // reads no further command until then, so pipelined replies keep their
-  // order. Without a deferrer (tests, embedded use), or inside MULTI/EXEC,
-  // CanDefer() is false and handlers run synchronously.
+  // that calls Defer() writes no reply itself: `work` (which must not touch
+  // the keyspace) returns the finisher, which appends the reply on the event
+  // loop. The deferrer decides where `work` runs: on a worker thread, the
+  // session parked until the finisher ran (so pipelined replies keep their
+  // order), or inline when that is cheap and stalls nobody. `cost_key` names
+  // the command's shape (same key, similar cost) so the deferrer can learn
+  // what it costs; empty means unknown. Without a deferrer (tests, embedded
+  // use), or inside MULTI/EXEC (CanDefer() is false), the handler runs
+  // synchronously.
   using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
   using DeferredWork = std::function<ReplyFinisher()>;
-  // A deferrer takes `work` (moving from it) and returns true, or returns
-  // false when it cannot park this session (then the work runs inline).
-  using Deferrer = std::function<bool(Session&, DeferredWork&)>;
+  // Runs or schedules `work`; exactly one reply reaches the session, in
+  // `out` or later through the network layer.
+  using Deferrer =
+      std::function<void(Session&, resp::ReplyWriter& out, DeferredWork work, std::string_view)>;
   void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
   bool CanDefer(const Session& s) const {
     return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
   }
-  // Hands `work` to the deferrer, or runs it and its finisher here, writing
-  // the reply to `out`.
-  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work) {
-    if (deferrer_ == nullptr || !deferrer_(s, work)) work()(out);
+  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work,
+             std::string_view cost_key = {}) {
+    if (!CanDefer(s)) return work()(out);
+    deferrer_(s, out, std::move(work), cost_key);
   }
 
   // Source of "now" (unix ms); tests substitute a fake clock.

@@ -47,6 +47,12 @@ int64_t MonotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 std::string FormatAddr(const sockaddr_storage& ss, bool* loopback) {
   char host[INET6_ADDRSTRLEN] = "?";
   int port = 0;
@@ -107,15 +113,9 @@ Server::Server(Engine* engine) : engine_(engine) {
   const size_t cores = std::thread::hardware_concurrency();
   workers_ = std::make_unique<WorkerPool>(std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 16),
                                           /*nice=*/5);
-  engine_->set_deferrer([this](Session& session, Engine::DeferredWork& work) {
-    Connection* c = executing_;
-    // Only a command this loop is executing for a connection can be parked.
-    if (c == nullptr || &c->session != &session) return false;
-    session.blocked = true;
-    workers_->Submit([this, id = session.id, work = std::move(work)] {
-      Post([this, id, finish = work()] { Resume(id, &finish); });
-    });
-    return true;
+  engine_->set_deferrer([this](Session& session, resp::ReplyWriter& out, Engine::DeferredWork work,
+                               std::string_view cost_key) {
+    Defer(session, out, std::move(work), cost_key);
   });
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -136,6 +136,61 @@ Server::~Server() {
   if (wake_fd_ >= 0) close(wake_fd_);
   if (epoll_fd_ >= 0) close(epoll_fd_);
   if (g_signal_server == this) g_signal_server = nullptr;
+}
+
+void Server::Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWork work,
+                   std::string_view cost_key) {
+  Connection* c = executing_;
+  // Only a command this loop is executing for a connection can be parked.
+  if (c == nullptr || &c->session != &session) return work()(out);
+  if (ShouldRunInline(cost_key)) {
+    const int64_t start = MonotonicNs();
+    Engine::ReplyFinisher finish = work();
+    const int64_t spent = MonotonicNs() - start;
+    inline_spent_ns_ += spent;
+    RecordCost(cost_key, spent);
+    return finish(out);
+  }
+  session.blocked = true;
+  ++deferred_in_flight_;
+  workers_->Submit([this, id = session.id, key = std::string(cost_key),
+                    work = std::move(work)]() mutable {
+    const int64_t start = MonotonicNs();
+    Engine::ReplyFinisher finish = work();
+    const int64_t spent = MonotonicNs() - start;
+    Post([this, id, key = std::move(key), spent, finish = std::move(finish)] {
+      --deferred_in_flight_;
+      RecordCost(key, spent);
+      Resume(id, &finish);
+    });
+  });
+}
+
+bool Server::ShouldRunInline(std::string_view cost_key) const {
+  const int64_t budget_ns = engine_->config().search_inline_max_us * 1000;
+  if (budget_ns <= 0 || cost_key.empty()) return false;
+  // Someone else is waiting for the loop: another ready socket or posted
+  // task this iteration, or work on the workers whose completion is due.
+  if (ready_events_ > 1 || more_posted_ || deferred_in_flight_ > 0) return false;
+  auto it = cost_ns_.find(cost_key);
+  // Unknown shapes run on a worker first, which measures them.
+  return it != cost_ns_.end() && inline_spent_ns_ + it->second <= budget_ns;
+}
+
+void Server::RecordCost(std::string_view cost_key, int64_t ns) {
+  if (cost_key.empty()) return;
+  auto it = cost_ns_.find(cost_key);
+  if (it == cost_ns_.end()) {
+    // Bounded: shapes are few in practice; a client generating endless new
+    // ones only resets what was learned.
+    constexpr size_t kMaxShapes = 1024;
+    if (cost_ns_.size() >= kMaxShapes) cost_ns_.clear();
+    cost_ns_.emplace(std::string(cost_key), ns);
+    return;
+  }
+  // Rises at once, decays slowly: one slow run sends the next ones of that
+  // shape to the workers until it has proven cheap again.
+  it->second = ns >= it->second ? ns : (3 * it->second + ns) / 4;
 }
 
 void Server::InstallSignalHandlers(Server* server) {
@@ -473,6 +528,8 @@ Status Server::Run() {
     int timeout = more_posted_ ? 0 : static_cast<int>(std::max<int64_t>(0, next_cron - now));
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
     bool posted_ready = false;
+    ready_events_ = n;
+    inline_spent_ns_ = 0;
     if (n < 0 && errno != EINTR) return Status::IOError(std::string("epoll_wait: ") + std::strerror(errno));
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;

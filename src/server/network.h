@@ -91,10 +91,23 @@ class Server : public SessionIo {
   void Resume(uint64_t id, const Engine::ReplyFinisher* finish);
 
   Engine* engine_;
+  // The deferrer (Engine::Defer): runs `work` inline or on a worker.
+  void Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWork work,
+             std::string_view cost_key);
+  // True when `cost_key`'s learned cost fits search-inline-max-us and nothing
+  // else is waiting for the loop (see the design comment in network.cc).
+  bool ShouldRunInline(std::string_view cost_key) const;
+  void RecordCost(std::string_view cost_key, int64_t ns);
+
   // Deferred commands: the connection whose command is executing (for the
   // deferrer) and the worker pool. Finished work comes back through Post.
   Connection* executing_ = nullptr;
   std::unique_ptr<class WorkerPool> workers_;
+  size_t deferred_in_flight_ = 0;  // submitted, completion not yet run
+  int ready_events_ = 0;           // epoll events of the current iteration
+  int64_t inline_spent_ns_ = 0;    // inline deferred work this iteration
+  // Learned wall time (ns) of deferred work by cost key; loop thread only.
+  std::unordered_map<std::string, int64_t, store::StringHash, std::equal_to<>> cost_ns_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   int port_ = 0;

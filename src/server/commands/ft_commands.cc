@@ -147,6 +147,31 @@ void WriteSearchReply(resp::ReplyWriter& out, const search::SearchRequest& req,
   out.ArrayHeader(0);
 }
 
+// The shape of an FT.SEARCH for the deferrer's cost estimate: its arguments
+// with long PARAMS values (vector blobs) replaced by their length, so
+// queries that differ only in the vector share one key and one learned cost.
+// Called after ParseFtSearch succeeded, so PARAMS' count is well formed.
+std::string SearchCostKey(std::span<const std::string_view> argv) {
+  constexpr size_t kLongValue = 64;
+  std::string key;
+  key.reserve(256);
+  size_t params_end = 0;  // one past the last PARAMS argument
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    if (i < params_end && (params_end - i) % 2 == 1 && a.size() > kLongValue) {
+      key.append("\x01").append(std::to_string(a.size()));
+    } else {
+      key.append(a);
+    }
+    key.push_back('\0');
+    if (params_end == 0 && i + 1 < argv.size() && IEquals(a, "PARAMS")) {
+      auto n = search::ParseUint64(argv[i + 1]);
+      if (n) params_end = i + 2 + static_cast<size_t>(std::min<uint64_t>(*n, argv.size()));
+    }
+  }
+  return key;
+}
+
 void FtSearchCommand(CommandContext& ctx) {
   auto index = Manager(ctx).Find(ctx.arg(1));
   if (index == nullptr) return ctx.out.Error(NoSuchIndex(ctx.arg(1)));
@@ -171,6 +196,7 @@ void FtSearchCommand(CommandContext& ctx) {
   if (!ctx.engine.CanDefer(ctx.session)) return run_here(ctx.out);
   // The query runs on a worker under the index's shared lock; the page's
   // fields are read from the keyspace when the reply is written on the loop.
+  const std::string cost_key = SearchCostKey(ctx.argv);
   ctx.engine.Defer(ctx.session, ctx.out, [engine, index, req, run_here]() -> Engine::ReplyFinisher {
     auto result = std::make_shared<Result<search::SearchResult>>(index->Search(*req, nullptr));
     return [engine, index, req, run_here, result](resp::ReplyWriter& out) {
@@ -185,7 +211,7 @@ void FtSearchCommand(CommandContext& ctx) {
       }
       WriteSearchReply(out, *req, **result);
     };
-  });
+  }, cost_key);
 }
 
 void FtAggregateCommand(CommandContext& ctx) {
