@@ -59,7 +59,7 @@ class Config {
   // FT.SEARCH runs on the event loop instead of a worker thread when nothing
   // else is waiting for the loop and the query's learned CPU cost is at most
   // this many microseconds; 0 = always on a worker (ours; docs/server.md).
-  int64_t search_inline_max_us = 200;
+  int64_t search_inline_max_us = 25;
   // Server.
   int64_t databases = 16;
   int64_t hz = 10;

@@ -149,10 +149,12 @@ void Server::Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWor
     const int64_t spent = MonotonicNs() - start;
     inline_spent_ns_ += spent;
     RecordCost(cost_key, spent);
+    ++engine_->stats().deferred_inline;
     return finish(out);
   }
   session.blocked = true;
   ++deferred_in_flight_;
+  ++engine_->stats().deferred_on_workers;
   workers_->Submit([this, id = session.id, key = std::string(cost_key),
                     work = std::move(work)]() mutable {
     const int64_t start = MonotonicNs();

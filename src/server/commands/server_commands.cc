@@ -202,6 +202,8 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     line("pubsub_channels", "0");
     line("pubsub_patterns", "0");
     line("total_error_replies", std::to_string(st.total_error_replies));
+    line("ragkv_deferred_on_workers", std::to_string(st.deferred_on_workers));
+    line("ragkv_deferred_inline", std::to_string(st.deferred_inline));
   }
   if (want("replication", true) && engine.replication != nullptr) {
     if (!out.empty()) out.append("\r\n");
