@@ -11,10 +11,10 @@
 //    (ragkv_vector, same parameters and insertion order).
 // 2. One client, interleaved: for --rounds passes over the queries, each
 //    block of --block queries runs as (a) in-process VectorIndex::Search,
-//    (b) FT.SEARCH with search-inline-max-us 0 (always on a worker thread),
-//    (c) FT.SEARCH with search-inline-max-us 1000 (on the event loop
-//    whenever it is idle), and (d) PING (the loopback round-trip floor),
-//    rotating which goes first.
+//    (b) FT.SEARCH with both inline budgets 0 (always on a worker thread),
+//    (c) FT.SEARCH with the server's configured budgets (one client alone:
+//    the solo budget applies), and (d) PING (the loopback round-trip
+//    floor), rotating which goes first.
 //    Background load from other processes then hits all four alike. Besides
 //    wall-clock p50/p99 it reports CPU time per query: the bench thread's
 //    CLOCK_THREAD_CPUTIME_ID in-process, and the server's CPU (the sum of
@@ -25,9 +25,9 @@
 //    query, next to the in-process index run by min(clients, cores) threads
 //    on the same queries (with the same allow-list for the filtered case).
 // 4. GET p50/p99 of a paced probe (one GET per 200 us): idle, during 8-client
-//    FT.SEARCH load, during 1-client load with searches on a worker and with
-//    searches inline, and idle again. Sections 3 and 4 otherwise run with the
-//    server's configured search-inline-max-us.
+//    and 1-client FT.SEARCH load with the configured budgets, during 1-client
+//    load with search-inline-max-us 1000 (every search inline), and idle
+//    again. Sections 3 and 4 otherwise run with the configured budgets.
 // Recall@k against --gt is printed for both paths (the ground truth is over
 // the full base set, so it is only meaningful with --n 60000).
 #include <sys/resource.h>
@@ -247,20 +247,31 @@ Stats RunGets(int port, double seconds) {
 // One client, the four paths interleaved block by block (see the header).
 constexpr const char* kInlineWhenIdle = "1000";
 
+// The server's configured inline budgets, restored after each experiment.
+struct InlineBudgets {
+  std::string max_us, solo_max_us;
+};
+
+void SetBudgets(ragkv::resp::RespClient& cl, const InlineBudgets& b) {
+  ConfigSet(cl, "search-inline-max-us", b.max_us);
+  ConfigSet(cl, "search-inline-solo-max-us", b.solo_max_us);
+}
+
 void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int server_pid,
-                             const std::string& inline_default) {
+                             const InlineBudgets& configured) {
   enum Path { kInProcess, kWorker, kInline, kPing, kPaths };
   const std::string names[kPaths] = {
-      "in-process VectorIndex::Search", "FT.SEARCH on a worker (search-inline-max-us 0)",
-      std::string("FT.SEARCH inline (search-inline-max-us ") + kInlineWhenIdle + ")",
+      "in-process VectorIndex::Search", "FT.SEARCH on a worker (both budgets 0)",
+      "FT.SEARCH, configured budgets " + configured.max_us + "/" + configured.solo_max_us +
+          " us (solo: inline)",
       "PING (loopback round trip)"};
   std::vector<double> lat[kPaths];
   int64_t cpu_ns[kPaths] = {}, client_cpu_ns[kPaths] = {};
   double hits[kPaths] = {};
   const size_t nq = w.nq(), k = w.o->k;
   auto run_block = [&](Path p, size_t first, size_t end, bool record) {
-    if (p == kWorker) ConfigSet(cl, "search-inline-max-us", "0");
-    if (p == kInline) ConfigSet(cl, "search-inline-max-us", kInlineWhenIdle);
+    if (p == kWorker) SetBudgets(cl, {"0", "0"});
+    if (p == kInline) SetBudgets(cl, configured);
     const int64_t server0 = ProcessCpuNs(server_pid), self0 = ThreadCpuNs();
     for (size_t i = first; i < end; ++i) {
       auto t0 = Clock::now();
@@ -303,7 +314,7 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
       ++rotation;
     }
   }
-  ConfigSet(cl, "search-inline-max-us", inline_default);
+  SetBudgets(cl, configured);
   Stats s[kPaths];
   for (int p = 0; p < kPaths; ++p) s[p] = Summarize(lat[p], 1);
   std::printf("\n### One client, k=%zu ef=%zu: %zu queries x %zu rounds, interleaved in blocks of %zu\n",
@@ -323,7 +334,7 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
     const double cpu = static_cast<double>(cpu_ns[p]) / static_cast<double>(s[p].count);
     std::printf("%s: p50 overhead %+.1f us = %+.1f%% of in-process; server CPU overhead %+.1f us = "
                 "%+.1f%%; client CPU %.1f us/query\n",
-                p == kWorker ? "worker" : "inline", s[p].p50_us - s[kInProcess].p50_us,
+                p == kWorker ? "worker" : "configured", s[p].p50_us - s[kInProcess].p50_us,
                 100.0 * (s[p].p50_us - s[kInProcess].p50_us) / s[kInProcess].p50_us,
                 (cpu - in_cpu) / 1000.0, 100.0 * (cpu - in_cpu) / in_cpu,
                 static_cast<double>(client_cpu_ns[p]) / 1000.0 / static_cast<double>(s[p].count));
@@ -382,12 +393,13 @@ int main(int argc, char** argv) {
     const size_t at = info->str.find("process_id:");
     if (at != std::string::npos) server_pid = std::atoi(info->str.c_str() + at + 11);
   }
-  auto inline_cfg = cl.Command({"CONFIG", "GET", "search-inline-max-us"});
-  if (server_pid <= 0 || !inline_cfg.ok() || inline_cfg->elements.size() != 2) {
+  auto inline_cfg = cl.Command({"CONFIG", "GET", "search-inline-*"});
+  if (server_pid <= 0 || !inline_cfg.ok() || inline_cfg->elements.size() != 4) {
     std::fprintf(stderr, "needs a local ragkv serve with search-inline-max-us\n");
     return 1;
   }
-  const std::string inline_default = inline_cfg->elements[1].str;
+  // Sorted by name: search-inline-max-us, search-inline-solo-max-us.
+  const InlineBudgets configured{inline_cfg->elements[1].str, inline_cfg->elements[3].str};
   (void)cl.Command({"FLUSHALL"});
   (void)cl.Command({"FT.DROPINDEX", "idx"});
   auto created = cl.Command({"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:", "SCHEMA",
@@ -431,7 +443,7 @@ int main(int argc, char** argv) {
                  " AS d]"};
   for (size_t i = 7; i < base.rows; i += 100) w.bucket7->Set(i);
 
-  SingleClientInterleaved(w, cl, server_pid, inline_default);
+  SingleClientInterleaved(w, cl, server_pid, configured);
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::printf("\n### Throughput: %.0f s per point; in-process uses min(clients, %d cores) threads\n",
@@ -452,8 +464,8 @@ int main(int argc, char** argv) {
   }
 
   // Returns the probe's stats; *search_qps is the background load achieved.
-  auto get_under_load = [&](int clients, const std::string& inline_max_us, double* search_qps) {
-    ConfigSet(cl, "search-inline-max-us", inline_max_us);
+  auto get_under_load = [&](int clients, const InlineBudgets& budgets, double* search_qps) {
+    SetBudgets(cl, budgets);
     std::atomic<bool> stop{false};
     Stats load_stats;
     std::thread load([&] {
@@ -464,28 +476,28 @@ int main(int argc, char** argv) {
     stop = true;
     load.join();
     *search_qps = load_stats.qps;
-    ConfigSet(cl, "search-inline-max-us", inline_default);
+    SetBudgets(cl, configured);
     return s;
   };
   Stats idle1 = RunGets(o.port, o.seconds);
   double qps8 = 0, qps1w = 0, qps1i = 0;
-  Stats busy8 = get_under_load(8, inline_default, &qps8);
-  Stats busy1w = get_under_load(1, "0", &qps1w);
-  Stats busy1i = get_under_load(1, kInlineWhenIdle, &qps1i);
+  Stats busy8 = get_under_load(8, configured, &qps8);
+  Stats busy1w = get_under_load(1, configured, &qps1w);
+  Stats busy1i = get_under_load(1, {kInlineWhenIdle, kInlineWhenIdle}, &qps1i);
   Stats idle2 = RunGets(o.port, o.seconds);
   std::printf("\n### GET probe (one GET per 200 us; load clients at nice 10)\n"
               "| GET | p50 us | p99 us | background FT.SEARCH QPS |\n|---|---|---|---|\n");
   std::printf("| idle (before) | %.0f | %.0f | 0 |\n", idle1.p50_us, idle1.p99_us);
-  std::printf("| during 8-client FT.SEARCH load (search-inline-max-us %s) | %.0f | %.0f | %.0f |\n",
-              inline_default.c_str(), busy8.p50_us, busy8.p99_us, qps8);
-  std::printf("| during 1-client FT.SEARCH load, searches on a worker | %.0f | %.0f | %.0f |\n",
+  std::printf("| during 8-client FT.SEARCH load (configured budgets) | %.0f | %.0f | %.0f |\n",
+              busy8.p50_us, busy8.p99_us, qps8);
+  std::printf("| during 1-client FT.SEARCH load (configured budgets) | %.0f | %.0f | %.0f |\n",
               busy1w.p50_us, busy1w.p99_us, qps1w);
-  std::printf("| during 1-client FT.SEARCH load, searches inline (%s) | %.0f | %.0f | %.0f |\n",
+  std::printf("| during 1-client FT.SEARCH load, every search inline (%s) | %.0f | %.0f | %.0f |\n",
               kInlineWhenIdle, busy1i.p50_us, busy1i.p99_us, qps1i);
   std::printf("| idle (after) | %.0f | %.0f | 0 |\n", idle2.p50_us, idle2.p99_us);
   const double idle_p99 = std::max(idle1.p99_us, idle2.p99_us);
-  std::printf("GET p99 loaded / worse idle p99: 8 clients %.1fx, 1 client on a worker %.1fx, "
-              "1 client inline %.1fx\n",
+  std::printf("GET p99 loaded / worse idle p99: 8 clients %.1fx, 1 client %.1fx, "
+              "1 client all inline %.1fx\n",
               busy8.p99_us / idle_p99, busy1w.p99_us / idle_p99, busy1i.p99_us / idle_p99);
   return 0;
 }

@@ -237,6 +237,7 @@ Config::Config() {
   int_opt("databases", &databases, 1, INT32_MAX, false);
   int_opt("hz", &hz, 1, 500, true);
   int_opt("search-inline-max-us", &search_inline_max_us, 0, 1000000, true);
+  int_opt("search-inline-solo-max-us", &search_inline_solo_max_us, 0, 1000000, true);
   str_opt("dir", &dir, true);
   Add("loglevel", true,
       [this](std::string_view v) {

@@ -22,6 +22,10 @@
 // budget (default 25 us, about one loopback round trip here); in exchange an
 // inline search saves two thread wake-ups (~25 us of CPU on this VM). Unknown
 // shapes go to a worker first, so a slow query is never run inline blind.
+// While a single connection has been the only one sending commands for 100
+// ms there is nobody to stall, and the larger solo budget applies (default 1
+// ms): a client that shows up then waits behind at most one inline search,
+// and its first command ends solo mode.
 //
 // Rejected: edge-triggered epoll (needs read-until-EAGAIN, which lets one
 // client monopolize the loop, or extra bookkeeping to be fair), a reply list
@@ -189,7 +193,11 @@ void Server::Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWor
 }
 
 bool Server::ShouldRunInline(std::string_view cost_key) const {
-  const int64_t budget_ns = engine_->config().search_inline_max_us * 1000;
+  constexpr int64_t kSoloNs = 100'000'000;
+  const Config& cfg = engine_->config();
+  const bool solo = iteration_ns_ - last_interleave_ns_ >= kSoloNs;
+  const int64_t budget_ns =
+      (solo ? cfg.search_inline_solo_max_us : cfg.search_inline_max_us) * 1000;
   if (budget_ns <= 0 || cost_key.empty()) return false;
   // Someone else is waiting for the loop: another ready socket or posted
   // task this iteration, or work on the workers whose completion is due.
@@ -398,6 +406,10 @@ void Server::ProcessInput(Connection* c) {
     const auto& args = c->parser.args();
     size_t consumed = c->parser.consumed();
     if (!args.empty()) {
+      if (c->session.id != last_command_session_) {
+        last_command_session_ = c->session.id;
+        last_interleave_ns_ = iteration_ns_;
+      }
       resp::ReplyWriter writer(&c->out, c->session.resp);
       const int64_t dirty_before = engine_->stats().dirty;
       executing_ = c;
@@ -552,6 +564,7 @@ Status Server::Run() {
     bool posted_ready = false;
     ready_events_ = n;
     inline_spent_ns_ = 0;
+    iteration_ns_ = MonotonicNs();
     if (n < 0 && errno != EINTR) return Status::IOError(std::string("epoll_wait: ") + std::strerror(errno));
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;

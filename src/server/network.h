@@ -106,6 +106,11 @@ class Server : public SessionIo {
   size_t deferred_in_flight_ = 0;  // submitted, completion not yet run
   int ready_events_ = 0;           // epoll events of the current iteration
   int64_t inline_spent_ns_ = 0;    // inline deferred work this iteration
+  int64_t iteration_ns_ = 0;       // monotonic time the iteration started
+  // Solo detection: the session that ran the last command, and when a
+  // command last came from a different session than the one before it.
+  uint64_t last_command_session_ = 0;
+  int64_t last_interleave_ns_ = 0;
   // Learned wall time (ns) of deferred work by cost key; loop thread only.
   std::unordered_map<std::string, int64_t, store::StringHash, std::equal_to<>> cost_ns_;
   int epoll_fd_ = -1;

@@ -1,11 +1,13 @@
 // The server's one deferred-reply path (docs/server.md, "Deferred replies"):
 // FT.SEARCH parks its connection, runs on a worker or inline on the event
 // loop, and its completion comes back through the loop's inbox. Checked on a
-// real `ragkv serve`, with searches forced onto the workers
-// (search-inline-max-us 0) and allowed inline (1000), through the
+// real `ragkv serve`, with searches forced onto the workers (both inline
+// budgets 0) and allowed inline (1000 us), through the
 // ragkv_deferred_on_workers / ragkv_deferred_inline INFO counters.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <random>
 #include <string>
@@ -33,7 +35,9 @@ int64_t InfoCounter(resp::RespClient& c, const std::string& name) {
 class DeferredReplyTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start({"--search-inline-max-us", std::to_string(GetParam())}))
+    const std::string budget = std::to_string(GetParam());
+    ASSERT_TRUE(server_.Start({"--search-inline-max-us", budget, "--search-inline-solo-max-us",
+                               budget}))
         << server_.log();
   }
 
@@ -179,6 +183,58 @@ TEST_P(DeferredReplyTest, ClientsClosingWhileTheirSearchRunsDoNotDisturbOthers) 
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(gone);
+}
+
+// Default budgets: a connection alone on the server gets its searches run
+// inline (solo budget, 1 ms); once another client sends commands, searches
+// costlier than the shared budget (25 us) go back to the workers.
+TEST(DeferredReplySoloTest, SearchesRunInlineOnlyWhileOneClientIsAlone) {
+  testing::TestServer server;
+  ASSERT_TRUE(server.Start()) << server.log();
+  resp::RespClient a;
+  ASSERT_TRUE(a.Connect("127.0.0.1", server.port(), 60000).ok());
+  // Exact search over 10k x 256-d: ~0.1-0.3 ms, above 25 us, below 1 ms.
+  constexpr int kDocs = 10000, kDim = 256;
+  auto created = a.Command({"FT.CREATE", "f", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE",
+                            "FLOAT32", "DIM", std::to_string(kDim), "DISTANCE_METRIC", "L2"});
+  ASSERT_TRUE(created.ok() && !created->is_error());
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<float> doc(kDim);
+  for (int i = 0; i < kDocs; ++i) {
+    for (float& x : doc) x = u(rng);
+    ASSERT_TRUE(a.Send({"HSET", "d" + std::to_string(i), "v", FloatBlob(doc)}).ok());
+  }
+  for (int i = 0; i < kDocs; ++i) ASSERT_TRUE(a.ReadReply().ok());
+  const std::string blob = FloatBlob(doc);  // the last document: its own nearest
+  // Solo mode starts once `a` has been the only client for 100 ms (the test
+  // server's readiness probe was another connection).
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto search_30 = [&] {
+    for (int i = 0; i < 30; ++i) {
+      auto r = a.Command({"FT.SEARCH", "f", "*=>[KNN 1 @v $B AS d]", "PARAMS", "2", "B", blob,
+                          "NOCONTENT"});
+      ASSERT_TRUE(r.ok() && r->elements.size() == 2) << (r.ok() ? r->DebugString() : "");
+      EXPECT_EQ(r->elements[1].str, "d" + std::to_string(kDocs - 1));
+    }
+  };
+  search_30();
+  const int64_t solo_inline = InfoCounter(a, "ragkv_deferred_inline");
+  EXPECT_GT(solo_inline, 0);
+  std::atomic<bool> stop{false};
+  std::thread other([&] {
+    resp::RespClient b;
+    if (!b.Connect("127.0.0.1", server.port()).ok()) return;
+    while (!stop.load()) {
+      (void)b.Command({"PING"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  search_30();
+  stop = true;
+  other.join();
+  EXPECT_EQ(InfoCounter(a, "ragkv_deferred_inline"), solo_inline);
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineBudget, DeferredReplyTest, ::testing::Values(0, 1000),
