@@ -138,8 +138,8 @@ struct Options {
 };
 
 std::vector<std::string_view> KnnArgv(const std::string& query, const std::string& blob) {
-  return {"FT.SEARCH", "idx", query, "SORTBY", "d", "RETURN", "1", "d", "PARAMS", "2", "B",
-          blob, "DIALECT", "2"};
+  return {"FT.SEARCH", "idx",    query, "SORTBY", "d",  "RETURN",  "1",
+          "d",         "PARAMS", "2",   "B",      blob, "DIALECT", "2"};
 }
 
 bool ConfigSet(ragkv::resp::RespClient& cl, const std::string& name, const std::string& value) {
@@ -167,8 +167,8 @@ struct Workload {
 // would otherwise delay the probe client, which a real deployment's remote
 // clients would not).
 Stats RunLoad(const Workload& w, bool in_process, bool filter, int threads, double seconds,
-              int server_pid, double* cpu_us_per_query,
-              std::atomic<bool>* external_stop = nullptr, int nice = 0) {
+              int server_pid, double* cpu_us_per_query, std::atomic<bool>* external_stop = nullptr,
+              int nice = 0) {
   std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
   std::atomic<int64_t> own_cpu_ns{0};
   std::atomic<bool> stop{false};
@@ -260,11 +260,11 @@ void SetBudgets(ragkv::resp::RespClient& cl, const InlineBudgets& b) {
 void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int server_pid,
                              const InlineBudgets& configured) {
   enum Path { kInProcess, kWorker, kInline, kPing, kPaths };
-  const std::string names[kPaths] = {
-      "in-process VectorIndex::Search", "FT.SEARCH on a worker (both budgets 0)",
-      "FT.SEARCH, configured budgets " + configured.max_us + "/" + configured.solo_max_us +
-          " us (solo: inline)",
-      "PING (loopback round trip)"};
+  const std::string names[kPaths] = {"in-process VectorIndex::Search",
+                                     "FT.SEARCH on a worker (both budgets 0)",
+                                     "FT.SEARCH, configured budgets " + configured.max_us + "/" +
+                                         configured.solo_max_us + " us (solo: inline)",
+                                     "PING (loopback round trip)"};
   std::vector<double> lat[kPaths];
   int64_t cpu_ns[kPaths] = {}, client_cpu_ns[kPaths] = {};
   double hits[kPaths] = {};
@@ -305,39 +305,45 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
     cpu_ns[p] += p == kInProcess ? ThreadCpuNs() - self0 : ProcessCpuNs(server_pid) - server0;
   };
   // Warm-up: caches, connections, and the server's learned cost per shape.
-  for (int p = 0; p < kPaths; ++p) run_block(static_cast<Path>(p), 0, std::min<size_t>(nq, 200), false);
+  for (int p = 0; p < kPaths; ++p)
+    run_block(static_cast<Path>(p), 0, std::min<size_t>(nq, 200), false);
   size_t rotation = 0;
   for (size_t round = 0; round < w.o->rounds; ++round) {
     for (size_t first = 0; first < nq; first += w.o->block) {
       const size_t end = std::min(nq, first + w.o->block);
-      for (int j = 0; j < kPaths; ++j) run_block(static_cast<Path>((rotation + j) % kPaths), first, end, true);
+      for (int j = 0; j < kPaths; ++j)
+        run_block(static_cast<Path>((rotation + j) % kPaths), first, end, true);
       ++rotation;
     }
   }
   SetBudgets(cl, configured);
   Stats s[kPaths];
   for (int p = 0; p < kPaths; ++p) s[p] = Summarize(lat[p], 1);
-  std::printf("\n### One client, k=%zu ef=%zu: %zu queries x %zu rounds, interleaved in blocks of %zu\n",
-              k, w.o->ef, nq, w.o->rounds, w.o->block);
+  std::printf(
+      "\n### One client, k=%zu ef=%zu: %zu queries x %zu rounds, interleaved in blocks of %zu\n", k,
+      w.o->ef, nq, w.o->rounds, w.o->block);
   std::printf("| path | p50 us | p99 us | mean us | CPU us/query | recall@%zu |\n", k);
   std::printf("|---|---|---|---|---|---|\n");
   for (int p = 0; p < kPaths; ++p) {
     const double n = static_cast<double>(s[p].count);
     std::string recall = "-";
-    if (w.have_gt && p != kPing) recall = std::to_string(hits[p] / (n * static_cast<double>(k))).substr(0, 5);
-    std::printf("| %s | %.1f | %.1f | %.1f | %.1f%s | %s |\n", names[p].c_str(), s[p].p50_us, s[p].p99_us,
-                s[p].mean_us, static_cast<double>(cpu_ns[p]) / 1000.0 / n,
+    if (w.have_gt && p != kPing)
+      recall = std::to_string(hits[p] / (n * static_cast<double>(k))).substr(0, 5);
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f%s | %s |\n", names[p].c_str(), s[p].p50_us,
+                s[p].p99_us, s[p].mean_us, static_cast<double>(cpu_ns[p]) / 1000.0 / n,
                 p == kInProcess ? "" : " (server)", recall.c_str());
   }
-  const double in_cpu = static_cast<double>(cpu_ns[kInProcess]) / static_cast<double>(s[kInProcess].count);
+  const double in_cpu =
+      static_cast<double>(cpu_ns[kInProcess]) / static_cast<double>(s[kInProcess].count);
   for (Path p : {kWorker, kInline}) {
     const double cpu = static_cast<double>(cpu_ns[p]) / static_cast<double>(s[p].count);
-    std::printf("%s: p50 overhead %+.1f us = %+.1f%% of in-process; server CPU overhead %+.1f us = "
-                "%+.1f%%; client CPU %.1f us/query\n",
-                p == kWorker ? "worker" : "configured", s[p].p50_us - s[kInProcess].p50_us,
-                100.0 * (s[p].p50_us - s[kInProcess].p50_us) / s[kInProcess].p50_us,
-                (cpu - in_cpu) / 1000.0, 100.0 * (cpu - in_cpu) / in_cpu,
-                static_cast<double>(client_cpu_ns[p]) / 1000.0 / static_cast<double>(s[p].count));
+    std::printf(
+        "%s: p50 overhead %+.1f us = %+.1f%% of in-process; server CPU overhead %+.1f us = "
+        "%+.1f%%; client CPU %.1f us/query\n",
+        p == kWorker ? "worker" : "configured", s[p].p50_us - s[kInProcess].p50_us,
+        100.0 * (s[p].p50_us - s[kInProcess].p50_us) / s[kInProcess].p50_us,
+        (cpu - in_cpu) / 1000.0, 100.0 * (cpu - in_cpu) / in_cpu,
+        static_cast<double>(client_cpu_ns[p]) / 1000.0 / static_cast<double>(s[p].count));
   }
   std::printf("floor: PING p50 %.1f us = %.1f%% of in-process p50\n", s[kPing].p50_us,
               100.0 * s[kPing].p50_us / s[kInProcess].p50_us);
@@ -349,17 +355,28 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--port") o.port = std::stoi(v);
-    else if (a == "--base") o.base = v;
-    else if (a == "--queries") o.queries = v;
-    else if (a == "--gt") o.gt = v;
-    else if (a == "--n") o.n = std::stoul(v);
-    else if (a == "--k") o.k = std::stoul(v);
-    else if (a == "--ef") o.ef = std::stoul(v);
-    else if (a == "--seconds") o.seconds = std::stod(v);
-    else if (a == "--max-queries") o.max_queries = std::stoul(v);
-    else if (a == "--rounds") o.rounds = std::stoul(v);
-    else if (a == "--block") o.block = std::max<size_t>(1, std::stoul(v));
+    if (a == "--port")
+      o.port = std::stoi(v);
+    else if (a == "--base")
+      o.base = v;
+    else if (a == "--queries")
+      o.queries = v;
+    else if (a == "--gt")
+      o.gt = v;
+    else if (a == "--n")
+      o.n = std::stoul(v);
+    else if (a == "--k")
+      o.k = std::stoul(v);
+    else if (a == "--ef")
+      o.ef = std::stoul(v);
+    else if (a == "--seconds")
+      o.seconds = std::stod(v);
+    else if (a == "--max-queries")
+      o.max_queries = std::stoul(v);
+    else if (a == "--rounds")
+      o.rounds = std::stoul(v);
+    else if (a == "--block")
+      o.block = std::max<size_t>(1, std::stoul(v));
     else if (a == "--clients") {
       o.clients.clear();
       size_t pos = 0;
@@ -402,10 +419,30 @@ int main(int argc, char** argv) {
   const InlineBudgets configured{inline_cfg->elements[1].str, inline_cfg->elements[3].str};
   (void)cl.Command({"FLUSHALL"});
   (void)cl.Command({"FT.DROPINDEX", "idx"});
-  auto created = cl.Command({"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:", "SCHEMA",
-                             "v", "VECTOR", "HNSW", "10", "TYPE", "FLOAT32", "DIM",
-                             std::to_string(dim), "DISTANCE_METRIC", "L2", "M", "16",
-                             "EF_CONSTRUCTION", "200", "bucket", "TAG"});
+  auto created = cl.Command({"FT.CREATE",
+                             "idx",
+                             "ON",
+                             "HASH",
+                             "PREFIX",
+                             "1",
+                             "doc:",
+                             "SCHEMA",
+                             "v",
+                             "VECTOR",
+                             "HNSW",
+                             "10",
+                             "TYPE",
+                             "FLOAT32",
+                             "DIM",
+                             std::to_string(dim),
+                             "DISTANCE_METRIC",
+                             "L2",
+                             "M",
+                             "16",
+                             "EF_CONSTRUCTION",
+                             "200",
+                             "bucket",
+                             "TAG"});
   if (!created.ok() || created->is_error()) {
     std::fprintf(stderr, "FT.CREATE failed\n");
     return 1;
@@ -437,20 +474,28 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < base.rows; ++i) {
     (void)(*index)->Add(i, std::span<const float>(base.row(i), dim));
   }
-  Workload w{&o, &q, &gt, have_gt, index->get(), std::make_unique<ragkv::vec::BitmapFilter>(base.rows),
-             "*=>[KNN " + std::to_string(o.k) + " @v $B EF_RUNTIME " + std::to_string(o.ef) + " AS d]",
-             "@bucket:{7}=>[KNN " + std::to_string(o.k) + " @v $B EF_RUNTIME " + std::to_string(o.ef) +
-                 " AS d]"};
+  Workload w{
+      &o,
+      &q,
+      &gt,
+      have_gt,
+      index->get(),
+      std::make_unique<ragkv::vec::BitmapFilter>(base.rows),
+      "*=>[KNN " + std::to_string(o.k) + " @v $B EF_RUNTIME " + std::to_string(o.ef) + " AS d]",
+      "@bucket:{7}=>[KNN " + std::to_string(o.k) + " @v $B EF_RUNTIME " + std::to_string(o.ef) +
+          " AS d]"};
   for (size_t i = 7; i < base.rows; i += 100) w.bucket7->Set(i);
 
   SingleClientInterleaved(w, cl, server_pid, configured);
 
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::printf("\n### Throughput: %.0f s per point; in-process uses min(clients, %d cores) threads\n",
-              o.seconds, cores);
-  std::printf("| clients | query | RESP QPS | p50 us | p99 us | server CPU us/query | "
-              "in-process QPS | p50 us | p99 us | CPU us/query |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n### Throughput: %.0f s per point; in-process uses min(clients, %d cores) threads\n",
+      o.seconds, cores);
+  std::printf(
+      "| clients | query | RESP QPS | p50 us | p99 us | server CPU us/query | "
+      "in-process QPS | p50 us | p99 us | CPU us/query |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n");
   for (bool filter : {false, true}) {
     for (int c : o.clients) {
       double cpu_us = 0, in_cpu_us = 0;
@@ -468,9 +513,8 @@ int main(int argc, char** argv) {
     SetBudgets(cl, budgets);
     std::atomic<bool> stop{false};
     Stats load_stats;
-    std::thread load([&] {
-      load_stats = RunLoad(w, false, false, clients, 0, 0, nullptr, &stop, /*nice=*/10);
-    });
+    std::thread load(
+        [&] { load_stats = RunLoad(w, false, false, clients, 0, 0, nullptr, &stop, /*nice=*/10); });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     Stats s = RunGets(o.port, o.seconds);
     stop = true;
@@ -485,8 +529,9 @@ int main(int argc, char** argv) {
   Stats busy1w = get_under_load(1, configured, &qps1w);
   Stats busy1i = get_under_load(1, {kInlineWhenIdle, kInlineWhenIdle}, &qps1i);
   Stats idle2 = RunGets(o.port, o.seconds);
-  std::printf("\n### GET probe (one GET per 200 us; load clients at nice 10)\n"
-              "| GET | p50 us | p99 us | background FT.SEARCH QPS |\n|---|---|---|---|\n");
+  std::printf(
+      "\n### GET probe (one GET per 200 us; load clients at nice 10)\n"
+      "| GET | p50 us | p99 us | background FT.SEARCH QPS |\n|---|---|---|---|\n");
   std::printf("| idle (before) | %.0f | %.0f | 0 |\n", idle1.p50_us, idle1.p99_us);
   std::printf("| during 8-client FT.SEARCH load (configured budgets) | %.0f | %.0f | %.0f |\n",
               busy8.p50_us, busy8.p99_us, qps8);
@@ -496,8 +541,9 @@ int main(int argc, char** argv) {
               kInlineWhenIdle, busy1i.p50_us, busy1i.p99_us, qps1i);
   std::printf("| idle (after) | %.0f | %.0f | 0 |\n", idle2.p50_us, idle2.p99_us);
   const double idle_p99 = std::max(idle1.p99_us, idle2.p99_us);
-  std::printf("GET p99 loaded / worse idle p99: 8 clients %.1fx, 1 client %.1fx, "
-              "1 client all inline %.1fx\n",
-              busy8.p99_us / idle_p99, busy1w.p99_us / idle_p99, busy1i.p99_us / idle_p99);
+  std::printf(
+      "GET p99 loaded / worse idle p99: 8 clients %.1fx, 1 client %.1fx, "
+      "1 client all inline %.1fx\n",
+      busy8.p99_us / idle_p99, busy1w.p99_us / idle_p99, busy1i.p99_us / idle_p99);
   return 0;
 }

@@ -36,8 +36,8 @@ class DeferredReplyTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     const std::string budget = std::to_string(GetParam());
-    ASSERT_TRUE(server_.Start({"--search-inline-max-us", budget, "--search-inline-solo-max-us",
-                               budget}))
+    ASSERT_TRUE(
+        server_.Start({"--search-inline-max-us", budget, "--search-inline-solo-max-us", budget}))
         << server_.log();
   }
 
@@ -104,8 +104,9 @@ TEST_P(DeferredReplyTest, RepliesKeepRequestOrderOnEveryPipeliningConnection) {
   // One more pipeline on a now quiet server: with inline allowed, searches
   // of the learned (cheap) shape run on the loop.
   for (int r = 0; r < 20; ++r) {
-    ASSERT_TRUE(admin.Send({"FT.SEARCH", "p", "*=>[KNN 1 @v $B AS d]", "PARAMS", "2", "B",
-                            FloatBlob({float(r)}), "NOCONTENT"})
+    ASSERT_TRUE(admin
+                    .Send({"FT.SEARCH", "p", "*=>[KNN 1 @v $B AS d]", "PARAMS", "2", "B",
+                           FloatBlob({float(r)}), "NOCONTENT"})
                     .ok());
     ASSERT_TRUE(admin.Send({"ECHO", std::to_string(r)}).ok());
   }
@@ -212,8 +213,8 @@ TEST(DeferredReplySoloTest, SearchesRunInlineOnlyWhileOneClientIsAlone) {
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   auto search_30 = [&] {
     for (int i = 0; i < 30; ++i) {
-      auto r = a.Command({"FT.SEARCH", "f", "*=>[KNN 1 @v $B AS d]", "PARAMS", "2", "B", blob,
-                          "NOCONTENT"});
+      auto r = a.Command(
+          {"FT.SEARCH", "f", "*=>[KNN 1 @v $B AS d]", "PARAMS", "2", "B", blob, "NOCONTENT"});
       ASSERT_TRUE(r.ok() && r->elements.size() == 2) << (r.ok() ? r->DebugString() : "");
       EXPECT_EQ(r->elements[1].str, "d" + std::to_string(kDocs - 1));
     }

@@ -166,7 +166,8 @@ bool NeedsHash(const search::SearchRequest& req, const search::SearchHit& hit) {
 // with the KNN vector's PARAMS value, and any long one (other vector blobs),
 // replaced by its length, so queries that differ only in the vector share one
 // key and one learned cost. Called after ParseFtSearch accepted `argv`.
-std::string SearchCostKey(std::span<const std::string_view> argv, const search::SearchRequest& req) {
+std::string SearchCostKey(std::span<const std::string_view> argv,
+                          const search::SearchRequest& req) {
   constexpr size_t kLongValue = 64;
   const std::string_view knn_blob = req.query.knn ? req.query.knn->blob_param : "";
   std::string key;
