@@ -142,6 +142,14 @@ std::vector<std::string_view> KnnArgv(const std::string& query, const std::strin
           "d",         "PARAMS", "2",   "B",      blob, "DIALECT", "2"};
 }
 
+// A numeric field of INFO stats (0 if missing).
+int64_t InfoStat(ragkv::resp::RespClient& cl, const std::string& name) {
+  auto info = cl.Command({"INFO", "stats"});
+  if (!info.ok()) return 0;
+  const size_t at = info->str.find(name + ":");
+  return at == std::string::npos ? 0 : std::atoll(info->str.c_str() + at + name.size() + 1);
+}
+
 bool ConfigSet(ragkv::resp::RespClient& cl, const std::string& name, const std::string& value) {
   auto r = cl.Command({"CONFIG", "SET", name, value});
   return r.ok() && !r->is_error();
@@ -269,9 +277,12 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
   int64_t cpu_ns[kPaths] = {}, client_cpu_ns[kPaths] = {};
   double hits[kPaths] = {};
   const size_t nq = w.nq(), k = w.o->k;
+  int64_t to_worker_us = 0, to_loop_us = 0;  // the worker path's hand-off waits
   auto run_block = [&](Path p, size_t first, size_t end, bool record) {
     if (p == kWorker) SetBudgets(cl, {"0", "0"});
     if (p == kInline) SetBudgets(cl, configured);
+    const int64_t to_worker0 = p == kWorker ? InfoStat(cl, "ragkv_deferred_to_worker_us") : 0;
+    const int64_t to_loop0 = p == kWorker ? InfoStat(cl, "ragkv_deferred_to_loop_us") : 0;
     const int64_t server0 = ProcessCpuNs(server_pid), self0 = ThreadCpuNs();
     for (size_t i = first; i < end; ++i) {
       auto t0 = Clock::now();
@@ -302,6 +313,10 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
     }
     if (!record) return;
     client_cpu_ns[p] += ThreadCpuNs() - self0;
+    if (p == kWorker) {
+      to_worker_us += InfoStat(cl, "ragkv_deferred_to_worker_us") - to_worker0;
+      to_loop_us += InfoStat(cl, "ragkv_deferred_to_loop_us") - to_loop0;
+    }
     cpu_ns[p] += p == kInProcess ? ThreadCpuNs() - self0 : ProcessCpuNs(server_pid) - server0;
   };
   // Warm-up: caches, connections, and the server's learned cost per shape.
@@ -345,6 +360,11 @@ void SingleClientInterleaved(const Workload& w, ragkv::resp::RespClient& cl, int
         (cpu - in_cpu) / 1000.0, 100.0 * (cpu - in_cpu) / in_cpu,
         static_cast<double>(client_cpu_ns[p]) / 1000.0 / static_cast<double>(s[p].count));
   }
+  std::printf(
+      "worker hand-off waits (server clocks, mean): loop -> worker %.1f us, "
+      "worker -> loop %.1f us\n",
+      static_cast<double>(to_worker_us) / static_cast<double>(s[kWorker].count),
+      static_cast<double>(to_loop_us) / static_cast<double>(s[kWorker].count));
   std::printf("floor: PING p50 %.1f us = %.1f%% of in-process p50\n", s[kPing].p50_us,
               100.0 * s[kPing].p50_us / s[kInProcess].p50_us);
 }

@@ -55,9 +55,13 @@ struct Stats {
   int64_t unexpected_error_replies = 0;
   int64_t dirty = 0;  // changes since start (rdb_changes_since_last_save)
   int64_t instantaneous_ops_per_sec = 0;
-  // Deferred commands (FT.SEARCH): run on a worker vs inline on the loop.
+  // Deferred commands (FT.SEARCH): run on a worker vs inline on the loop,
+  // and the hand-off waits of the worker runs (ns, summed): submitted until
+  // a worker started it, and posted back until the loop ran the completion.
   int64_t deferred_on_workers = 0;
   int64_t deferred_inline = 0;
+  int64_t deferred_to_worker_ns = 0;
+  int64_t deferred_to_loop_ns = 0;
 };
 
 class Engine {

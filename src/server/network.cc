@@ -179,12 +179,16 @@ void Server::Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWor
   session.blocked = true;
   ++deferred_in_flight_;
   ++engine_->stats().deferred_on_workers;
-  workers_->Submit([this, id = session.id, key = std::string(cost_key),
-                    work = std::move(work)]() mutable {
+  workers_->Submit([this, id = session.id, key = std::string(cost_key), work = std::move(work),
+                    submitted = MonotonicNs()]() mutable {
     const int64_t start = MonotonicNs();
     Engine::ReplyFinisher finish = work();
-    const int64_t spent = MonotonicNs() - start;
-    Post([this, id, key = std::move(key), spent, finish = std::move(finish)] {
+    const int64_t done = MonotonicNs();
+    Post([this, id, key = std::move(key), to_worker = start - submitted, spent = done - start,
+          done, finish = std::move(finish)] {
+      Stats& stats = engine_->stats();
+      stats.deferred_to_worker_ns += to_worker;
+      stats.deferred_to_loop_ns += MonotonicNs() - done;
       --deferred_in_flight_;
       RecordCost(key, spent);
       Resume(id, &finish);
