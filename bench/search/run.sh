@@ -26,4 +26,4 @@ sleep 0.5
 echo "ragkv $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(date -u +%FT%TZ)"
 "$SEARCH_LOAD" --port "$PORT" --base "$DATA/base.fvecs" --queries "$DATA/query.fvecs" \
   --gt "$DATA/gt.ivecs" --n "$N" --k 10 --ef 64 --seconds "$SECONDS_PER_POINT" \
-  --clients 1,8,32 --max-queries 1000
+  --clients 1,8,32 --max-queries 1000 --rounds 5 --block 50

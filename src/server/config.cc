@@ -237,6 +237,8 @@ Config::Config() {
   mem_opt("proto-max-bulk-len", &proto_max_bulk_len, 1024 * 1024, true);
   int_opt("databases", &databases, 1, INT32_MAX, false);
   int_opt("hz", &hz, 1, 500, true);
+  int_opt("search-inline-max-us", &search_inline_max_us, 0, 1000000, true);
+  int_opt("search-inline-solo-max-us", &search_inline_solo_max_us, 0, 1000000, true);
   str_opt("dir", &dir, true);
   Add("loglevel", true,
       [this](std::string_view v) {

@@ -56,6 +56,13 @@ class Config {
   // Output bytes pending per client above which it stops being read (ours;
   // Redis would disconnect at client-output-buffer-limit).
   int64_t client_output_pause = 1LL << 20;
+  // FT.SEARCH runs on the event loop instead of a worker thread when nothing
+  // else is waiting for the loop and the query's learned cost is at most
+  // this many microseconds (ours; docs/server.md). The solo budget applies
+  // instead while one connection has been the only one sending commands for
+  // 100 ms (nobody to stall). 0 disables either.
+  int64_t search_inline_max_us = 25;
+  int64_t search_inline_solo_max_us = 1000;
   // Server.
   int64_t databases = 16;
   int64_t hz = 10;

@@ -59,6 +59,13 @@ struct Stats {
   int64_t sync_partial_ok = 0;   // PSYNCs answered +CONTINUE
   int64_t sync_partial_err = 0;  // PSYNCs that asked to continue but got a full resync
   int64_t instantaneous_ops_per_sec = 0;
+  // Deferred commands (FT.SEARCH): run on a worker vs inline on the loop,
+  // and the hand-off waits of the worker runs (ns, summed): submitted until
+  // a worker started it, and posted back until the loop ran the completion.
+  int64_t deferred_on_workers = 0;
+  int64_t deferred_inline = 0;
+  int64_t deferred_to_worker_ns = 0;
+  int64_t deferred_to_loop_ns = 0;
 };
 
 class Engine {
@@ -100,25 +107,29 @@ class Engine {
   void Propagate(int db, std::span<const std::string_view> argv);
 
   // Deferred replies (FT.SEARCH on worker threads, docs/search.md). A handler
-  // that calls Defer() writes no reply itself: `work` runs on a worker thread
-  // (it must not touch the keyspace) and returns the finisher, which the
-  // network layer runs on the event loop to append the reply; the connection
-  // reads no further command until then, so pipelined replies keep their
-  // order. Without a deferrer (tests, embedded use), or inside MULTI/EXEC,
-  // CanDefer() is false and handlers run synchronously.
+  // that calls Defer() writes no reply itself: `work` (which must not touch
+  // the keyspace) returns the finisher, which appends the reply on the event
+  // loop. The deferrer decides where `work` runs: on a worker thread, the
+  // session parked until the finisher ran (so pipelined replies keep their
+  // order), or inline when that is cheap and stalls nobody. `cost_key` names
+  // the command's shape (same key, similar cost) so the deferrer can learn
+  // what it costs; empty means unknown. Without a deferrer (tests, embedded
+  // use), or inside MULTI/EXEC (CanDefer() is false), the handler runs
+  // synchronously.
   using ReplyFinisher = std::function<void(resp::ReplyWriter&)>;
   using DeferredWork = std::function<ReplyFinisher()>;
-  // A deferrer takes `work` (moving from it) and returns true, or returns
-  // false when it cannot park this session (then the work runs inline).
-  using Deferrer = std::function<bool(Session&, DeferredWork&)>;
+  // Runs or schedules `work`; exactly one reply reaches the session, in
+  // `out` or later through the network layer.
+  using Deferrer =
+      std::function<void(Session&, resp::ReplyWriter& out, DeferredWork work, std::string_view)>;
   void set_deferrer(Deferrer deferrer) { deferrer_ = std::move(deferrer); }
   bool CanDefer(const Session& s) const {
     return deferrer_ != nullptr && call_depth_ == 1 && !s.in_multi;
   }
-  // Hands `work` to the deferrer, or runs it and its finisher here, writing
-  // the reply to `out`.
-  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work) {
-    if (deferrer_ == nullptr || !deferrer_(s, work)) work()(out);
+  void Defer(Session& s, resp::ReplyWriter& out, DeferredWork work,
+             std::string_view cost_key = {}) {
+    if (!CanDefer(s)) return work()(out);
+    deferrer_(s, out, std::move(work), cost_key);
   }
 
   // Source of "now" (unix ms); tests substitute a fake clock.

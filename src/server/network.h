@@ -58,8 +58,10 @@ class Server : public SessionIo {
   // Routes SIGTERM and SIGINT to server->Stop(); ignores SIGPIPE.
   static void InstallSignalHandlers(Server* server);
 
-  // SessionIo (installed as engine->io): deferred replies, replica streams,
-  // pub/sub messages, and tasks from other threads (replication link).
+  // SessionIo (installed as engine->io): replies sent later (WAIT, pub/sub
+  // messages, replica streams) and tasks from other threads (FT.SEARCH
+  // completions from the worker pool, the replication link). Every way into
+  // the loop from another thread goes through Post: one queue, one eventfd.
   int64_t Send(uint64_t id, std::string_view bytes) override;
   void Unblock(uint64_t id) override;
   void Kill(uint64_t id) override;
@@ -81,23 +83,36 @@ class Server : public SessionIo {
   void HandleCloseRequests();
   void CheckIdleClients();
   void Shutdown();
-  // Runs the finishers of deferred commands (FT.SEARCH) that workers posted,
-  // then resumes their connections' input.
-  void DrainCompletions();
+  // Runs a bounded batch of posted tasks; sets more_posted_ when some remain.
   void RunPosted();
+  // The one way a parked session gets its later reply: appends what `finish`
+  // writes (if any), clears `blocked` and runs its pipelined input. A session
+  // that closed meanwhile is skipped (session ids are never reused).
+  void Resume(uint64_t id, const Engine::ReplyFinisher* finish);
 
   Engine* engine_;
+  // The deferrer (Engine::Defer): runs `work` inline or on a worker.
+  void Defer(Session& session, resp::ReplyWriter& out, Engine::DeferredWork work,
+             std::string_view cost_key);
+  // True when `cost_key`'s learned cost fits search-inline-max-us and nothing
+  // else is waiting for the loop (see the design comment in network.cc).
+  bool ShouldRunInline(std::string_view cost_key) const;
+  void RecordCost(std::string_view cost_key, int64_t ns);
+
   // Deferred commands: the connection whose command is executing (for the
-  // deferrer), the worker pool, and finished work posted back to the loop.
-  struct Completion {
-    int fd;
-    uint64_t session_id;
-    Engine::ReplyFinisher finish;
-  };
+  // deferrer) and the worker pool. Finished work comes back through Post.
   Connection* executing_ = nullptr;
   std::unique_ptr<class WorkerPool> workers_;
-  std::mutex completions_mu_;
-  std::vector<Completion> completions_;
+  size_t deferred_in_flight_ = 0;  // submitted, completion not yet run
+  int ready_events_ = 0;           // epoll events of the current iteration
+  int64_t inline_spent_ns_ = 0;    // inline deferred work this iteration
+  int64_t iteration_ns_ = 0;       // monotonic time the iteration started
+  // Solo detection: the session that ran the last command, and when a
+  // command last came from a different session than the one before it.
+  uint64_t last_command_session_ = 0;
+  int64_t last_interleave_ns_ = 0;
+  // Learned wall time (ns) of deferred work by cost key; loop thread only.
+  std::unordered_map<std::string, int64_t, store::StringHash, std::equal_to<>> cost_ns_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   int port_ = 0;
@@ -107,8 +122,14 @@ class Server : public SessionIo {
   std::vector<Connection*> pending_writes_;
   std::vector<Connection*> dead_;
   std::atomic<bool> stop_{false};
+  // The loop's inbox. wake_pending_ (guarded by posted_mu_) is true from the
+  // first Post after a drain until the next drain: later Posts add to the
+  // batch without another eventfd write (one syscall per wake-up, not per
+  // completion).
   std::mutex posted_mu_;
   std::deque<std::function<void()>> posted_;
+  bool wake_pending_ = false;
+  bool more_posted_ = false;  // loop thread only: RunPosted left tasks queued
 };
 
 }  // namespace ragkv::server

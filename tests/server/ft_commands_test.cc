@@ -521,3 +521,76 @@ TEST_F(FtCommandsTest, ErrorTexts) {
 
 }  // namespace
 }  // namespace ragkv::server
+
+namespace ragkv::server {
+namespace {
+
+// The deferral contract FT.SEARCH keeps with the network layer: with a
+// deferrer installed the handler writes nothing itself, hands over work whose
+// finisher writes exactly the synchronous reply, and names the query's shape
+// with the KNN vector left out (the deferrer learns costs per shape).
+class FtDeferTest : public FtCommandsTest {
+ protected:
+  struct Handed {
+    Engine::DeferredWork work;
+    std::string cost_key;
+  };
+  // Executes argv with a capturing deferrer; returns the bytes written now.
+  std::string ExecuteDeferred(const std::vector<std::string>& argv, std::vector<Handed>* handed) {
+    engine_.set_deferrer([handed](Session&, resp::ReplyWriter&, Engine::DeferredWork work,
+                                  std::string_view cost_key) {
+      handed->push_back({std::move(work), std::string(cost_key)});
+    });
+    std::string out;
+    resp::ReplyWriter writer(&out, session_.resp);
+    engine_.Execute(session_, argv, writer);
+    engine_.set_deferrer(nullptr);
+    return out;
+  }
+  static std::vector<std::string> KnnArgv(int k, std::vector<float> q, const char* ret = "d") {
+    return {"FT.SEARCH", "idx", "*=>[KNN " + std::to_string(k) + " @v $B AS d]", "SORTBY", "d",
+            "RETURN", "1", ret, "PARAMS", "2", "B", Vec(q), "DIALECT", "2"};
+  }
+};
+
+TEST_F(FtDeferTest, FinisherWritesTheSynchronousReplyAndShapesIgnoreTheVector) {
+  CreateIndex();
+  Doc("doc:a", 0, 0, "x", 1, "hello world");
+  Doc("doc:b", 3, 4, "y", 2, "hello there");
+  Doc("doc:c", 1, 0, "x", 3, "goodbye");
+  std::vector<Handed> handed;
+  for (const auto& argv : {KnnArgv(2, {0, 0}), KnnArgv(2, {3, 4}), KnnArgv(3, {0, 0}),
+                           KnnArgv(2, {0, 0}, "tag")}) {
+    EXPECT_EQ(ExecuteDeferred(argv, &handed), "");
+    ASSERT_FALSE(handed.empty());
+    std::string deferred;
+    resp::ReplyWriter writer(&deferred, session_.resp);
+    handed.back().work()(writer);
+    std::string sync;
+    resp::ReplyWriter sync_writer(&sync, session_.resp);
+    engine_.Execute(session_, argv, sync_writer);  // no deferrer: synchronous
+    EXPECT_EQ(deferred, sync);
+  }
+  ASSERT_EQ(handed.size(), 4u);
+  EXPECT_EQ(handed[0].cost_key, handed[1].cost_key);  // only the vector differs
+  EXPECT_NE(handed[0].cost_key, handed[2].cost_key);  // k differs
+  EXPECT_NE(handed[0].cost_key, handed[3].cost_key);  // RETURN differs
+  EXPECT_EQ(handed[0].cost_key.find(Vec({0, 0})), std::string::npos);
+  // Errors found while parsing are replied at once, never deferred.
+  EXPECT_NE(ExecuteDeferred({"FT.SEARCH", "idx", "@nosuch:{"}, &handed), "");
+  EXPECT_EQ(handed.size(), 4u);
+}
+
+TEST_F(FtDeferTest, InsideMultiTheSearchRunsSynchronously) {
+  CreateIndex();
+  Doc("doc:a", 0, 0, "x", 1, "hello world");
+  std::vector<Handed> handed;
+  EXPECT_THAT(Run({"MULTI"}), IsOk());
+  ExecuteDeferred(KnnArgv(1, {0, 0}), &handed);  // QUEUED
+  const std::string exec = ExecuteDeferred({"EXEC"}, &handed);
+  EXPECT_TRUE(handed.empty());
+  EXPECT_NE(exec.find("doc:a"), std::string::npos) << exec;
+}
+
+}  // namespace
+}  // namespace ragkv::server

@@ -205,6 +205,10 @@ std::string InfoText(Engine& engine, const std::vector<std::string>& wanted) {
     line("pubsub_channels", "0");
     line("pubsub_patterns", "0");
     line("total_error_replies", std::to_string(st.total_error_replies));
+    line("ragkv_deferred_on_workers", std::to_string(st.deferred_on_workers));
+    line("ragkv_deferred_inline", std::to_string(st.deferred_inline));
+    line("ragkv_deferred_to_worker_us", std::to_string(st.deferred_to_worker_ns / 1000));
+    line("ragkv_deferred_to_loop_us", std::to_string(st.deferred_to_loop_ns / 1000));
   }
   if (want("replication", true) && engine.replication != nullptr) {
     if (!out.empty()) out.append("\r\n");
