@@ -6,6 +6,10 @@
 // numbering depends on; see docs/search.md.
 #include "search/index_manager.h"
 
+#include <algorithm>
+#include <iterator>
+
+#include "common/log.h"
 #include "search/errors.h"
 
 namespace ragkv::search {
@@ -39,11 +43,63 @@ Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   auto index = SearchIndex::Create(std::move(schema), db_index);
   if (!index.ok()) return index.status();
   std::shared_ptr<SearchIndex> shared = std::move(*index);
-  if (scan) Backfill(*shared, db);
+  Populate(*shared, db, scan);
   std::lock_guard lock(mu_);
   indexes_.emplace(shared->name(), std::move(shared));
   count_.store(indexes_.size());
   return Status::Ok();
+}
+
+void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
+  std::vector<SavedVectorField> saved;
+  {
+    std::lock_guard lock(mu_);
+    auto mine = std::stable_partition(offers_.begin(), offers_.end(), [&](const auto& o) {
+      return o.index_name != index.name() || o.db != index.db();
+    });
+    std::move(mine, offers_.end(), std::back_inserter(saved));
+    offers_.erase(mine, offers_.end());
+  }
+  if (!saved.empty()) {
+    std::vector<std::string> keys;
+    if (!scan) {
+      for (const auto& [id, key] : saved.front().docs) keys.push_back(key);
+    }
+    Status s = index.BeginAdoption(std::move(saved));
+    if (s.ok()) {
+      if (scan) {
+        Backfill(index, db);
+      } else {
+        // SKIPINITIALSCAN: the saved documents are the index's members.
+        for (const std::string& key : keys) {
+          auto it = db.map().find(key);
+          if (it == db.map().end() || it->second.value.type() != store::ValueType::kHash ||
+              !KeyMatches(index.schema(), key)) {
+            continue;  // FinishAdoption reports the missing document
+          }
+          index.Upsert(key, it->second.value.hash());
+        }
+      }
+      s = index.FinishAdoption();
+    }
+    if (s.ok()) return;
+    log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
+              std::string(s.message()));
+  }
+  if (scan) Backfill(index, db);
+}
+
+void IndexManager::OfferSavedVectorField(SavedVectorField saved) {
+  std::lock_guard lock(mu_);
+  offers_.push_back(std::move(saved));
+}
+
+std::vector<std::string> IndexManager::DiscardSavedVectorOffers() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& o : offers_) names.push_back(o.index_name + "/" + o.attribute);
+  offers_.clear();
+  return names;
 }
 
 bool IndexManager::Drop(std::string_view name) {

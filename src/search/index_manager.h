@@ -64,6 +64,16 @@ class IndexManager {
   // a forked child without the lock.
   std::vector<IndexDefinition> Definitions() const;
 
+  // Snapshot loading (search/vector_snapshot.h): a saved VECTOR field that
+  // the next Create of index `saved.index_name` over db `saved.db` adopts
+  // instead of inserting every vector, if it matches the keyspace; otherwise
+  // that Create logs a warning naming the index and field and rebuilds. An
+  // index created with SKIPINITIALSCAN re-indexes exactly the saved
+  // documents. Offers are consumed by that Create, adopted or not.
+  void OfferSavedVectorField(SavedVectorField saved);
+  // Drops offers no Create consumed; returns "index/field" of each.
+  std::vector<std::string> DiscardSavedVectorOffers();
+
   // Cheap check for the write hook's fast path.
   bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
 
@@ -82,11 +92,15 @@ class IndexManager {
 
  private:
   static void Backfill(SearchIndex& index, store::Db& db);
+  // The initial indexing of a new index: adopts offered saved vector fields
+  // (falling back to Backfill), else Backfill unless SKIPINITIALSCAN.
+  void Populate(SearchIndex& index, store::Db& db, bool scan);
 
   mutable std::mutex mu_;  // guards the map (not the indexes)
   std::map<std::string, std::shared_ptr<SearchIndex>, std::less<>> indexes_;
   std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> commands_;
   std::atomic<size_t> count_{0};
+  std::vector<SavedVectorField> offers_;  // guarded by mu_
   SearchConfig config_;
 };
 
