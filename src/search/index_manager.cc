@@ -61,6 +61,7 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
     offers_.erase(mine, offers_.end());
   }
   if (!saved.empty()) {
+    const uint64_t fields = saved.size();
     std::vector<std::string> keys;
     if (!scan) {
       for (const auto& [id, key] : saved.front().docs) keys.push_back(key);
@@ -82,11 +83,25 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
       }
       s = index.FinishAdoption();
     }
+    {
+      std::lock_guard lock(mu_);
+      (s.ok() ? saved_stats_.adopted : saved_stats_.rejected) += fields;
+    }
     if (s.ok()) return;
     log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
               std::string(s.message()));
   }
   if (scan) Backfill(index, db);
+}
+
+IndexManager::SavedVectorStats IndexManager::saved_vector_stats() const {
+  std::lock_guard lock(mu_);
+  return saved_stats_;
+}
+
+void IndexManager::CountRejectedSavedVector() {
+  std::lock_guard lock(mu_);
+  ++saved_stats_.rejected;
 }
 
 void IndexManager::OfferSavedVectorField(SavedVectorField saved) {
@@ -98,6 +113,7 @@ std::vector<std::string> IndexManager::DiscardSavedVectorOffers() {
   std::lock_guard lock(mu_);
   std::vector<std::string> names;
   for (const auto& o : offers_) names.push_back(o.index_name + "/" + o.attribute);
+  saved_stats_.rejected += offers_.size();
   offers_.clear();
   return names;
 }

@@ -73,6 +73,14 @@ class IndexManager {
   void OfferSavedVectorField(SavedVectorField saved);
   // Drops offers no Create consumed; returns "index/field" of each.
   std::vector<std::string> DiscardSavedVectorOffers();
+  // Saved VECTOR fields adopted, and rejected (by Create's checks, or counted
+  // here by a loader that could not decode one), since startup.
+  struct SavedVectorStats {
+    uint64_t adopted = 0;
+    uint64_t rejected = 0;
+  };
+  SavedVectorStats saved_vector_stats() const;
+  void CountRejectedSavedVector();
 
   // Cheap check for the write hook's fast path.
   bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
@@ -101,6 +109,7 @@ class IndexManager {
   std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> commands_;
   std::atomic<size_t> count_{0};
   std::vector<SavedVectorField> offers_;  // guarded by mu_
+  SavedVectorStats saved_stats_;          // guarded by mu_
   SearchConfig config_;
 };
 

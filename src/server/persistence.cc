@@ -163,6 +163,7 @@ class KeyspaceLoader : public persistence::AofVisitor {
     if (name.substr(0, kVectorIndexSection.size()) == kVectorIndexSection) {
       auto saved = search::DecodeSavedVectorField(blob);
       if (!saved.ok()) {
+        engine_.search().CountRejectedSavedVector();
         log::Warn("Snapshot section " + std::string(name) + " not used, rebuilding it: " +
                   std::string(saved.status().message()));
       } else {
