@@ -3,6 +3,7 @@
 // Get returns false instead, which loaders turn into kCorruption.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -31,8 +32,14 @@ class ChunkedWriter {
     PutBytes(&v, sizeof(T));
   }
   void PutBytes(const void* p, size_t n) {
-    buf_.append(static_cast<const char*>(p), n);
-    if (buf_.size() >= kChunk) Flush();
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {  // a large array (FLAT's codes) goes out in chunks too
+      const size_t k = std::min(n, kChunk - buf_.size());
+      buf_.append(c, k);
+      c += k;
+      n -= k;
+      if (buf_.size() >= kChunk) Flush();
+    }
   }
   // Appends the crc32c footer, flushes, and checks that exactly `expected`
   // bytes (the size announced to the sink's Begin) were written.
