@@ -7,6 +7,7 @@
 #include "search/index_manager.h"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 
 #include "common/log.h"
@@ -62,6 +63,7 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
   }
   if (!saved.empty()) {
     const uint64_t fields = saved.size();
+    const auto start = std::chrono::steady_clock::now();
     std::vector<std::string> keys;
     if (!scan) {
       for (const auto& [id, key] : saved.front().docs) keys.push_back(key);
@@ -87,7 +89,15 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
       std::lock_guard lock(mu_);
       (s.ok() ? saved_stats_.adopted : saved_stats_.rejected) += fields;
     }
-    if (s.ok()) return;
+    if (s.ok()) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      log::Info("Index " + index.name() + ": adopted " + std::to_string(fields) +
+                " saved vector field(s), " + std::to_string(index.size()) + " documents in " +
+                std::to_string(ms) + " ms");
+      return;
+    }
     log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
               std::string(s.message()));
   }
