@@ -12,8 +12,10 @@
 #       every vector into a new graph.
 #
 # (b) runs first, so a run cut short (a large N on a slow machine) still
-# reports it. Each restart also answers one KNN query and reports num_docs
-# and the server's peak resident memory (VmHWM).
+# reports it. Each restart also answers one KNN query (vec:0's vector, k=10,
+# EF_RUNTIME 100) and reports num_docs and the server's peak resident memory
+# (VmHWM); (b)'s reply must be byte-identical to the live server's before the
+# restart (the same graph), (a)'s must contain vec:0.
 #
 # Usage: bench/persistence/vector_restart.sh [build dir, default build/release]
 # Env:   N (vectors, 100000), DIM (128), SKIP_REBUILD=1 to skip (a)
@@ -59,8 +61,8 @@ rewrite() {  # prints the rewrite's wall time in ms
 num_docs() { redis-cli -p "$PORT" ft.info idx | awk 'f{print; exit} /^num_docs$/{f=1}'; }
 peak_rss_mb() { awk '/VmHWM/{printf "%d", $2/1024}' "/proc/$PID/status"; }
 base_bytes() { stat -c %s "$WORK"/appendonlydir/*.base.rks | tail -1; }
-knn_ms() {  # one KNN query with a stored vector (vec:0's) as the query; its latency
-  /usr/bin/python3 - "$PORT" <<'PY'
+knn_ms() {  # one KNN query with vec:0's vector; prints its latency, the reply goes to $1
+  /usr/bin/python3 - "$PORT" "$1" <<'PY'
 import socket, sys, time
 def cmd(s, *args):
     out = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
@@ -70,16 +72,16 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 blob = cmd(s, b"HGET", b"vec:0", b"v")
 blob = blob[blob.index(b"\r\n") + 2:-2]
 t0 = time.perf_counter()
-r = cmd(s, b"FT.SEARCH", b"idx", b"*=>[KNN 10 @v $q AS d]", b"PARAMS", b"2", b"q", blob,
-        b"NOCONTENT", b"DIALECT", b"2")
+r = cmd(s, b"FT.SEARCH", b"idx", b"*=>[KNN 10 @v $q EF_RUNTIME 100 AS d]", b"PARAMS", b"2",
+        b"q", blob, b"RETURN", b"1", b"d", b"DIALECT", b"2")
 print("%.1f" % ((time.perf_counter() - t0) * 1000))
-assert b"vec:0" in r, r
+open(sys.argv[2], "wb").write(r)
 PY
 }
 restart() {  # $1: label
   local t0 ms docs q
   t0=$(now_ms); start_server; ms=$(wait_ready_ms "$t0")
-  q=$(knn_ms)
+  q=$(knn_ms "$WORK/$2.reply")
   docs=$(num_docs)
   echo "$1: ${ms} ms until PING, first KNN answered in ${q} ms, num_docs=$docs, peak RSS $(peak_rss_mb) MiB"
   [ "$docs" = "$N" ] || { echo "expected num_docs=$N" >&2; exit 1; }
@@ -114,18 +116,22 @@ redis-cli -p "$PORT" ft.create idx on hash prefix 1 vec: schema v vector hnsw 6 
   dim "$DIM" distance_metric l2 tag tag >/dev/null
 echo "FT.CREATE over $N loaded hashes (initial scan, the work of a rebuild): $(( $(now_ms) - t0 )) ms"
 
+knn_ms "$WORK/live.reply" >/dev/null
 redis-cli -p "$PORT" config set vector-index-snapshot yes >/dev/null
 ms=$(rewrite)
 echo "BGREWRITEAOF with the saved index: ${ms} ms, base $(base_bytes) bytes"
 stop_server
-restart "(b) restart, saved index adopted"
+restart "(b) restart, saved index adopted" saved
 grep -o 'adopted .*' "$WORK/log" | tail -1 | sed 's/^/    log: /'
+# The adopted graph is the live one: the same query gives the same bytes.
+cmp -s "$WORK/live.reply" "$WORK/saved.reply" || { echo "(b) answered differently" >&2; exit 1; }
 
 if [ "${SKIP_REBUILD:-0}" != 1 ]; then
   redis-cli -p "$PORT" config set vector-index-snapshot no >/dev/null
   ms=$(rewrite)
   echo "BGREWRITEAOF without it: ${ms} ms, base $(base_bytes) bytes"
   stop_server
-  restart "(a) restart, index rebuilt from the keyspace"
+  restart "(a) restart, index rebuilt from the keyspace" rebuilt
+  grep -q 'vec:0' "$WORK/rebuilt.reply" || { echo "(a) lost vec:0" >&2; exit 1; }
 fi
 stop_server

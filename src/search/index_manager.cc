@@ -61,6 +61,18 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
     std::move(mine, offers_.end(), std::back_inserter(saved));
     offers_.erase(mine, offers_.end());
   }
+  // A saved field the new index does not have yet (a VECTOR field that a
+  // later FT.ALTER adds) is dropped: that FT.ALTER's re-scan builds it.
+  for (auto it = saved.begin(); it != saved.end();) {
+    if (index.schema().FindField(it->attribute) != nullptr) {
+      ++it;
+      continue;
+    }
+    log::Info("Index " + index.name() + ": saved vector field " + it->attribute +
+              " is not in FT.CREATE's schema; it is rebuilt when FT.ALTER adds it");
+    it = saved.erase(it);
+    CountRejectedSavedVector();
+  }
   if (!saved.empty()) {
     const uint64_t fields = saved.size();
     const auto start = std::chrono::steady_clock::now();

@@ -259,6 +259,38 @@ TEST_F(VectorSnapshotTest, SkipInitialScanIndexKeepsExactlyItsDocuments) {
   ExpectIndexesValid(b);
 }
 
+TEST_F(VectorSnapshotTest, VectorFieldAddedByFtAlterIsRebuiltTheOthersAdopted) {
+  std::vector<std::string> before;
+  {
+    Instance a(fs_, "data", "no");
+    ASSERT_TRUE(a.status().ok());
+    CreateIndexes(a);
+    Fill(a, 0, 300, 1);
+    ASSERT_EQ(a.Run({"FT.ALTER", "idx", "SCHEMA", "ADD", "u", "VECTOR", "FLAT", "6", "TYPE",
+                     "FLOAT32", "DIM", "4", "DISTANCE_METRIC", "L2"}),
+              "+OK\r\n");
+    std::mt19937 rng(3);
+    for (int i = 0; i < 300; i += 2) {
+      ASSERT_EQ(a.Run({"HSET", Key("doc:", i), "u", Blob(RandomVector(rng, 4))}), ":1\r\n");
+    }
+    ASSERT_EQ(a.Run({"SAVE"}), "+OK\r\n");
+    before = KnnReplies(a);
+    const std::string q = Blob({0.5f, 0.5f, 0.5f, 0.5f});
+    before.push_back(a.Run({"FT.SEARCH", "idx", "*=>[KNN 9 @u $q AS d]", "PARAMS", "2", "q", q,
+                            "RETURN", "1", "d", "DIALECT", "2"}));
+  }
+  Instance b(fs_, "data", "no");
+  ASSERT_TRUE(b.status().ok()) << b.status().ToString();
+  EXPECT_EQ(Stats(b).adopted, 3u);   // idx/v, idx/w, flat/v
+  EXPECT_EQ(Stats(b).rejected, 1u);  // idx/u: not in FT.CREATE's schema
+  std::vector<std::string> after = KnnReplies(b);
+  const std::string q = Blob({0.5f, 0.5f, 0.5f, 0.5f});
+  after.push_back(b.Run({"FT.SEARCH", "idx", "*=>[KNN 9 @u $q AS d]", "PARAMS", "2", "q", q,
+                         "RETURN", "1", "d", "DIALECT", "2"}));
+  EXPECT_EQ(after, before);
+  ExpectIndexesValid(b);
+}
+
 TEST_F(VectorSnapshotTest, ConfigOption) {
   Instance a(fs_, "data", "no");
   ASSERT_TRUE(a.status().ok());
