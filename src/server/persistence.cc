@@ -407,6 +407,11 @@ Status Persistence::Load() {
       }));
     }
   }
+  // Sections always precede their definition, so an offer left now had no
+  // definition in the file (not something this server wrote).
+  for (const std::string& unused : engine_.search().DiscardSavedVectorOffers()) {
+    log::Warn("Saved vector index " + unused + " matched no index definition; ignored");
+  }
   last_save_s_ = NowSeconds();
   dirty_at_last_save_ = engine_.stats().dirty;
   return Status::Ok();
