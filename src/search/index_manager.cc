@@ -4,6 +4,13 @@
 // as FT.CREATE returns. A background scan (RediSearch's) would keep the loop
 // responsive for huge keyspaces but makes num_docs lag, which LangChain's key
 // numbering depends on; see docs/search.md.
+//
+// Loading a snapshot: saved VECTOR fields are offered before the definition
+// is replayed, and the initial scan of that Create adopts them (SearchIndex's
+// adoption mode) instead of inserting every vector; on a mismatch the index
+// is reset and scanned normally. Offers live in the manager, not in the
+// command, so FT.CREATE stays one code path for clients, the AOF and
+// snapshots.
 #include "search/index_manager.h"
 
 #include <algorithm>
@@ -51,6 +58,28 @@ Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
   return Status::Ok();
 }
 
+Status IndexManager::Adopt(SearchIndex& index, std::vector<SavedVectorField> saved,
+                           store::Db& db, bool scan) {
+  std::vector<std::string> members;  // SKIPINITIALSCAN: the saved documents
+  if (!scan) {
+    for (const auto& [id, key] : saved.front().docs) members.push_back(key);
+  }
+  RAGKV_RETURN_IF_ERROR(index.BeginAdoption(std::move(saved)));
+  if (scan) {
+    Backfill(index, db);
+  } else {
+    for (const std::string& key : members) {
+      auto it = db.map().find(key);
+      if (it == db.map().end() || it->second.value.type() != store::ValueType::kHash ||
+          !KeyMatches(index.schema(), key)) {
+        continue;  // FinishAdoption reports the missing document
+      }
+      index.Upsert(key, it->second.value.hash());
+    }
+  }
+  return index.FinishAdoption();
+}
+
 void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
   std::vector<SavedVectorField> saved;
   {
@@ -73,46 +102,28 @@ void IndexManager::Populate(SearchIndex& index, store::Db& db, bool scan) {
     it = saved.erase(it);
     CountRejectedSavedVector();
   }
-  if (!saved.empty()) {
-    const uint64_t fields = saved.size();
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::string> keys;
-    if (!scan) {
-      for (const auto& [id, key] : saved.front().docs) keys.push_back(key);
-    }
-    Status s = index.BeginAdoption(std::move(saved));
-    if (s.ok()) {
-      if (scan) {
-        Backfill(index, db);
-      } else {
-        // SKIPINITIALSCAN: the saved documents are the index's members.
-        for (const std::string& key : keys) {
-          auto it = db.map().find(key);
-          if (it == db.map().end() || it->second.value.type() != store::ValueType::kHash ||
-              !KeyMatches(index.schema(), key)) {
-            continue;  // FinishAdoption reports the missing document
-          }
-          index.Upsert(key, it->second.value.hash());
-        }
-      }
-      s = index.FinishAdoption();
-    }
-    {
-      std::lock_guard lock(mu_);
-      (s.ok() ? saved_stats_.adopted : saved_stats_.rejected) += fields;
-    }
-    if (s.ok()) {
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
-      log::Info("Index " + index.name() + ": adopted " + std::to_string(fields) +
-                " saved vector field(s), " + std::to_string(index.size()) + " documents in " +
-                std::to_string(ms) + " ms");
-      return;
-    }
-    log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
-              std::string(s.message()));
+  if (saved.empty()) {
+    if (scan) Backfill(index, db);
+    return;
   }
+  const uint64_t fields = saved.size();
+  const auto start = std::chrono::steady_clock::now();
+  Status s = Adopt(index, std::move(saved), db, scan);
+  {
+    std::lock_guard lock(mu_);
+    (s.ok() ? saved_stats_.adopted : saved_stats_.rejected) += fields;
+  }
+  if (s.ok()) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    log::Info("Index " + index.name() + ": adopted " + std::to_string(fields) +
+              " saved vector field(s), " + std::to_string(index.size()) + " documents in " +
+              std::to_string(ms) + " ms");
+    return;
+  }
+  log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
+            std::string(s.message()));
   if (scan) Backfill(index, db);
 }
 

@@ -103,6 +103,10 @@ class IndexManager {
   // The initial indexing of a new index: adopts offered saved vector fields
   // (falling back to Backfill), else Backfill unless SKIPINITIALSCAN.
   void Populate(SearchIndex& index, store::Db& db, bool scan);
+  // Adoption around the initial scan (or, for SKIPINITIALSCAN, a pass over
+  // the saved documents); non-OK leaves the index empty.
+  static Status Adopt(SearchIndex& index, std::vector<SavedVectorField> saved, store::Db& db,
+                      bool scan);
 
   mutable std::mutex mu_;  // guards the map (not the indexes)
   std::map<std::string, std::shared_ptr<SearchIndex>, std::less<>> indexes_;
