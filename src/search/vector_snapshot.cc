@@ -136,12 +136,12 @@ bool StoredVectorMatches(const vec::VectorIndex& index, uint64_t id,
       for (float& x : *want) x = static_cast<float>(x / norm);
     }
   }
-  const bool half = spec.type == vec::ElementType::kFloat16 ||
-                    spec.type == vec::ElementType::kBFloat16;
+  const bool half =
+      spec.type == vec::ElementType::kFloat16 || spec.type == vec::ElementType::kBFloat16;
   for (size_t i = 0; i < want->size(); ++i) {
     const float a = (*want)[i], b = (*have)[i];
-    const float tol = half ? 8e-3f * std::max(1.0f, std::fabs(a))
-                           : 1e-5f * std::max(1.0f, std::fabs(a));
+    const float tol =
+        half ? 8e-3f * std::max(1.0f, std::fabs(a)) : 1e-5f * std::max(1.0f, std::fabs(a));
     if (!(std::fabs(a - b) <= tol)) return false;
   }
   return true;
@@ -151,7 +151,8 @@ bool SameVectorShape(const vec::IndexSpec& a, const vec::IndexSpec& b) {
   if (a.algorithm != b.algorithm || a.dim != b.dim || a.metric != b.metric || a.type != b.type) {
     return false;
   }
-  return a.algorithm == vec::Algorithm::kFlat || (a.m == b.m && a.ef_construction == b.ef_construction);
+  return a.algorithm == vec::Algorithm::kFlat ||
+         (a.m == b.m && a.ef_construction == b.ef_construction);
 }
 
 }  // namespace
@@ -182,8 +183,8 @@ Status SearchIndex::SaveVectorFields(SavedFieldSink& sink) const {
     // whose header precedes the index bytes, can be started.
     struct IndexSink final : vec::ByteSink {
       Status Begin(uint64_t index_bytes) override {
-        const uint64_t total = 4 + 4 + 4 + self->def_.name.size() + 4 + attribute->size() + 8 +
-                               8 + table_bytes + 8 + index_bytes + 4;
+        const uint64_t total = 4 + 4 + 4 + self->def_.name.size() + 4 + attribute->size() + 8 + 8 +
+                               table_bytes + 8 + index_bytes + 4;
         RAGKV_RETURN_IF_ERROR(sink->Begin(*attribute, total));
         out->Put<uint32_t>(kBlobVersion);
         out->Put<uint32_t>(static_cast<uint32_t>(self->db_));
@@ -276,7 +277,8 @@ Status SearchIndex::BeginAdoption(std::vector<SavedVectorField> saved) {
   for (SavedVectorField& field : saved) {
     size_t i = 0;
     while (i < fields_.size() && fields_[i].def->alias != field.attribute) ++i;
-    if (i == fields_.size() || fields_[i].def->type != FieldType::kVector || fields_[i].def->noindex) {
+    if (i == fields_.size() || fields_[i].def->type != FieldType::kVector ||
+        fields_[i].def->noindex) {
       return fail("field " + field.attribute + ": not a VECTOR field of the index");
     }
     if (adoption_->adopted[i]) return fail("field " + field.attribute + ": saved twice");
@@ -309,7 +311,8 @@ bool SearchIndex::AdoptVectorLocked(FieldState& f, uint64_t id, const std::strin
                                     std::span<const std::byte> blob, bool* valid) {
   Adoption& a = *adoption_;
   if (f.vector->Contains(id)) {
-    if (a.checked++ % 1024 == 0 && a.mismatch.empty() && !StoredVectorMatches(*f.vector, id, blob)) {
+    if (a.checked++ % 1024 == 0 && a.mismatch.empty() &&
+        !StoredVectorMatches(*f.vector, id, blob)) {
       a.mismatch = "field " + f.def->alias + ": the saved vector of key " + key +
                    " differs from the keyspace";
     }

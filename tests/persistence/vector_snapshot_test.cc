@@ -34,10 +34,10 @@ std::vector<float> RandomVector(std::mt19937& rng, size_t dim) {
   return v;
 }
 
-// idx: an HNSW field (v, 8 dims), a FLAT cosine field (w, 4 dims), a tag and
-// a number over "doc:"; flat: a second index, FLAT only, with a FILTER.
-void CreateIndexes(Instance& a, bool skip_initial_scan = false) {
-  std::vector<std::string> create = {"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:"};
+// FT.CREATE `name` with an HNSW field (v, 8 dims), a FLAT cosine field (w,
+// 4 dims), a tag and a number over "doc:".
+std::vector<std::string> CreateCommand(const std::string& name, bool skip_initial_scan) {
+  std::vector<std::string> create = {"FT.CREATE", name, "ON", "HASH", "PREFIX", "1", "doc:"};
   if (skip_initial_scan) create.push_back("SKIPINITIALSCAN");
   for (const char* arg : {"SCHEMA", "tag", "TAG", "n", "NUMERIC", "v", "VECTOR", "HNSW", "10",
                           "TYPE", "FLOAT32", "DIM", "8", "DISTANCE_METRIC", "L2", "M", "8",
@@ -45,7 +45,12 @@ void CreateIndexes(Instance& a, bool skip_initial_scan = false) {
                           "DIM", "4", "DISTANCE_METRIC", "COSINE"}) {
     create.push_back(arg);
   }
-  ASSERT_EQ(a.Run(create), "+OK\r\n");
+  return create;
+}
+
+// idx (CreateCommand), and flat: a second index, FLAT only, with a FILTER.
+void CreateIndexes(Instance& a, bool skip_initial_scan = false) {
+  ASSERT_EQ(a.Run(CreateCommand("idx", skip_initial_scan)), "+OK\r\n");
   ASSERT_EQ(a.Run({"FT.CREATE", "flat", "PREFIX", "1", "doc:", "FILTER", "@n > 3", "SCHEMA", "v",
                    "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "8", "DISTANCE_METRIC", "IP"}),
             "+OK\r\n");
@@ -199,11 +204,7 @@ TEST_F(VectorSnapshotTest, SectionThatDisagreesWithTheKeyspaceIsRebuilt) {
   EXPECT_EQ(Stats(b).rejected, 3u);
   ExpectIndexesValid(b);
   // The answer of an index built now from the same keyspace.
-  ASSERT_EQ(b.Run({"FT.CREATE", "fresh", "ON", "HASH", "PREFIX", "1", "doc:", "SCHEMA", "tag",
-                   "TAG", "n", "NUMERIC", "v", "VECTOR", "HNSW", "10", "TYPE", "FLOAT32", "DIM",
-                   "8", "DISTANCE_METRIC", "L2", "M", "8", "EF_RUNTIME", "400", "w", "VECTOR",
-                   "FLAT", "6", "TYPE", "FLOAT32", "DIM", "4", "DISTANCE_METRIC", "COSINE"}),
-            "+OK\r\n");
+  ASSERT_EQ(b.Run(CreateCommand("fresh", false)), "+OK\r\n");
   EXPECT_EQ(KnnReplies(b, "idx"), KnnReplies(b, "fresh"));
   const std::string all = b.Run({"FT.SEARCH", "idx", "*", "NOCONTENT", "LIMIT", "0", "1000"});
   EXPECT_NE(all.find("doc:extra"), std::string::npos);

@@ -14,8 +14,9 @@ namespace ragkv::search {
 namespace {
 
 std::unique_ptr<SearchIndex> MakeIndex(const std::string& algorithm, const std::string& dim) {
-  std::vector<std::string> args = {"idx", "SCHEMA", "t", "TAG", "v", "VECTOR", algorithm, "6",
-                                   "TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "L2"};
+  std::vector<std::string> args = {
+      "idx", "SCHEMA", "t",       "TAG", "v", "VECTOR",          algorithm,
+      "6",   "TYPE",   "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "L2"};
   std::vector<std::string_view> views(args.begin(), args.end());
   auto schema = ParseFtCreate(views);
   EXPECT_TRUE(schema.ok());
