@@ -293,6 +293,8 @@ Status SearchIndex::BeginAdoption(std::vector<SavedVectorField> saved) {
     adoption_->adopted[i] = true;
   }
   adoption_->ids.reserve(first.docs.size());
+  key_to_id_.reserve(first.docs.size());  // the scan re-indexes about this many
+  docs_.reserve(first.docs.size());
   for (const auto& [id, key] : first.docs) {
     if (!adoption_->ids.emplace(key, id).second) return fail("key " + key + " saved twice");
   }
