@@ -215,8 +215,17 @@ Status SnapshotWriter::Emit(std::string_view data) {
   return error_;
 }
 
+Status SnapshotWriter::CheckNoOpenSection() {
+  if (section_left_ != 0 && error_.ok()) {
+    error_ = Status::Internal("snapshot section is " + std::to_string(section_left_) +
+                              " bytes short of its announced size");
+  }
+  return error_;
+}
+
 Status SnapshotWriter::Add(const SnapshotEntry& e) {
   if (finished_) return Status::FailedPrecondition("snapshot already finished");
+  RAGKV_RETURN_IF_ERROR(CheckNoOpenSection());
   if (e.db < 0 || e.db < db_) {
     return Status::InvalidArgument("snapshot entries must come in non-decreasing db order");
   }
@@ -266,6 +275,7 @@ Status SnapshotWriter::Add(const SnapshotEntry& e) {
 }
 
 Status SnapshotWriter::AddAux(std::string_view name, std::string_view value) {
+  RAGKV_RETURN_IF_ERROR(CheckNoOpenSection());
   std::string item(1, static_cast<char>(kOpAux));
   PutStr(&item, name);
   PutStr(&item, value);
@@ -273,15 +283,32 @@ Status SnapshotWriter::AddAux(std::string_view name, std::string_view value) {
 }
 
 Status SnapshotWriter::AddSection(std::string_view name, std::string_view blob) {
+  RAGKV_RETURN_IF_ERROR(BeginSection(name, blob.size()));
+  return AppendSection(blob);
+}
+
+Status SnapshotWriter::BeginSection(std::string_view name, uint64_t size) {
+  RAGKV_RETURN_IF_ERROR(CheckNoOpenSection());
   std::string head(1, static_cast<char>(kOpSection));
   PutStr(&head, name);
-  PutVarint(&head, blob.size());
+  PutVarint(&head, size);
   RAGKV_RETURN_IF_ERROR(Emit(head));
-  return Emit(blob);
+  section_left_ = size;
+  return Status::Ok();
+}
+
+Status SnapshotWriter::AppendSection(std::string_view chunk) {
+  if (chunk.size() > section_left_) {
+    if (error_.ok()) error_ = Status::Internal("snapshot section longer than announced");
+    return error_;
+  }
+  section_left_ -= chunk.size();
+  return Emit(chunk);
 }
 
 Status SnapshotWriter::Finish() {
   if (finished_) return Status::FailedPrecondition("snapshot already finished");
+  RAGKV_RETURN_IF_ERROR(CheckNoOpenSection());
   std::string footer(1, static_cast<char>(kOpFooter));
   PutVarint(&footer, entries_);
   RAGKV_RETURN_IF_ERROR(Emit(footer));
@@ -389,6 +416,9 @@ Status ReadSnapshot(FileSystem& fs, const std::string& path, SnapshotVisitor& vi
           ++st.sections;
           RAGKV_RETURN_IF_ERROR(visitor.OnSection(name, blob));
         }
+        // A saved vector index can be hundreds of MiB: do not keep its
+        // buffer while the visitor works on later items.
+        if (blob.capacity() > kBufferSize) std::string().swap(blob);
         break;
       }
       case kOpFooter: {

@@ -66,6 +66,13 @@ class SnapshotWriter {
   Status Add(const SnapshotEntry& entry);
   Status AddAux(std::string_view name, std::string_view value);
   Status AddSection(std::string_view name, std::string_view blob);
+  // A section streamed in pieces, for blobs too large to build in memory (a
+  // saved vector index): BeginSection announces the blob's exact size,
+  // AppendSection delivers it. Any other call before all `size` bytes have
+  // arrived, or an AppendSection past them, fails with kInternal (and the
+  // writer becomes unusable).
+  Status BeginSection(std::string_view name, uint64_t size);
+  Status AppendSection(std::string_view chunk);
 
   // Writes the footer, fsyncs, closes, renames over `path` and fsyncs the
   // directory. On error `path` keeps its previous content.
@@ -78,6 +85,7 @@ class SnapshotWriter {
   SnapshotWriter(FileSystem& fs, std::string path, std::unique_ptr<WritableFile> file);
   Status Emit(std::string_view data);  // checksums, buffers, writes when the buffer is full
   Status FlushBuffer();
+  Status CheckNoOpenSection();
 
   FileSystem& fs_;
   std::string path_;
@@ -89,6 +97,7 @@ class SnapshotWriter {
   uint64_t bytes_ = 0;
   int db_ = 0;
   bool finished_ = false;
+  uint64_t section_left_ = 0;  // bytes an open streamed section still expects
   Status error_;
 };
 

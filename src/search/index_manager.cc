@@ -13,10 +13,21 @@
 // Each command that starts a backfill first runs an inline slice, so a db of
 // a few hundred keys is complete before the reply and num_docs is exact
 // (LangChain numbers new keys from num_docs right after FT.CREATE).
+//
+// Loading a snapshot: saved VECTOR fields are offered before the definition
+// is replayed, and the initial scan of that Create adopts them (SearchIndex's
+// adoption mode) instead of inserting every vector; on a mismatch the index
+// is reset and scanned normally. Offers live in the manager, not in the
+// command, so FT.CREATE stays one code path for clients, the AOF and
+// snapshots. Loading is synchronous, so adoption never meets a background
+// scan.
 #include "search/index_manager.h"
 
 #include <algorithm>
+#include <chrono>
+#include <iterator>
 
+#include "common/log.h"
 #include "search/errors.h"
 #include "store/bucket_scan.h"
 
@@ -124,8 +135,103 @@ Status IndexManager::Create(IndexSchema schema, int db_index, store::Db& db) {
     indexes_.emplace(shared->name(), shared);
     count_.store(indexes_.size());
   }
-  if (scan) StartBackfill(shared, db);
+  Populate(shared, db, scan);
   return Status::Ok();
+}
+
+Status IndexManager::Adopt(SearchIndex& index, std::vector<SavedVectorField> saved,
+                           store::Db& db, bool scan) {
+  std::vector<std::string> members;  // SKIPINITIALSCAN: the saved documents
+  if (!scan) {
+    for (const auto& [id, key] : saved.front().docs) members.push_back(key);
+  }
+  RAGKV_RETURN_IF_ERROR(index.BeginAdoption(std::move(saved)));
+  if (scan) {
+    Backfill(index, db);
+  } else {
+    for (const std::string& key : members) {
+      auto it = db.map().find(key);
+      if (it == db.map().end() || it->second.value.type() != store::ValueType::kHash ||
+          !KeyMatches(index.schema(), key)) {
+        continue;  // FinishAdoption reports the missing document
+      }
+      index.Upsert(key, it->second.value.hash());
+    }
+  }
+  return index.FinishAdoption();
+}
+
+void IndexManager::Populate(const std::shared_ptr<SearchIndex>& shared, store::Db& db,
+                            bool scan) {
+  SearchIndex& index = *shared;
+  std::vector<SavedVectorField> saved;
+  {
+    std::lock_guard lock(mu_);
+    auto mine = std::stable_partition(offers_.begin(), offers_.end(), [&](const auto& o) {
+      return o.index_name != index.name() || o.db != index.db();
+    });
+    std::move(mine, offers_.end(), std::back_inserter(saved));
+    offers_.erase(mine, offers_.end());
+  }
+  // A saved field the new index does not have yet (a VECTOR field that a
+  // later FT.ALTER adds) is dropped: that FT.ALTER's re-scan builds it.
+  for (auto it = saved.begin(); it != saved.end();) {
+    if (index.schema().FindField(it->attribute) != nullptr) {
+      ++it;
+      continue;
+    }
+    log::Info("Index " + index.name() + ": saved vector field " + it->attribute +
+              " is not in FT.CREATE's schema; it is rebuilt when FT.ALTER adds it");
+    it = saved.erase(it);
+    CountRejectedSavedVector();
+  }
+  if (saved.empty()) {
+    if (scan) StartBackfill(shared, db);
+    return;
+  }
+  const uint64_t fields = saved.size();
+  const auto start = std::chrono::steady_clock::now();
+  Status s = Adopt(index, std::move(saved), db, scan);
+  {
+    std::lock_guard lock(mu_);
+    (s.ok() ? saved_stats_.adopted : saved_stats_.rejected) += fields;
+  }
+  if (s.ok()) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    log::Info("Index " + index.name() + ": adopted " + std::to_string(fields) +
+              " saved vector field(s), " + std::to_string(index.size()) + " documents in " +
+              std::to_string(ms) + " ms");
+    return;
+  }
+  log::Warn("Saved vector index not used, rebuilding it from the keyspace: " +
+            std::string(s.message()));
+  if (scan) StartBackfill(shared, db);
+}
+
+IndexManager::SavedVectorStats IndexManager::saved_vector_stats() const {
+  std::lock_guard lock(mu_);
+  return saved_stats_;
+}
+
+void IndexManager::CountRejectedSavedVector() {
+  std::lock_guard lock(mu_);
+  ++saved_stats_.rejected;
+}
+
+void IndexManager::OfferSavedVectorField(SavedVectorField saved) {
+  std::lock_guard lock(mu_);
+  offers_.push_back(std::move(saved));
+}
+
+std::vector<std::string> IndexManager::DiscardSavedVectorOffers() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& o : offers_) names.push_back(o.index_name + "/" + o.attribute);
+  saved_stats_.rejected += offers_.size();
+  offers_.clear();
+  return names;
 }
 
 bool IndexManager::Drop(std::string_view name) {

@@ -94,6 +94,24 @@ class IndexManager {
   // a forked child without the lock.
   std::vector<IndexDefinition> Definitions() const;
 
+  // Snapshot loading (search/vector_snapshot.h): a saved VECTOR field that
+  // the next Create of index `saved.index_name` over db `saved.db` adopts
+  // instead of inserting every vector, if it matches the keyspace; otherwise
+  // that Create logs a warning naming the index and field and rebuilds. An
+  // index created with SKIPINITIALSCAN re-indexes exactly the saved
+  // documents. Offers are consumed by that Create, adopted or not.
+  void OfferSavedVectorField(SavedVectorField saved);
+  // Drops offers no Create consumed; returns "index/field" of each.
+  std::vector<std::string> DiscardSavedVectorOffers();
+  // Saved VECTOR fields adopted, and rejected (by Create's checks, or counted
+  // here by a loader that could not decode one), since startup.
+  struct SavedVectorStats {
+    uint64_t adopted = 0;
+    uint64_t rejected = 0;
+  };
+  SavedVectorStats saved_vector_stats() const;
+  void CountRejectedSavedVector();
+
   // Cheap check for the write hook's fast path.
   bool has_indexes() const { return count_.load(std::memory_order_relaxed) > 0; }
 
@@ -145,11 +163,20 @@ class IndexManager {
   void StartBackfill(const std::shared_ptr<SearchIndex>& index, store::Db& db);
   // Runs `job` within `budget`; returns keys visited and sets *done.
   static size_t RunJob(BackfillJob& job, const BackfillBudget& budget, bool* done);
+  // The initial indexing of a new index: adopts offered saved vector fields
+  // (falling back to Backfill), else Backfill unless SKIPINITIALSCAN.
+  void Populate(const std::shared_ptr<SearchIndex>& index, store::Db& db, bool scan);
+  // Adoption around the initial scan (or, for SKIPINITIALSCAN, a pass over
+  // the saved documents); non-OK leaves the index empty.
+  static Status Adopt(SearchIndex& index, std::vector<SavedVectorField> saved, store::Db& db,
+                      bool scan);
 
   mutable std::mutex mu_;  // guards the map (not the indexes)
   std::map<std::string, std::shared_ptr<SearchIndex>, std::less<>> indexes_;
   std::map<std::string, std::vector<std::vector<std::string>>, std::less<>> commands_;
   std::atomic<size_t> count_{0};
+  std::vector<SavedVectorField> offers_;  // guarded by mu_
+  SavedVectorStats saved_stats_;          // guarded by mu_
   SearchConfig config_;
   BackfillMode backfill_mode_ = BackfillMode::kSynchronous;
   // Owner thread only. Oldest first; at most one job per index.

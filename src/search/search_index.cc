@@ -268,7 +268,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
     ++failures_;
     return;
   }
-  if (id == 0) id = next_id_++;
+  if (id == 0) id = adoption_ ? AdoptedIdLocked(std::string(key)) : next_id_++;
   DocEntry doc;
   doc.key = std::string(key);
   doc.terms.resize(fields_.size());
@@ -308,6 +308,10 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         break;
       case FieldType::kVector: {
         auto bytes = std::as_bytes(std::span<const char>(it->second.data(), it->second.size()));
+        if (adoption_ && adoption_->adopted[i]) {
+          doc.has_vector[i] = AdoptVectorLocked(f, id, doc.key, bytes, &valid);
+          break;
+        }
         Status s = f.vector->AddBlob(id, bytes);
         doc.has_vector[i] = s.ok();
         if (!s.ok()) valid = false;  // NaN, or a zero vector under COSINE

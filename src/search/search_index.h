@@ -34,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,6 +48,7 @@
 #include "index/vector/vector_index.h"
 #include "search/query.h"
 #include "search/schema.h"
+#include "search/vector_snapshot.h"
 #include "store/object.h"
 
 namespace ragkv::search {
@@ -184,6 +186,27 @@ class SearchIndex {
   std::vector<std::string> Keys() const;
   size_t size() const;
 
+  // Snapshot support (search/vector_snapshot.h). Streams one blob per VECTOR
+  // field to `sink`. Never blocks: the reader lock is only tried, because a
+  // forked child (BGSAVE) inherits locks held by threads that do not exist in
+  // it; kUnavailable if a writer holds it (the caller skips the index, whose
+  // vectors are then rebuilt at load). Errors of the sink are returned.
+  Status SaveVectorFields(SavedFieldSink& sink) const;
+
+  // Adoption of saved VECTOR fields, around the initial scan of a new index:
+  // BeginAdoption installs the saved vector indexes and doc-id table (after
+  // checking that each field exists with the same vector parameters), then
+  // the caller Upserts the documents (in adoption mode a document keeps its
+  // saved doc id and an adopted field checks its vector is present instead
+  // of inserting it), then FinishAdoption checks that exactly the saved
+  // documents and vectors were seen. On any error (from either call) the
+  // index is reset to empty with fresh vector indexes, ready for a normal
+  // scan; the message names the index and the field.
+  // REQUIRES: the index is empty (just created); the keyspace's thread.
+  Status BeginAdoption(std::vector<SavedVectorField> saved);
+  Status FinishAdoption();
+  bool adopting() const { return adoption_ != nullptr; }
+
   // Checks the cross-structure invariants (every doc's field entries present
   // in the field indexes and nothing else). kInternal naming the first
   // violation. O(total entries).
@@ -223,10 +246,30 @@ class SearchIndex {
     std::vector<std::optional<GeoPoint>> points;  // per field
   };
   using DocSet = std::vector<uint64_t>;  // sorted doc ids
+  // State of an adoption between BeginAdoption and FinishAdoption.
+  struct Adoption {
+    std::unordered_map<std::string, uint64_t> ids;  // saved key -> doc id
+    std::vector<bool> adopted;                      // per field
+    size_t saved_docs = 0;
+    uint64_t saved_next_id = 1;  // doc ids below it are saved ones
+    uint64_t checked = 0;        // vectors seen, for spot checks of values
+    std::string mismatch;        // first problem seen by Upsert; empty if none
+  };
 
   SearchIndex(IndexSchema def, int db);
   Status InitField(size_t i);
   void RemoveLocked(uint64_t id);
+  // Drops every document and recreates the vector indexes (no per-vector
+  // removal, so it is O(docs) even for a large graph).
+  void ResetLocked();
+  // Adoption mode of Upsert: the saved doc id of `key`, else a fresh one.
+  uint64_t AdoptedIdLocked(const std::string& key);
+  // Adoption mode of Upsert for an adopted VECTOR field: true if the saved
+  // index holds doc `id`'s vector (spot-checking its value); otherwise notes a
+  // mismatch, unless the blob is one Add would reject (NaN, zero under
+  // COSINE), which sets *valid = false as the normal path would.
+  bool AdoptVectorLocked(FieldState& f, uint64_t id, const std::string& key,
+                         std::span<const std::byte> blob, bool* valid);
   void RebuildTextIndexLocked();
   const text::Tokenizer& TokenizerFor(const FieldSpec& f) const;
   std::vector<std::string> TextTerms(const FieldSpec& f, std::string_view text) const;
@@ -291,6 +334,7 @@ class SearchIndex {
   uint64_t next_id_ = 1;
   uint64_t failures_ = 0;
   mutable std::atomic<uint64_t> uses_{0};
+  std::unique_ptr<Adoption> adoption_;
 };
 
 }  // namespace ragkv::search

@@ -62,6 +62,8 @@ const std::pair<const char*, const char*> kPassthroughDefaults[] = {
     {"replica-read-only", "yes"},
     {"slave-read-only", "yes"},
     {"stop-writes-on-bgsave-error", "yes"},
+    // ragkv: snapshots also save each VECTOR field's index (docs/persistence.md).
+    {"vector-index-snapshot", "yes"},
     {"rdbcompression", "yes"},
     {"rdbchecksum", "yes"},
     {"activerehashing", "yes"},

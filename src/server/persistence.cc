@@ -16,10 +16,15 @@
 //
 // FT indexes: a snapshot stores each index's definition (its FT.CREATE and
 // FT.ALTER commands) as a section after the keys, and loading replays them
-// through Execute, so the index is rebuilt from the loaded keyspace. The
-// definitions are copied before fork(), since IndexManager has a mutex.
-// Saving the HNSW graph itself is the measured alternative
-// (docs/benchmarks/persistence.md).
+// through Execute, so TAG/TEXT/NUMERIC fields are rebuilt from the loaded
+// keyspace (fast). VECTOR fields are not: rebuilding an HNSW graph costs
+// ~500 s per million vectors against ~3 s to load it
+// (docs/benchmarks/persistence.md), so with vector-index-snapshot yes (the
+// default) each VECTOR field's index is streamed into a "vector-index:"
+// section just before its definition, the loader offers it to the index
+// manager, and replaying FT.CREATE adopts it after checking it against the
+// keyspace (falling back to a rebuild with a warning). The definitions and
+// index pointers are captured before fork(), since IndexManager has a mutex.
 #include "server/persistence.h"
 
 #include <signal.h>
@@ -85,7 +90,7 @@ Status WriteHistory(const ReplicationHistory& history, persistence::SnapshotWrit
 // `indexes` is copied by the parent before fork(): the child takes no locks.
 [[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
                                    store::Keyspace& keyspace, int64_t now_ms,
-                                   const std::vector<search::IndexDefinition>& indexes,
+                                   const SearchIndexesToSave& indexes,
                                    const ReplicationHistory& history = {}) {
   CloseInheritedFds();
   auto w = persistence::SnapshotWriter::Create(fs, path);
@@ -164,11 +169,30 @@ class KeyspaceLoader : public persistence::AofVisitor {
   // A search index definition: replayed once the keyspace it indexes is
   // loaded (sections follow every entry of their snapshot), so FT.CREATE's
   // initial scan rebuilds the index from the loaded keys.
+  //
+  // A saved vector index precedes its definition: it is decoded (checksum,
+  // structure, graph invariants) and offered to the index manager, which
+  // adopts it when FT.CREATE is replayed. A damaged one is only a warning:
+  // the index is derived state, rebuilt from the keyspace.
   Status OnSection(std::string_view name, std::string_view blob) override {
+    if (name.substr(0, kVectorIndexSection.size()) == kVectorIndexSection) {
+      auto saved = search::DecodeSavedVectorField(blob);
+      if (!saved.ok()) {
+        engine_.search().CountRejectedSavedVector();
+        log::Warn("Snapshot section " + std::string(name) + " not used, rebuilding it: " +
+                  std::string(saved.status().message()));
+      } else {
+        engine_.search().OfferSavedVectorField(std::move(*saved));
+      }
+      return Status::Ok();
+    }
     if (name.substr(0, kSearchIndexSection.size()) != kSearchIndexSection) return Status::Ok();
     RAGKV_ASSIGN_OR_RETURN(search::IndexDefinition def, DecodeSearchIndexSection(name, blob));
     for (auto& command : def.commands) {
       RAGKV_RETURN_IF_ERROR(OnCommand(def.db, command));
+    }
+    for (const std::string& unused : engine_.search().DiscardSavedVectorOffers()) {
+      log::Warn("Saved vector index " + unused + " matched no index definition; ignored");
     }
     return Status::Ok();
   }
@@ -255,6 +279,52 @@ Status WriteSearchIndexes(const std::vector<search::IndexDefinition>& indexes,
   return Status::Ok();
 }
 
+SearchIndexesToSave CaptureSearchIndexes(const search::IndexManager& manager, bool with_vectors) {
+  SearchIndexesToSave out;
+  out.definitions = manager.Definitions();
+  for (const auto& def : out.definitions) {
+    out.indexes.push_back(with_vectors ? manager.Find(def.name) : nullptr);
+  }
+  return out;
+}
+
+Status WriteSearchIndexes(const SearchIndexesToSave& indexes, persistence::SnapshotWriter& writer) {
+  // Frames each saved field as one streamed section.
+  class SectionSink final : public search::SavedFieldSink {
+   public:
+    SectionSink(persistence::SnapshotWriter& writer, const std::string& index)
+        : writer_(writer), index_(index) {}
+    Status Begin(std::string_view attribute, uint64_t bytes) override {
+      std::string name(kVectorIndexSection);
+      name += index_;
+      name += ':';
+      name += attribute;
+      return writer_.BeginSection(name, bytes);
+    }
+    Status Append(std::string_view chunk) override { return writer_.AppendSection(chunk); }
+
+   private:
+    persistence::SnapshotWriter& writer_;
+    const std::string& index_;
+  };
+  for (size_t i = 0; i < indexes.definitions.size(); ++i) {
+    const search::IndexDefinition& def = indexes.definitions[i];
+    const auto& index = i < indexes.indexes.size() ? indexes.indexes[i] : nullptr;
+    if (index != nullptr && index->db() == def.db) {
+      SectionSink sink(writer, def.name);
+      Status s = index->SaveVectorFields(sink);
+      if (s.code() == StatusCode::kUnavailable) {
+        // Nothing was written for this index; loading rebuilds its vectors.
+      } else {
+        RAGKV_RETURN_IF_ERROR(s);
+      }
+    }
+    RAGKV_RETURN_IF_ERROR(writer.AddSection(std::string(kSearchIndexSection) + def.name,
+                                            EncodeSearchIndexSection(def)));
+  }
+  return Status::Ok();
+}
+
 Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
                      persistence::SnapshotWriter& writer) {
   SnapshotEntry e;
@@ -304,6 +374,10 @@ Result<std::unique_ptr<Persistence>> Persistence::Start(Engine& engine,
   int64_t min_size = 64 << 20;
   if (!ParseMemory(ConfigValue(cfg, "auto-aof-rewrite-min-size"), &min_size)) min_size = 64 << 20;
   p->auto_rewrite_ = {pct, static_cast<uint64_t>(std::max<int64_t>(min_size, 0))};
+  const std::string vectors = ConfigValue(cfg, "vector-index-snapshot");
+  if (vectors != "yes" && vectors != "no") {
+    return Status::InvalidArgument("vector-index-snapshot must be 'yes' or 'no'");
+  }
 
   // A server that neither reads nor writes the directory (no AOF, no save
   // points, no snapshot to load) does not lock it, so several such servers
@@ -379,13 +453,26 @@ Status Persistence::Load() {
     if (seeded_from_snapshot) {
       RAGKV_RETURN_IF_ERROR(aof_->Rewrite([this](persistence::SnapshotWriter& w) {
         RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), w));
-        return WriteSearchIndexes(engine_.search().Definitions(), w);
+        return WriteSearchIndexes(CaptureSearch(), w);
       }));
     }
+  }
+  // Sections always precede their definition, so an offer left now had no
+  // definition in the file (not something this server wrote).
+  for (const std::string& unused : engine_.search().DiscardSavedVectorOffers()) {
+    log::Warn("Saved vector index " + unused + " matched no index definition; ignored");
   }
   last_save_s_ = NowSeconds();
   dirty_at_last_save_ = engine_.stats().dirty;
   return Status::Ok();
+}
+
+bool Persistence::SaveVectorIndexes() const {
+  return ConfigValue(engine_.config(), "vector-index-snapshot") != "no";
+}
+
+SearchIndexesToSave Persistence::CaptureSearch() const {
+  return CaptureSearchIndexes(engine_.search(), SaveVectorIndexes());
 }
 
 Result<AofOptions> Persistence::AofOptionsFromConfig() const {
@@ -423,6 +510,9 @@ Status Persistence::ApplyConfig(std::string_view raw_name) {
     } else if (name == "appendfsync") {
       RAGKV_ASSIGN_OR_RETURN(auto policy, persistence::ParseFsyncPolicy(value));
       if (aof_) aof_->writer().set_policy(policy);
+    } else if (name == "vector-index-snapshot") {
+      if (value != "yes" && value != "no")
+        return Status::InvalidArgument("argument must be 'yes' or 'no'");
     } else if (name == "stop-writes-on-bgsave-error") {
       if (value != "yes" && value != "no")
         return Status::InvalidArgument("argument must be 'yes' or 'no'");
@@ -466,7 +556,7 @@ Status Persistence::StartAof() {
   // The new log takes over once its base, the current data set, is written.
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
-  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
+  const SearchIndexesToSave indexes = CaptureSearch();
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
@@ -522,7 +612,7 @@ Status Persistence::RewriteAof() {
   const int64_t start = MonotonicMs();
   Status s = aof_->Rewrite([this](persistence::SnapshotWriter& w) {
     RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), w));
-    return WriteSearchIndexes(engine_.search().Definitions(), w);
+    return WriteSearchIndexes(CaptureSearch(), w);
   });
   last_rewrite_ok_ = s.ok();
   last_rewrite_time_sec_ = (MonotonicMs() - start) / 1000;
@@ -566,7 +656,7 @@ Status Persistence::Save() {
     RAGKV_ASSIGN_OR_RETURN(auto w, persistence::SnapshotWriter::Create(fs_, SnapshotPath()));
     RAGKV_RETURN_IF_ERROR(WriteHistory(CurrentHistory(), *w));
     RAGKV_RETURN_IF_ERROR(WriteKeyspace(engine_.keyspace(), engine_.Now(), *w));
-    RAGKV_RETURN_IF_ERROR(WriteSearchIndexes(engine_.search().Definitions(), *w));
+    RAGKV_RETURN_IF_ERROR(WriteSearchIndexes(CaptureSearch(), *w));
     return w->Finish();
   }();
   last_bgsave_ok_ = s.ok();
@@ -592,7 +682,7 @@ Status Persistence::BackgroundSave() {
   const std::string path = SnapshotPath();
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
-  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
+  const SearchIndexesToSave indexes = CaptureSearch();
   const ReplicationHistory history = CurrentHistory();
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
@@ -624,7 +714,7 @@ Status Persistence::BackgroundRewriteAof() {
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
-  const std::vector<search::IndexDefinition> indexes = engine_.search().Definitions();
+  const SearchIndexesToSave indexes = CaptureSearch();
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();

@@ -18,7 +18,9 @@
 // Config (Redis names): dir, dbfilename, save, appendonly, appendfsync,
 // appendfilename, appenddirname, aof-load-truncated,
 // auto-aof-rewrite-percentage, auto-aof-rewrite-min-size,
-// stop-writes-on-bgsave-error. Read at Start; CONFIG SET of the ones
+// stop-writes-on-bgsave-error; and ragkv's vector-index-snapshot (yes: a
+// snapshot also saves each VECTOR field's index, which loading adopts instead
+// of rebuilding). Read at Start; CONFIG SET of the ones
 // ApplyConfig lists takes effect at once, the others at the next start.
 //
 // Thread safety: the event-loop thread only (like Engine).
@@ -41,6 +43,15 @@
 #include "server/extensions.h"
 
 namespace ragkv::server {
+
+// What a snapshot needs of the FT indexes, captured on the event loop (under
+// IndexManager's lock) before fork(), so the child takes no locks of it.
+struct SearchIndexesToSave {
+  std::vector<search::IndexDefinition> definitions;
+  // Per definition: the index whose VECTOR fields are saved too, or null
+  // (vector-index-snapshot no, or the index is gone).
+  std::vector<std::shared_ptr<const search::SearchIndex>> indexes;
+};
 
 class Persistence {
  public:
@@ -125,7 +136,12 @@ class Persistence {
   Status StartAof();
   void StopAof();
 
-  static constexpr const char* kRuntimeOptions[] = {"save",
+  // vector-index-snapshot is yes: snapshots save the VECTOR fields' indexes.
+  bool SaveVectorIndexes() const;
+  SearchIndexesToSave CaptureSearch() const;
+
+  static constexpr const char* kRuntimeOptions[] = {"vector-index-snapshot",
+                                                    "save",
                                                     "appendfsync",
                                                     "appendonly",
                                                     "stop-writes-on-bgsave-error",
@@ -181,6 +197,17 @@ Status WriteKeyspace(store::Keyspace& keyspace, int64_t now_ms,
 inline constexpr std::string_view kSearchIndexSection = "search-index:";
 Status WriteSearchIndexes(const std::vector<search::IndexDefinition>& indexes,
                           persistence::SnapshotWriter& writer);
+
+// Each VECTOR field's saved index (search/vector_snapshot.h), as a section
+// "vector-index:<index>:<field>" written just before its index's
+// "search-index:" section, so that replaying the definition finds it.
+inline constexpr std::string_view kVectorIndexSection = "vector-index:";
+
+SearchIndexesToSave CaptureSearchIndexes(const search::IndexManager& manager, bool with_vectors);
+// Writes the sections above. An index that cannot be read without blocking
+// (SearchIndex::SaveVectorFields's kUnavailable) is saved without its vector
+// sections, and loading rebuilds those.
+Status WriteSearchIndexes(const SearchIndexesToSave& indexes, persistence::SnapshotWriter& writer);
 std::string EncodeSearchIndexSection(const search::IndexDefinition& def);
 // kCorruption if `blob` is not a well-formed section `name`.
 Result<search::IndexDefinition> DecodeSearchIndexSection(std::string_view name,

@@ -166,14 +166,18 @@ IndexStats FlatIndex::Stats() const {
   return stats;
 }
 
-Status FlatIndex::Save(const std::string& path) const {
+Status FlatIndex::SaveTo(ByteSink& sink) const {
   std::shared_lock lock(mu_);
-  ByteWriter w;
+  const size_t n = labels_.size();
+  const uint64_t total =
+      kHeaderBytes + 8 + n * (sizeof(uint64_t) + space_.code_bytes()) + kFooterBytes;
+  RAGKV_RETURN_IF_ERROR(sink.Begin(total));
+  ChunkedWriter w(sink);
   WriteHeader(spec_, &w);
-  w.Put<uint64_t>(labels_.size());
-  w.PutBytes(labels_.data(), labels_.size() * sizeof(uint64_t));
-  w.PutBytes(codes_.data(), labels_.size() * space_.code_bytes());
-  return WriteFileWithChecksum(path, &w);
+  w.Put<uint64_t>(n);
+  w.PutBytes(labels_.data(), n * sizeof(uint64_t));
+  w.PutBytes(codes_.data(), n * space_.code_bytes());
+  return w.Finish(total);
 }
 
 Result<std::unique_ptr<FlatIndex>> FlatIndex::LoadBody(const IndexSpec& spec, ByteReader& in) {

@@ -33,7 +33,7 @@ class FlatIndex final : public VectorIndex {
                                        const SearchParams& params) const override;
   Result<std::vector<Neighbor>> RangeSearch(std::span<const float> query, float radius,
                                             const SearchParams& params) const override;
-  Status Save(const std::string& path) const override;
+  Status SaveTo(ByteSink& sink) const override;
   Status CheckInvariants() const override;
   IndexStats Stats() const override;
 

@@ -785,11 +785,19 @@ IndexStats HnswIndex::Stats() const {
 
 // ------------------------------------------------------------------- files
 
-Status HnswIndex::Save(const std::string& path) const {
+Status HnswIndex::SaveTo(ByteSink& sink) const {
   std::shared_lock lock(mu_);
-  ByteWriter w;
-  WriteHeader(spec_, &w);
   const uint32_t n = num_slots_.load();
+  // Sized first so that the sink can frame the bytes (a snapshot section
+  // announces its length); one extra pass over the link counts.
+  uint64_t total = kHeaderBytes + 8 + 8 + 4 + 4 + kFooterBytes;
+  for (uint32_t s = 0; s < n; ++s) {
+    total += 8 + 1 + 1 + space_.code_bytes();
+    for (int l = 0; l <= levels_[s]; ++l) total += 2 + uint64_t{links(s, l)[0]} * 4;
+  }
+  RAGKV_RETURN_IF_ERROR(sink.Begin(total));
+  ChunkedWriter w(sink);
+  WriteHeader(spec_, &w);
   w.Put<uint64_t>(n);
   w.Put<uint64_t>(slots_.size());
   w.Put<uint32_t>(entry_point_);
@@ -805,7 +813,7 @@ Status HnswIndex::Save(const std::string& path) const {
       w.PutBytes(ls + 1, ls[0] * sizeof(uint32_t));
     }
   }
-  return WriteFileWithChecksum(path, &w);
+  return w.Finish(total);
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::LoadBody(const IndexSpec& spec, ByteReader& in) {

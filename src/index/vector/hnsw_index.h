@@ -42,7 +42,7 @@ class HnswIndex final : public VectorIndex {
                                        const SearchParams& params) const override;
   Result<std::vector<Neighbor>> RangeSearch(std::span<const float> query, float radius,
                                             const SearchParams& params) const override;
-  Status Save(const std::string& path) const override;
+  Status SaveTo(ByteSink& sink) const override;
   Status CheckInvariants() const override;
   IndexStats Stats() const override;
 

@@ -1,7 +1,8 @@
 // File plumbing for vector index files: header, crc32c footer, atomic write.
 // The whole file is read and checksummed before parsing (simplest way to
 // guarantee a corrupt file is rejected before any field is trusted); indexes
-// are at most a few GiB, and loading needs that memory anyway.
+// are at most a few GiB, and loading needs that memory anyway. Writing
+// streams (ChunkedWriter): the sink sees ~1 MiB chunks, never the whole file.
 #include "index/vector/index_io.h"
 
 #include <fcntl.h>
@@ -26,7 +27,7 @@ Status Errno(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-void WriteHeader(const IndexSpec& spec, ByteWriter* w) {
+void WriteHeader(const IndexSpec& spec, ChunkedWriter* w) {
   w->PutBytes(kMagic, sizeof(kMagic));
   w->Put<uint32_t>(kVersion);
   w->Put<uint8_t>(static_cast<uint8_t>(spec.algorithm));
@@ -84,41 +85,68 @@ Result<IndexSpec> ReadHeader(ByteReader& in) {
   return spec;
 }
 
-Status WriteFileWithChecksum(const std::string& path, ByteWriter* w) {
-  std::string& buf = w->buffer();
-  const uint32_t crc = crc32c::Value(buf.data(), buf.size());
-  w->Put<uint32_t>(crc);
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", tmp);
-  size_t done = 0;
-  while (done < buf.size()) {
-    const ssize_t n = ::write(fd, buf.data() + done, buf.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = Errno("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status s = Errno("cannot fsync", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = Errno("cannot rename onto", path);
-    ::unlink(tmp.c_str());
-    return s;
+void ChunkedWriter::Flush() {
+  if (buf_.empty()) return;
+  crc_ = crc32c::Extend(crc_, buf_.data(), buf_.size());
+  written_ += buf_.size();
+  if (status_.ok()) status_ = sink_.Append(buf_);
+  buf_.clear();
+}
+
+Status ChunkedWriter::Finish(uint64_t expected) {
+  Flush();
+  const uint32_t crc = crc_;
+  buf_.append(reinterpret_cast<const char*>(&crc), sizeof(crc));
+  Flush();
+  if (!status_.ok()) return status_;
+  if (written_ != expected) {
+    return Status::Internal("vector index serialised to " + std::to_string(written_) +
+                            " bytes, announced " + std::to_string(expected));
   }
   return Status::Ok();
 }
 
-Result<std::vector<uint8_t>> ReadFileVerified(const std::string& path) {
+namespace {
+
+// Writes to an open descriptor; Begin is only a size hint.
+class FdSink final : public ByteSink {
+ public:
+  FdSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
+  Status Begin(uint64_t) override { return Status::Ok(); }
+  Status Append(std::string_view chunk) override {
+    size_t done = 0;
+    while (done < chunk.size()) {
+      const ssize_t n = ::write(fd_, chunk.data() + done, chunk.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("cannot write", path_);
+      }
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+};
+
+}  // namespace
+
+Status WriteFileAtomically(const VectorIndex& index, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("cannot create", tmp);
+  FdSink sink(fd, tmp);
+  Status s = index.SaveTo(sink);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno("cannot fsync", tmp);
+  ::close(fd);
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) s = Errno("cannot rename onto", path);
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
+}
+
+Result<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("cannot open", path);
   std::vector<uint8_t> data;
@@ -135,14 +163,18 @@ Result<std::vector<uint8_t>> ReadFileVerified(const std::string& path) {
     data.insert(data.end(), chunk, chunk + n);
   }
   ::close(fd);
-  if (data.size() < 64 + sizeof(uint32_t)) return Truncated("shorter than header and footer");
+  return data;
+}
+
+Result<std::span<const uint8_t>> VerifyChecksum(std::span<const uint8_t> file) {
+  if (file.size() < kHeaderBytes + kFooterBytes) return Truncated("shorter than header and footer");
   uint32_t stored;
-  std::memcpy(&stored, data.data() + data.size() - 4, 4);
-  data.resize(data.size() - 4);
-  if (crc32c::Value(data.data(), data.size()) != stored) {
+  std::memcpy(&stored, file.data() + file.size() - kFooterBytes, kFooterBytes);
+  std::span<const uint8_t> body = file.first(file.size() - kFooterBytes);
+  if (crc32c::Value(body.data(), body.size()) != stored) {
     return Status::Corruption("vector index file checksum mismatch (file damaged or truncated)");
   }
-  return data;
+  return body;
 }
 
 }  // namespace ragkv::vec::internal

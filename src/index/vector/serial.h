@@ -3,6 +3,7 @@
 // Get returns false instead, which loaders turn into kCorruption.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -10,23 +11,48 @@
 #include <type_traits>
 
 #include "common/status.h"
+#include "index/vector/vector_index.h"
 
 namespace ragkv::vec::internal {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the index format is little-endian");
 
-class ByteWriter {
+// Buffers little-endian fields and hands ~1 MiB chunks to a ByteSink,
+// keeping a running crc32c of everything written. Errors are sticky: after
+// the sink fails, Put* do nothing and Finish returns the error.
+class ChunkedWriter {
  public:
+  static constexpr size_t kChunk = 1 << 20;
+
+  explicit ChunkedWriter(ByteSink& sink) : sink_(sink) { buf_.reserve(kChunk); }
+
   template <typename T>
   void Put(T v) {
     static_assert(std::is_trivially_copyable_v<T>);
-    buf_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+    PutBytes(&v, sizeof(T));
   }
-  void PutBytes(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
-  std::string& buffer() { return buf_; }
+  void PutBytes(const void* p, size_t n) {
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {  // a large array (FLAT's codes) goes out in chunks too
+      const size_t k = std::min(n, kChunk - buf_.size());
+      buf_.append(c, k);
+      c += k;
+      n -= k;
+      if (buf_.size() >= kChunk) Flush();
+    }
+  }
+  // Appends the crc32c footer, flushes, and checks that exactly `expected`
+  // bytes (the size announced to the sink's Begin) were written.
+  Status Finish(uint64_t expected);
 
  private:
+  void Flush();
+
+  ByteSink& sink_;
   std::string buf_;
+  uint32_t crc_ = 0;
+  uint64_t written_ = 0;
+  Status status_;
 };
 
 class ByteReader {

@@ -125,7 +125,16 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexSpec& spec) 
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path) {
-  RAGKV_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, internal::ReadFileVerified(path));
+  RAGKV_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, internal::ReadWholeFile(path));
+  return LoadFrom(bytes);
+}
+
+Status VectorIndex::Save(const std::string& path) const {
+  return internal::WriteFileAtomically(*this, path);
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFrom(std::span<const uint8_t> file) {
+  RAGKV_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, internal::VerifyChecksum(file));
   internal::ByteReader in(bytes.data(), bytes.size());
   RAGKV_ASSIGN_OR_RETURN(IndexSpec spec, internal::ReadHeader(in));
   Status valid = ValidateSpec(spec);

@@ -138,6 +138,18 @@ class PredicateFilter final : public Filter {
   std::function<bool(uint64_t)> allows_;
 };
 
+// Receives a serialized index in chunks (VectorIndex::SaveTo), so that an
+// index can be streamed into a larger file (a snapshot section) without a
+// whole in-memory copy.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Called once, before any Append, with the exact number of bytes the
+  // Appends will deliver.
+  virtual Status Begin(uint64_t total_bytes) = 0;
+  virtual Status Append(std::string_view chunk) = 0;
+};
+
 // What one search did, for benchmarks and EXPLAIN-style output.
 struct SearchStats {
   size_t distances = 0;  // distance computations (including re-ranking)
@@ -173,6 +185,9 @@ class VectorIndex {
   // Loads a file written by Save. kIOError if it cannot be read, kCorruption
   // if it is truncated, fails its checksum or is structurally invalid.
   static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path);
+  // Load for the bytes of a whole file already in memory (e.g. a snapshot
+  // section). Same errors, except kIOError.
+  static Result<std::unique_ptr<VectorIndex>> LoadFrom(std::span<const uint8_t> bytes);
 
   virtual ~VectorIndex() = default;
   VectorIndex(const VectorIndex&) = delete;
@@ -229,7 +244,12 @@ class VectorIndex {
 
   // Writes the index to `path` (docs/formats/vector_index.md), atomically
   // (temp file + rename). kIOError on failure.
-  virtual Status Save(const std::string& path) const = 0;
+  Status Save(const std::string& path) const;
+
+  // Streams the same bytes as Save to `sink`, in chunks of about 1 MiB:
+  // memory stays O(chunk) however large the index. Holds the reader lock
+  // throughout (writers wait). Returns the first error of the sink.
+  virtual Status SaveTo(ByteSink& sink) const = 0;
 
   // Verifies the structure (label map, slot accounting; HNSW: link bounds,
   // level bounds, no self/duplicate links, neighbours present on the link's

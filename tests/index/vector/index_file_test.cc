@@ -117,6 +117,67 @@ TEST_F(IndexFileTest, DamagedFilesAreCorruptionNeverACrash) {
   EXPECT_EQ(VectorIndex::Load(Path("junk.idx")).status().code(), StatusCode::kCorruption);
 }
 
+// Records what SaveTo streams, failing the n-th Append when asked.
+class RecordingSink final : public ByteSink {
+ public:
+  explicit RecordingSink(int fail_at = -1) : fail_at_(fail_at) {}
+  Status Begin(uint64_t total) override {
+    ++begins;
+    announced = total;
+    return Status::Ok();
+  }
+  Status Append(std::string_view chunk) override {
+    if (appends++ == fail_at_) return Status::IOError("disk full");
+    largest_chunk = std::max(largest_chunk, chunk.size());
+    bytes.append(chunk);
+    return Status::Ok();
+  }
+  std::string bytes;
+  uint64_t announced = 0;
+  int begins = 0;
+  int appends = 0;
+  size_t largest_chunk = 0;
+
+ private:
+  int fail_at_;
+};
+
+TEST_F(IndexFileTest, SaveToStreamsTheFileBytesInBoundedChunks) {
+  for (Algorithm algorithm : {Algorithm::kFlat, Algorithm::kHnsw}) {
+    // ~3 MiB of codes, so the stream needs several chunks.
+    IndexSpec spec;
+    spec.algorithm = algorithm;
+    spec.dim = 256;
+    spec.m = 4;
+    spec.ef_construction = 8;
+    auto index = MakeIndex(spec);
+    const auto data = ClusteredData(3000, 256, 5);
+    ASSERT_TRUE(index->AddBatch(std::vector<uint64_t>([] {
+                                  std::vector<uint64_t> labels(3000);
+                                  for (size_t i = 0; i < labels.size(); ++i) labels[i] = i * 3;
+                                  return labels;
+                                }()),
+                                data, 2)
+                    .ok());
+    RecordingSink sink;
+    ASSERT_TRUE(index->SaveTo(sink).ok());
+    EXPECT_EQ(sink.begins, 1);
+    EXPECT_EQ(sink.announced, sink.bytes.size());
+    EXPECT_GT(sink.appends, 2);
+    EXPECT_LE(sink.largest_chunk, size_t{2} << 20);
+    const std::string path = Path("same.idx");
+    ASSERT_TRUE(index->Save(path).ok());
+    EXPECT_EQ(ReadAll(path), sink.bytes);  // Save is SaveTo into a file
+    auto loaded = VectorIndex::LoadFrom(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(sink.bytes.data()), sink.bytes.size()));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ((*loaded)->size(), index->size());
+    // A failing sink stops the stream with its error.
+    RecordingSink failing(1);
+    EXPECT_EQ(index->SaveTo(failing).code(), StatusCode::kIOError);
+  }
+}
+
 TEST_F(IndexFileTest, SaveToUnwritablePathIsIOError) {
   auto index = Filled(Algorithm::kFlat, ElementType::kFloat32, 10);
   EXPECT_EQ(index->Save(Path("no/such/dir/x.idx")).code(), StatusCode::kIOError);
