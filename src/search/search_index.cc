@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include <cinttypes>
@@ -132,8 +133,7 @@ vec::IndexSpec ToVectorSpec(const VectorParams& p) {
 SearchIndex::SearchIndex(IndexSchema def, int db)
     : def_(std::move(def)),
       db_(db),
-      stem_tokenizer_(text::TokenizerOptions{.stem = true}),
-      plain_tokenizer_(text::TokenizerOptions{.stem = false}) {}
+      stem_tokenizer_(text::TokenizerOptions{.stem = true}) {}
 
 SearchIndex::~SearchIndex() = default;
 
@@ -210,19 +210,6 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
   return Status::Ok();
 }
 
-const text::Tokenizer& SearchIndex::TokenizerFor(const FieldSpec& f) const {
-  return f.nostem ? plain_tokenizer_ : stem_tokenizer_;
-}
-
-std::vector<std::string> SearchIndex::TextTerms(const FieldSpec& f, std::string_view text) const {
-  // Stems for term queries plus the unstemmed words for prefix queries
-  // ("cherr*" must match "cherry", whose stem is "cherri"), as RediSearch
-  // indexes both forms.
-  std::vector<std::string> terms = TokenizerFor(f).Tokenize(text);
-  if (!f.nostem) plain_tokenizer_.Tokenize(text, &terms);
-  return terms;
-}
-
 std::vector<std::string> SearchIndex::SplitTags(const FieldSpec& f, std::string_view value) const {
   std::vector<std::string> tags;
   size_t start = 0;
@@ -275,28 +262,37 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   doc.numbers = std::move(numbers);
   doc.points = std::move(points);
   doc.has_vector.resize(fields_.size());
-  std::vector<std::string_view> texts;
+  // BM25 terms per TEXT field: every text is tokenised once, for both its
+  // field postings and the BM25 index.
+  std::vector<std::vector<std::string>> bm25_terms;
   bool any_text = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldState& f = fields_[i];
     const FieldSpec& fd = *f.def;
     auto it = hash.find(fd.identifier);
     const bool present = it != hash.end() && !fd.noindex;
-    if (fd.type == FieldType::kText) texts.push_back(present ? std::string_view(it->second) : "");
+    if (fd.type == FieldType::kText) bm25_terms.emplace_back();
     if (!present) continue;
     switch (fd.type) {
       case FieldType::kText: {
         any_text = true;
-        auto terms = TextTerms(fd, it->second);
+        // Stems for term queries plus the unstemmed words for prefix queries
+        // ("cherr*" must match "cherry", whose stem is "cherri"), as
+        // RediSearch indexes both forms; a NOSTEM field has only the words.
+        // The BM25 index scores stems of every field (its own tokenizer).
+        std::vector<std::string>& stems = bm25_terms.back();
+        std::vector<std::string> terms;
+        stem_tokenizer_.TokenizeWithWords(it->second, &stems, &terms);
+        if (!fd.nostem) terms.insert(terms.end(), stems.begin(), stems.end());
         std::sort(terms.begin(), terms.end());
         terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-        for (const auto& t : terms) f.text.postings[t].insert(id);
+        for (const auto& t : terms) f.text.postings[t].Add(id);
         doc.terms[i] = std::move(terms);
         break;
       }
       case FieldType::kTag: {
         auto tags = SplitTags(fd, it->second);
-        for (const auto& t : tags) f.tag.postings[t].insert(id);
+        for (const auto& t : tags) f.tag.postings[t].Add(id);
         doc.terms[i] = std::move(tags);
         break;
       }
@@ -315,7 +311,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
       }
     }
   }
-  if (any_text && bm25_ != nullptr) (void)bm25_->Add(id, texts);
+  if (any_text && bm25_ != nullptr) (void)bm25_->AddTerms(id, bm25_terms);
   key_to_id_[doc.key] = id;
   docs_.emplace(id, std::move(doc));
   if (!valid) {
@@ -341,7 +337,7 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         for (const auto& t : doc.terms[i]) {
           auto p = f.text.postings.find(t);
           if (p == f.text.postings.end()) continue;
-          p->second.erase(id);
+          p->second.Remove(id);
           if (p->second.empty()) f.text.postings.erase(p);
         }
         break;
@@ -352,7 +348,7 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         for (const auto& t : doc.terms[i]) {
           auto p = f.tag.postings.find(t);
           if (p == f.tag.postings.end()) continue;
-          p->second.erase(id);
+          p->second.Remove(id);
           if (p->second.empty()) f.tag.postings.erase(p);
         }
         break;
@@ -402,11 +398,11 @@ IndexInfo SearchIndex::Info() const {
     for (const auto& [term, ids] : f.text.postings) {
       ++info.num_terms;
       info.num_records += ids.size();
-      inverted_bytes += term.size() + ids.size() * 40;
+      inverted_bytes += term.size() + ids.MemoryBytes();
     }
     for (const auto& [tag, ids] : f.tag.postings) {
       info.num_records += ids.size();
-      inverted_bytes += tag.size() + ids.size() * 40;
+      inverted_bytes += tag.size() + ids.MemoryBytes();
     }
     info.num_records += f.numeric.index.size() + f.geo.by_lat.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
@@ -491,7 +487,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
       DocSet ids;
       for (const auto& [tag, tag_ids] : f->tag.postings) {
         bool match = prefix ? tag.rfind(value, 0) == 0 : tag == value;
-        if (match) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
+        if (match) tag_ids.AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;
@@ -506,7 +502,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
       DocSet ids;
       for (auto it = f->text.postings.lower_bound(lower);
            it != f->text.postings.end() && it->first.rfind(lower, 0) == 0; ++it) {
-        ids.insert(ids.end(), it->second.begin(), it->second.end());
+        it->second.AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;
@@ -523,7 +519,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
     for (const auto& t : terms) {
       auto p = f->text.postings.find(t);
       DocSet term_ids;
-      if (p != f->text.postings.end()) term_ids.assign(p->second.begin(), p->second.end());
+      if (p != f->text.postings.end()) p->second.AppendTo(&term_ids);
       ids = first ? std::move(term_ids) : Intersect(ids, term_ids);
       first = false;
     }
@@ -546,12 +542,12 @@ Result<SearchIndex::DocSet> SearchIndex::TagDocs(const QueryNode& node) const {
       std::string value = fd.case_sensitive ? tv.value : LowerUtf8(tv.value);
       if (tv.prefix) {
         for (const auto& [tag, tag_ids] : (*f)->tag.postings) {
-          if (tag.rfind(value, 0) == 0) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
+          if (tag.rfind(value, 0) == 0) tag_ids.AppendTo(&ids);
         }
         continue;
       }
       auto p = (*f)->tag.postings.find(value);
-      if (p != (*f)->tag.postings.end()) ids.insert(ids.end(), p->second.begin(), p->second.end());
+      if (p != (*f)->tag.postings.end()) p->second.AppendTo(&ids);
     }
     out = Union(out, SortedUnique(std::move(ids)));
   }
@@ -907,20 +903,46 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
   } else {
     std::vector<std::string> terms;
     CollectTextTerms(*query.root, false, &terms);
-    const bool scored = !terms.empty() && bm25_ != nullptr;
+    // A count (LIMIT 0 0 without SORTBY) returns no hit, so nothing is scored.
+    const bool count_only = request.limit == 0 && !request.sort_by;
+    const bool scored = !terms.empty() && bm25_ != nullptr && !count_only;
     candidates.reserve(filter_ids.size());
-    for (uint64_t id : filter_ids) {
-      if (scored && candidates.size() % kDeadlineStride == kDeadlineStride - 1 &&
-          deadline.Expired()) {
-        if (deadline.fail) return TimeoutStatus();
-        timed_out = true;  // keep the documents scored so far
-        break;
+    if (!scored) {
+      for (uint64_t id : filter_ids) candidates.push_back({id, 1.0, 0.0f});
+    } else {
+      // Scored in strides (terms resolved once per stride), with the deadline
+      // checked between strides.
+      std::vector<uint64_t> stride;
+      std::vector<float> scores;
+      for (size_t begin = 0; begin < filter_ids.size(); begin += kDeadlineStride) {
+        if (begin > 0 && deadline.Expired()) {
+          if (deadline.fail) return TimeoutStatus();
+          timed_out = true;  // keep the documents scored so far
+          break;
+        }
+        const size_t end = std::min(filter_ids.size(), begin + kDeadlineStride);
+        stride.assign(filter_ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                      filter_ids.begin() + static_cast<std::ptrdiff_t>(end));
+        bm25_->ScoreDocuments(stride, terms, &scores);
+        for (size_t i = 0; i < stride.size(); ++i) {
+          candidates.push_back({stride[i], scores[i], 0.0f});
+        }
       }
-      candidates.push_back({id, scored ? bm25_->ScoreDocument(id, terms) : 1.0, 0.0f});
-    }
-    if (scored) {
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+      // Best score first, ties in doc-id order (candidates are in id order, so
+      // this is the stable sort by score). Without SORTBY only the requested
+      // page needs ordering.
+      auto better = [](const Candidate& a, const Candidate& b) {
+        return a.score != b.score ? a.score > b.score : a.id < b.id;
+      };
+      const uint64_t n = candidates.size();
+      const size_t page = static_cast<size_t>(
+          std::min(n, std::min(request.offset, n) + std::min(request.limit, n)));
+      if (request.sort_by || page >= candidates.size()) {
+        std::sort(candidates.begin(), candidates.end(), better);
+      } else {
+        std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(page),
+                          candidates.end(), better);
+      }
     }
   }
 
@@ -1064,7 +1086,7 @@ Status SearchIndex::CheckInvariants() const {
         const auto* post = f.def->type == FieldType::kText
                                ? (f.text.postings.count(t) ? &f.text.postings.at(t) : nullptr)
                                : (f.tag.postings.count(t) ? &f.tag.postings.at(t) : nullptr);
-        if (post == nullptr || post->count(id) == 0) {
+        if (post == nullptr || !post->Contains(id)) {
           return Status::Internal("term '" + t + "' of doc " + std::to_string(id) +
                                   " missing in field " + f.def->alias);
         }

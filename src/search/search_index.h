@@ -42,6 +42,7 @@
 #include "common/result.h"
 #include "common/status.h"
 #include "index/avl/numeric_index.h"
+#include "index/text/posting_list.h"
 #include "index/text/text_index.h"
 #include "index/text/tokenizer.h"
 #include "index/vector/vector_index.h"
@@ -191,7 +192,7 @@ class SearchIndex {
 
  private:
   struct TagField {
-    std::unordered_map<std::string, std::set<uint64_t>> postings;
+    std::unordered_map<std::string, text::PostingList> postings;
   };
   struct NumericField {
     avl::NumericIndex index;
@@ -203,7 +204,8 @@ class SearchIndex {
     avl::NumericIndex by_lat;  // (latitude, doc id)
   };
   struct TextField {
-    std::map<std::string, std::set<uint64_t>, std::less<>> postings;
+    // Ordered for prefix queries (a lower_bound, then a walk).
+    std::map<std::string, text::PostingList, std::less<>> postings;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
   struct FieldState {
@@ -228,8 +230,6 @@ class SearchIndex {
   Status InitField(size_t i);
   void RemoveLocked(uint64_t id);
   void RebuildTextIndexLocked();
-  const text::Tokenizer& TokenizerFor(const FieldSpec& f) const;
-  std::vector<std::string> TextTerms(const FieldSpec& f, std::string_view text) const;
   std::vector<std::string> SplitTags(const FieldSpec& f, std::string_view value) const;
 
   Result<DocSet> Evaluate(const QueryNode& node,
@@ -284,8 +284,9 @@ class SearchIndex {
   mutable std::shared_mutex mu_;
   std::vector<FieldState> fields_;
   std::unique_ptr<text::TextIndex> bm25_;  // null when there is no TEXT field
+  // Indexing's tokenizer (writers only, under the exclusive lock): yields
+  // both the stems and the unstemmed words of a text in one pass.
   text::Tokenizer stem_tokenizer_;
-  text::Tokenizer plain_tokenizer_;
   std::unordered_map<std::string, uint64_t> key_to_id_;
   std::unordered_map<uint64_t, DocEntry> docs_;
   uint64_t next_id_ = 1;

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <string>
 #include <unordered_set>
 
@@ -199,6 +200,31 @@ void Tokenizer::Tokenize(std::string_view text, std::vector<std::string>* out) c
     }
     out->push_back(std::move(w));
   }
+}
+
+void Tokenizer::TokenizeWithWords(std::string_view text, std::vector<std::string>* terms,
+                                  std::vector<std::string>* words) const {
+  const size_t first = words->size();
+  SplitWords(text, words);
+  auto kept = words->begin() + static_cast<std::ptrdiff_t>(first);
+  for (auto w = kept; w != words->end(); ++w) {
+    if (w->size() > options_.max_token_bytes) continue;
+    if (options_.drop_stop_words && IsStopWord(*w)) continue;
+    const sb_symbol* stemmed = nullptr;
+    if (stemmer_ != nullptr && stemmer_->stemmer != nullptr) {
+      stemmed = sb_stemmer_stem(stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(w->data()),
+                                static_cast<int>(w->size()));
+    }
+    if (stemmed != nullptr) {
+      terms->emplace_back(reinterpret_cast<const char*>(stemmed),
+                          static_cast<size_t>(sb_stemmer_length(stemmer_->stemmer)));
+    } else {
+      terms->push_back(*w);
+    }
+    if (kept != w) *kept = std::move(*w);
+    ++kept;
+  }
+  words->erase(kept, words->end());
 }
 
 std::vector<std::string> Tokenizer::Tokenize(std::string_view text) const {

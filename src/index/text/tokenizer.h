@@ -36,6 +36,13 @@ class Tokenizer {
   // Appends the terms of `text` to `out`, in order of appearance. O(bytes).
   void Tokenize(std::string_view text, std::vector<std::string>* out) const;
   std::vector<std::string> Tokenize(std::string_view text) const;
+  // One pass for both forms of each word: appends to `terms` what Tokenize
+  // appends, and to `words` the same words before stemming (what a Tokenizer
+  // with stem = false appends), so words->at(i) stems to the i-th new term.
+  // Indexing needs both (stems for term queries, words for prefix queries).
+  // O(bytes).
+  void TokenizeWithWords(std::string_view text, std::vector<std::string>* terms,
+                         std::vector<std::string>* words) const;
 
   // Lower-cased words without stop-word removal or stemming; used for
   // sentence scoring and display.

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 namespace ragkv::text {
 namespace {
 
@@ -17,6 +21,34 @@ TEST(TokenizerTest, SplitsLowercasesStemsAndDropsStopWords) {
 TEST(TokenizerTest, WithoutStemmingKeepsWords) {
   Tokenizer tok({.stem = false, .drop_stop_words = false});
   EXPECT_THAT(tok.Tokenize("Hash-table's keys"), ElementsAre("hash", "table", "s", "keys"));
+}
+
+// TokenizeWithWords is Tokenize with stemming and Tokenize without it, in one
+// pass: checked on mixed text (stop words, over-long runs, Unicode, invalid
+// bytes) and with seeded random word soup.
+TEST(TokenizerTest, TokenizeWithWordsEqualsBothTokenizers) {
+  Tokenizer stem;
+  Tokenizer plain({.stem = false});
+  std::vector<std::string> texts = {
+      "", "The Databases are REPLICATING data, quickly!", "GÖDEL’s Über ΑΒΓ x² running",
+      "bad \xff\xfe bytes and " + std::string(80, 'q') + " long", "the of and a"};
+  std::mt19937_64 rng(11);
+  const std::vector<std::string> vocab = {"Cherry", "cherries", "the", "running", "ran", "a",
+                                          "Indexes", "x", "über", "42", "--", " ", "\n"};
+  for (int t = 0; t < 200; ++t) {
+    std::string text;
+    for (size_t n = rng() % 12; n > 0; --n) text += vocab[rng() % vocab.size()] + " ";
+    texts.push_back(text);
+  }
+  for (const std::string& text : texts) {
+    std::vector<std::string> terms = {"kept"}, words = {"kept"};
+    stem.TokenizeWithWords(text, &terms, &words);
+    std::vector<std::string> want_terms = {"kept"}, want_words = {"kept"};
+    stem.Tokenize(text, &want_terms);
+    plain.Tokenize(text, &want_words);
+    EXPECT_EQ(terms, want_terms) << text;
+    EXPECT_EQ(words, want_words) << text;
+  }
 }
 
 TEST(TokenizerTest, UnicodeLettersAreWordsAndAreLowercased) {
