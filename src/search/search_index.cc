@@ -910,23 +910,18 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
     if (!scored) {
       for (uint64_t id : filter_ids) candidates.push_back({id, 1.0, 0.0f});
     } else {
-      // Scored in strides (terms resolved once per stride), with the deadline
-      // checked between strides.
-      std::vector<uint64_t> stride;
-      std::vector<float> scores;
-      for (size_t begin = 0; begin < filter_ids.size(); begin += kDeadlineStride) {
-        if (begin > 0 && deadline.Expired()) {
-          if (deadline.fail) return TimeoutStatus();
-          timed_out = true;  // keep the documents scored so far
-          break;
+      // One pass (ScoreDocuments walks the query terms' postings when the
+      // candidates are many), between two deadline checks.
+      if (deadline.Expired()) {
+        if (deadline.fail) return TimeoutStatus();
+        timed_out = true;  // nothing scored: an empty partial result
+      } else {
+        std::vector<float> scores;
+        bm25_->ScoreDocuments(filter_ids, terms, &scores);
+        for (size_t i = 0; i < filter_ids.size(); ++i) {
+          candidates.push_back({filter_ids[i], scores[i], 0.0f});
         }
-        const size_t end = std::min(filter_ids.size(), begin + kDeadlineStride);
-        stride.assign(filter_ids.begin() + static_cast<std::ptrdiff_t>(begin),
-                      filter_ids.begin() + static_cast<std::ptrdiff_t>(end));
-        bm25_->ScoreDocuments(stride, terms, &scores);
-        for (size_t i = 0; i < stride.size(); ++i) {
-          candidates.push_back({stride[i], scores[i], 0.0f});
-        }
+        if (deadline.fail && deadline.Expired()) return TimeoutStatus();
       }
       // Best score first, ties in doc-id order (candidates are in id order, so
       // this is the stable sort by score). Without SORTBY only the requested

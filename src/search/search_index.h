@@ -72,8 +72,9 @@ struct SearchResult {
 
 // A query's time budget: FT.SEARCH/FT.AGGREGATE TIMEOUT, or FT.CONFIG
 // TIMEOUT, with FT.CONFIG ON_TIMEOUT. It is checked at a coarse grain: at
-// every node of the filter tree, every 256 scored or sorted candidates, and
-// before and after the vector search (one vector search is not interrupted).
+// every node of the filter tree, before and after BM25 scoring (one pass over
+// the query terms' postings) and the vector search (neither is interrupted),
+// and every 256 sorted or loaded candidates.
 struct QueryDeadline {
   std::optional<std::chrono::steady_clock::time_point> at;  // nullopt: no limit
   bool fail = false;  // ON_TIMEOUT FAIL: an error; RETURN: partial results

@@ -208,8 +208,6 @@ std::vector<TextHit> TextIndex::SearchWeighted(
     const std::vector<std::pair<std::string, float>>& terms, size_t k, const Filter& filter) const {
   std::vector<TextHit> hits;
   if (k == 0 || id_to_slot_.empty()) return hits;
-  const float k1 = options_.bm25.k1;
-  const float b = options_.bm25.b;
   const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
   std::vector<float> acc(slots_.size(), 0.0f);
   std::vector<uint32_t> touched;
@@ -225,7 +223,7 @@ std::vector<TextHit> TextIndex::SearchWeighted(
       const DocSlot& doc = slots_[p.slot];
       if (!doc.live) continue;
       float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
-      float s = idf * p.tf * (k1 + 1) / (p.tf + k1 * (1 - b + b * norm));
+      float s = Bm25Term(idf, p.tf, norm);
       if (acc[p.slot] == 0.0f) touched.push_back(p.slot);
       acc[p.slot] += s;
     }
@@ -255,17 +253,45 @@ float TextIndex::ScoreDocument(uint64_t id, const std::vector<std::string>& term
   return ScoreSlot(doc, ScoringTerms(terms));
 }
 
+// Two ways to the same numbers: per document (binary searches in its forward
+// entries: cheap for a few candidates) or, when the candidates are many, one
+// walk over the query terms' postings into a dense per-slot accumulator (the
+// way SearchWeighted scores), which touches each posting once instead of
+// |terms| log |doc| entries per candidate. Both add the same per-term
+// contributions (Bm25Term) in the same term order starting from 0, so the
+// sums are bit-identical.
 void TextIndex::ScoreDocuments(const std::vector<uint64_t>& ids,
                                const std::vector<std::string>& terms,
                                std::vector<float>* scores) const {
   scores->assign(ids.size(), 0.0f);
   const std::vector<ScoringTerm> scoring = ScoringTerms(terms);
   if (scoring.empty()) return;
+  size_t postings = 0;
+  for (const ScoringTerm& st : scoring) postings += terms_[st.term].postings.size();
+  // A per-document score costs ~|terms| binary searches of ~8 steps each.
+  const bool accumulate = ids.size() * scoring.size() * 8 > postings;
+  if (!accumulate) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto slot_it = id_to_slot_.find(ids[i]);
+      if (slot_it == id_to_slot_.end()) continue;
+      const DocSlot& doc = slots_[slot_it->second];
+      if (doc.live) (*scores)[i] = ScoreSlot(doc, scoring);
+    }
+    return;
+  }
+  const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
+  std::vector<float> acc(slots_.size(), 0.0f);
+  for (const ScoringTerm& st : scoring) {
+    for (const Posting& p : terms_[st.term].postings) {
+      const DocSlot& doc = slots_[p.slot];
+      if (!doc.live) continue;
+      const float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
+      acc[p.slot] += Bm25Term(st.idf, p.tf, norm);
+    }
+  }
   for (size_t i = 0; i < ids.size(); ++i) {
     auto slot_it = id_to_slot_.find(ids[i]);
-    if (slot_it == id_to_slot_.end()) continue;
-    const DocSlot& doc = slots_[slot_it->second];
-    if (doc.live) (*scores)[i] = ScoreSlot(doc, scoring);
+    if (slot_it != id_to_slot_.end()) (*scores)[i] = acc[slot_it->second];
   }
 }
 
@@ -292,8 +318,6 @@ std::vector<TextIndex::ScoringTerm> TextIndex::ScoringTerms(
 // summed in field order, then the BM25 formula) is SearchWeighted's, so the
 // scores agree exactly.
 float TextIndex::ScoreSlot(const DocSlot& doc, const std::vector<ScoringTerm>& terms) const {
-  const float k1 = options_.bm25.k1;
-  const float b = options_.bm25.b;
   const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
   const float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
   float score = 0;
@@ -305,7 +329,7 @@ float TextIndex::ScoreSlot(const DocSlot& doc, const std::vector<ScoringTerm>& t
       tf += options_.fields[e->field].weight * static_cast<float>(e->tf);
     }
     if (tf == 0) continue;
-    score += st.idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm));
+    score += Bm25Term(st.idf, tf, norm);
   }
   return score;
 }

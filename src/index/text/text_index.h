@@ -147,6 +147,13 @@ class TextIndex {
   explicit TextIndex(TextIndexOptions options);
   std::vector<ScoringTerm> ScoringTerms(const std::vector<std::string>& terms) const;
   float ScoreSlot(const DocSlot& doc, const std::vector<ScoringTerm>& terms) const;
+  // One term's BM25 contribution; every scoring path goes through it so their
+  // float results agree bit for bit.
+  float Bm25Term(float idf, float tf, float norm) const {
+    const float k1 = options_.bm25.k1;
+    const float b = options_.bm25.b;
+    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm));
+  }
   void AddTokens(uint64_t id, const std::vector<std::vector<std::string>>& field_terms);
   void IndexSlot(uint32_t slot);
   uint32_t InternTerm(const std::string& term);
