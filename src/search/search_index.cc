@@ -286,7 +286,11 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         if (!fd.nostem) terms.insert(terms.end(), stems.begin(), stems.end());
         std::sort(terms.begin(), terms.end());
         terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-        for (const auto& t : terms) f.text.postings[t].Add(id);
+        for (const auto& t : terms) {
+          auto [p, created] = f.text.postings.try_emplace(t);
+          if (created) f.text.sorted_terms.insert(t);
+          p->second.Add(id);
+        }
         doc.terms[i] = std::move(terms);
         break;
       }
@@ -338,7 +342,10 @@ void SearchIndex::RemoveLocked(uint64_t id) {
           auto p = f.text.postings.find(t);
           if (p == f.text.postings.end()) continue;
           p->second.Remove(id);
-          if (p->second.empty()) f.text.postings.erase(p);
+          if (p->second.empty()) {
+            f.text.sorted_terms.erase(t);
+            f.text.postings.erase(p);
+          }
         }
         break;
       case FieldType::kGeo:
@@ -500,9 +507,9 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
     if (prefix) {
       std::string lower = LowerUtf8(text);
       DocSet ids;
-      for (auto it = f->text.postings.lower_bound(lower);
-           it != f->text.postings.end() && it->first.rfind(lower, 0) == 0; ++it) {
-        it->second.AppendTo(&ids);
+      for (auto it = f->text.sorted_terms.lower_bound(lower);
+           it != f->text.sorted_terms.end() && it->rfind(lower, 0) == 0; ++it) {
+        f->text.postings.at(*it).AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;
@@ -1112,7 +1119,15 @@ Status SearchIndex::CheckInvariants() const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     const FieldState& f = fields_[i];
     for (const auto& [t, ids] : f.tag.postings) tag_total += ids.size();
-    for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
+    for (const auto& [t, ids] : f.text.postings) {
+      if (ids.empty() || f.text.sorted_terms.count(t) == 0) {
+        return Status::Internal("text term '" + t + "' is empty or not in the term order");
+      }
+      text_total += ids.size();
+    }
+    if (f.text.sorted_terms.size() != f.text.postings.size()) {
+      return Status::Internal("the term order of " + f.def->alias + " holds removed terms");
+    }
     numeric_total += f.numeric.index.size() + f.geo.by_lat.size();
     RAGKV_RETURN_IF_ERROR(f.numeric.index.CheckInvariants());
     RAGKV_RETURN_IF_ERROR(f.geo.by_lat.CheckInvariants());

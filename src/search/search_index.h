@@ -205,8 +205,11 @@ class SearchIndex {
     avl::NumericIndex by_lat;  // (latitude, doc id)
   };
   struct TextField {
-    // Ordered for prefix queries (a lower_bound, then a walk).
-    std::map<std::string, text::PostingList, std::less<>> postings;
+    // Hashed for the per-token lookups of indexing and term queries; the
+    // ordered copy of the dictionary (changed only when a term appears or
+    // disappears) serves prefix queries with a lower_bound and a walk.
+    std::unordered_map<std::string, text::PostingList> postings;
+    std::set<std::string, std::less<>> sorted_terms;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
   struct FieldState {
