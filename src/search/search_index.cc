@@ -201,6 +201,7 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
   }
   for (auto& [id, doc] : docs_) {
     doc.terms.resize(fields_.size());
+    doc.text_terms.resize(fields_.size());
     doc.numbers.resize(fields_.size());
     doc.has_vector.resize(fields_.size());
     doc.points.resize(fields_.size());
@@ -259,6 +260,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   DocEntry doc;
   doc.key = std::string(key);
   doc.terms.resize(fields_.size());
+  doc.text_terms.resize(fields_.size());
   doc.numbers = std::move(numbers);
   doc.points = std::move(points);
   doc.has_vector.resize(fields_.size());
@@ -281,17 +283,24 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         // RediSearch indexes both forms; a NOSTEM field has only the words.
         // The BM25 index scores stems of every field (its own tokenizer).
         std::vector<std::string>& stems = bm25_terms.back();
-        std::vector<std::string> terms;
-        stem_tokenizer_.TokenizeWithWords(it->second, &stems, &terms);
-        if (!fd.nostem) terms.insert(terms.end(), stems.begin(), stems.end());
-        std::sort(terms.begin(), terms.end());
-        terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-        for (const auto& t : terms) {
+        std::vector<std::string>& words = scratch_words_;
+        words.clear();
+        stem_tokenizer_.TokenizeWithWords(it->second, &stems, &words);
+        std::vector<TextTerm*>& entries = doc.text_terms[i];
+        entries.reserve(words.size() + (fd.nostem ? 0 : stems.size()));
+        auto intern = [&](std::string& t) {
           auto [p, created] = f.text.postings.try_emplace(t);
           if (created) f.text.sorted_terms.insert(t);
-          p->second.Add(id);
+          entries.push_back(&*p);
+        };
+        for (std::string& t : words) intern(t);
+        if (!fd.nostem) {
+          for (std::string& t : stems) intern(t);
         }
-        doc.terms[i] = std::move(terms);
+        std::sort(entries.begin(), entries.end());
+        entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+        entries.shrink_to_fit();
+        for (TextTerm* t : entries) t->second.Add(id);
         break;
       }
       case FieldType::kTag: {
@@ -338,13 +347,13 @@ void SearchIndex::RemoveLocked(uint64_t id) {
     FieldState& f = fields_[i];
     switch (f.def->type) {
       case FieldType::kText:
-        for (const auto& t : doc.terms[i]) {
-          auto p = f.text.postings.find(t);
-          if (p == f.text.postings.end()) continue;
-          p->second.Remove(id);
-          if (p->second.empty()) {
-            f.text.sorted_terms.erase(t);
-            f.text.postings.erase(p);
+        for (TextTerm* t : doc.text_terms[i]) {
+          t->second.Remove(id);
+          if (t->second.empty()) {
+            // The last document of the term: its entry goes (nothing else
+            // points at it).
+            f.text.sorted_terms.erase(t->first);
+            f.text.postings.erase(f.text.postings.find(t->first));
           }
         }
         break;
@@ -1085,14 +1094,20 @@ Status SearchIndex::CheckInvariants() const {
     for (size_t i = 0; i < fields_.size(); ++i) {
       const FieldState& f = fields_[i];
       for (const auto& t : doc.terms[i]) {
-        const auto* post = f.def->type == FieldType::kText
-                               ? (f.text.postings.count(t) ? &f.text.postings.at(t) : nullptr)
-                               : (f.tag.postings.count(t) ? &f.tag.postings.at(t) : nullptr);
-        if (post == nullptr || !post->Contains(id)) {
-          return Status::Internal("term '" + t + "' of doc " + std::to_string(id) +
+        auto post = f.tag.postings.find(t);
+        if (post == f.tag.postings.end() || !post->second.Contains(id)) {
+          return Status::Internal("tag '" + t + "' of doc " + std::to_string(id) +
                                   " missing in field " + f.def->alias);
         }
-        (f.def->type == FieldType::kText ? text_entries : tag_entries)++;
+        ++tag_entries;
+      }
+      for (const TextTerm* t : doc.text_terms[i]) {
+        auto post = f.text.postings.find(t->first);
+        if (post == f.text.postings.end() || &*post != t || !t->second.Contains(id)) {
+          return Status::Internal("term '" + t->first + "' of doc " + std::to_string(id) +
+                                  " missing in field " + f.def->alias);
+        }
+        ++text_entries;
       }
       if (doc.numbers[i]) {
         if (!f.numeric.index.Contains(*doc.numbers[i], id)) {

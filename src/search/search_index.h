@@ -204,6 +204,9 @@ class SearchIndex {
   struct GeoField {
     avl::NumericIndex by_lat;  // (latitude, doc id)
   };
+  // A TEXT field's dictionary entry. Unordered-map nodes never move, so
+  // documents point at the entries of their terms.
+  using TextTerm = std::pair<const std::string, text::PostingList>;
   struct TextField {
     // Hashed for the per-token lookups of indexing and term queries; the
     // ordered copy of the dictionary (changed only when a term appears or
@@ -223,7 +226,10 @@ class SearchIndex {
   // What one document contributed, to remove it exactly.
   struct DocEntry {
     std::string key;
-    std::vector<std::vector<std::string>> terms;  // per field: tags or text terms
+    std::vector<std::vector<std::string>> terms;  // per field: its tags
+    // Per field: its distinct text terms (pointers instead of copies of the
+    // strings: no allocation per term and document, and a cheap teardown).
+    std::vector<std::vector<TextTerm*>> text_terms;
     std::vector<std::optional<double>> numbers;   // per field
     std::vector<bool> has_vector;                 // per field
     std::vector<std::optional<GeoPoint>> points;  // per field
@@ -291,6 +297,7 @@ class SearchIndex {
   // Indexing's tokenizer (writers only, under the exclusive lock): yields
   // both the stems and the unstemmed words of a text in one pass.
   text::Tokenizer stem_tokenizer_;
+  std::vector<std::string> scratch_words_;  // Upsert's reused buffer (writers only)
   std::unordered_map<std::string, uint64_t> key_to_id_;
   std::unordered_map<uint64_t, DocEntry> docs_;
   uint64_t next_id_ = 1;
