@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -209,22 +210,41 @@ void Tokenizer::TokenizeWithWords(std::string_view text, std::vector<std::string
   auto kept = words->begin() + static_cast<std::ptrdiff_t>(first);
   for (auto w = kept; w != words->end(); ++w) {
     if (w->size() > options_.max_token_bytes) continue;
-    if (options_.drop_stop_words && IsStopWord(*w)) continue;
-    const sb_symbol* stemmed = nullptr;
-    if (stemmer_ != nullptr && stemmer_->stemmer != nullptr) {
-      stemmed = sb_stemmer_stem(stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(w->data()),
-                                static_cast<int>(w->size()));
+    // Word frequencies are Zipfian: a few thousand distinct words make up
+    // most tokens, so one hash lookup replaces the stop-word lookup and the
+    // Snowball call for nearly every token.
+    auto memo = stem_memo_.find(*w);
+    if (memo == stem_memo_.end()) {
+      std::optional<std::string> term;  // nullopt: a dropped stop word
+      if (!options_.drop_stop_words || !IsStopWord(*w)) term = StemOf(*w);
+      if (stem_memo_.size() >= kStemMemoCapacity) {
+        if (!term) continue;
+        terms->push_back(std::move(*term));
+        if (kept != w) *kept = std::move(*w);
+        ++kept;
+        continue;
+      }
+      memo = stem_memo_.emplace(*w, std::move(term)).first;
     }
-    if (stemmed != nullptr) {
-      terms->emplace_back(reinterpret_cast<const char*>(stemmed),
-                          static_cast<size_t>(sb_stemmer_length(stemmer_->stemmer)));
-    } else {
-      terms->push_back(*w);
-    }
+    if (!memo->second) continue;
+    terms->push_back(*memo->second);
     if (kept != w) *kept = std::move(*w);
     ++kept;
   }
   words->erase(kept, words->end());
+}
+
+std::string Tokenizer::StemOf(const std::string& word) const {
+  if (stemmer_ != nullptr && stemmer_->stemmer != nullptr) {
+    const sb_symbol* stemmed =
+        sb_stemmer_stem(stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                        static_cast<int>(word.size()));
+    if (stemmed != nullptr) {
+      return std::string(reinterpret_cast<const char*>(stemmed),
+                         static_cast<size_t>(sb_stemmer_length(stemmer_->stemmer)));
+    }
+  }
+  return word;
 }
 
 std::vector<std::string> Tokenizer::Tokenize(std::string_view text) const {

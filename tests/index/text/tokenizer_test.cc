@@ -51,6 +51,22 @@ TEST(TokenizerTest, TokenizeWithWordsEqualsBothTokenizers) {
   }
 }
 
+// Past the stem memo's capacity, words are stemmed without memoising; the
+// results do not change.
+TEST(TokenizerTest, TokenizeWithWordsBeyondTheMemoCapacity) {
+  Tokenizer stem;
+  std::string text;
+  for (int i = 0; i < 70000; ++i) text += "running" + std::to_string(i) + "s the ";
+  std::vector<std::string> terms, words;
+  stem.TokenizeWithWords(text, &terms, &words);
+  stem.TokenizeWithWords(text, &terms, &words);  // second pass: memo full
+  std::vector<std::string> want = stem.Tokenize(text);
+  std::vector<std::string> twice = want;
+  twice.insert(twice.end(), want.begin(), want.end());
+  EXPECT_EQ(terms, twice);
+  EXPECT_EQ(words.size(), twice.size());
+}
+
 TEST(TokenizerTest, UnicodeLettersAreWordsAndAreLowercased) {
   Tokenizer tok({.stem = false, .drop_stop_words = false});
   EXPECT_THAT(tok.Tokenize("GÖDEL’s Über ΑΒΓ Привет — x²"),
