@@ -15,7 +15,15 @@
 // only at corpus sizes far beyond a document collection on one machine.
 //
 // Search accumulates scores in a dense array indexed by slot (one pass per
-// query term), then selects the top k with a partial sort.
+// query term), then selects the top k with a partial sort. ScoreDocuments
+// (FT.SEARCH scoring the candidates its filter found) does the same when the
+// candidates are many and reads forward entries when they are few; one
+// Bm25Term keeps every path's floats identical.
+//
+// Indexing counts a document's (term, field) occurrences by sorting a flat
+// vector rather than with a map node per token, and AddTerms takes tokens
+// from a caller that tokenised the text already (SearchIndex needs the
+// tokens for its own postings too).
 #include "index/text/text_index.h"
 
 #include <algorithm>
