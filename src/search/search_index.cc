@@ -286,21 +286,21 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         std::vector<std::string>& words = scratch_words_;
         words.clear();
         stem_tokenizer_.TokenizeWithWords(it->second, &stems, &words);
-        std::vector<TextTerm*>& entries = doc.text_terms[i];
-        entries.reserve(words.size() + (fd.nostem ? 0 : stems.size()));
-        auto intern = [&](std::string& t) {
+        std::vector<TextTerm*>& entries = scratch_entries_;
+        entries.clear();
+        auto intern = [&](const std::string& t) {
           auto [p, created] = f.text.postings.try_emplace(t);
           if (created) f.text.sorted_terms.insert(t);
           entries.push_back(&*p);
         };
-        for (std::string& t : words) intern(t);
+        for (const std::string& t : words) intern(t);
         if (!fd.nostem) {
-          for (std::string& t : stems) intern(t);
+          for (const std::string& t : stems) intern(t);
         }
         std::sort(entries.begin(), entries.end());
         entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-        entries.shrink_to_fit();
         for (TextTerm* t : entries) t->second.Add(id);
+        doc.text_terms[i].assign(entries.begin(), entries.end());  // one exact allocation
         break;
       }
       case FieldType::kTag: {

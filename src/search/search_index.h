@@ -1,11 +1,14 @@
 // SearchIndex: one FT index. It owns the per-field indexes of the documents
 // (hash keys) that match its definition and answers parsed queries.
 //
-//   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE)
+//   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE),
+//            each a text::PostingList (sorted doc-id vector, tombstones)
 //   NUMERIC  avl::NumericIndex, an order-statistic AVL tree of (value, doc id)
 //            with pooled nodes: O(log n + hits) ranges, O(log n) counts
-//   TEXT     per-field term postings for matching, one BM25F TextIndex over
-//            all TEXT fields for scoring
+//   TEXT     per-field term postings (text::PostingList per stem and per
+//            unstemmed word, hashed, plus the ordered terms for prefixes) for
+//            matching, one BM25F TextIndex over all TEXT fields for scoring;
+//            each text is tokenised once for both
 //   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
 //   GEO      "lon,lat" points: an avl::NumericIndex on latitude, so a radius
 //            query scans the latitude band r wide either side of the centre
@@ -297,7 +300,9 @@ class SearchIndex {
   // Indexing's tokenizer (writers only, under the exclusive lock): yields
   // both the stems and the unstemmed words of a text in one pass.
   text::Tokenizer stem_tokenizer_;
-  std::vector<std::string> scratch_words_;  // Upsert's reused buffer (writers only)
+  // Upsert's reused buffers (writers only).
+  std::vector<std::string> scratch_words_;
+  std::vector<TextTerm*> scratch_entries_;
   std::unordered_map<std::string, uint64_t> key_to_id_;
   std::unordered_map<uint64_t, DocEntry> docs_;
   uint64_t next_id_ = 1;
