@@ -290,7 +290,10 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         entries.clear();
         auto intern = [&](const std::string& t) {
           auto [p, created] = f.text.postings.try_emplace(t);
-          if (created) f.text.sorted_terms.insert(t);
+          if (created) {
+            f.text.sorted_terms.insert(t);
+            f.text.totals.term_bytes += t.size();
+          }
           entries.push_back(&*p);
         };
         for (const std::string& t : words) intern(t);
@@ -299,13 +302,17 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         }
         std::sort(entries.begin(), entries.end());
         entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-        for (TextTerm* t : entries) t->second.Add(id);
+        for (TextTerm* t : entries) f.text.totals.records += t->second.Add(id) ? 1 : 0;
         doc.text_terms[i].assign(entries.begin(), entries.end());  // one exact allocation
         break;
       }
       case FieldType::kTag: {
         auto tags = SplitTags(fd, it->second);
-        for (const auto& t : tags) f.tag.postings[t].Add(id);
+        for (const auto& t : tags) {
+          auto [p, created] = f.tag.postings.try_emplace(t);
+          if (created) f.tag.totals.term_bytes += t.size();
+          f.tag.totals.records += p->second.Add(id) ? 1 : 0;
+        }
         doc.terms[i] = std::move(tags);
         break;
       }
@@ -348,11 +355,12 @@ void SearchIndex::RemoveLocked(uint64_t id) {
     switch (f.def->type) {
       case FieldType::kText:
         for (TextTerm* t : doc.text_terms[i]) {
-          t->second.Remove(id);
+          f.text.totals.records -= t->second.Remove(id) ? 1 : 0;
           if (t->second.empty()) {
             // The last document of the term: its entry goes (nothing else
             // points at it).
             f.text.sorted_terms.erase(t->first);
+            f.text.totals.term_bytes -= t->first.size();
             f.text.postings.erase(f.text.postings.find(t->first));
           }
         }
@@ -364,8 +372,11 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         for (const auto& t : doc.terms[i]) {
           auto p = f.tag.postings.find(t);
           if (p == f.tag.postings.end()) continue;
-          p->second.Remove(id);
-          if (p->second.empty()) f.tag.postings.erase(p);
+          f.tag.totals.records -= p->second.Remove(id) ? 1 : 0;
+          if (p->second.empty()) {
+            f.tag.totals.term_bytes -= p->first.size();
+            f.tag.postings.erase(p);
+          }
         }
         break;
       case FieldType::kNumeric:
@@ -411,14 +422,12 @@ IndexInfo SearchIndex::Info() const {
   info.number_of_uses = uses_.load();
   size_t inverted_bytes = 0, vector_bytes = 0;
   for (const FieldState& f : fields_) {
-    for (const auto& [term, ids] : f.text.postings) {
-      ++info.num_terms;
-      info.num_records += ids.size();
-      inverted_bytes += term.size() + ids.MemoryBytes();
-    }
-    for (const auto& [tag, ids] : f.tag.postings) {
-      info.num_records += ids.size();
-      inverted_bytes += tag.size() + ids.MemoryBytes();
+    // Posting bytes are estimated from the live entries (vector capacities
+    // would need a walk over every list).
+    info.num_terms += f.text.postings.size();
+    for (const PostingTotals& t : {f.text.totals, f.tag.totals}) {
+      info.num_records += t.records;
+      inverted_bytes += t.term_bytes + t.records * sizeof(uint64_t);
     }
     info.num_records += f.numeric.index.size() + f.geo.by_lat.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
@@ -1149,6 +1158,16 @@ Status SearchIndex::CheckInvariants() const {
     if (f.vector && f.vector->size() != vectors[i]) {
       return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }
+  }
+  uint64_t counted_records = 0, counted_bytes = 0;
+  for (const FieldState& f : fields_) {
+    counted_records += f.text.totals.records + f.tag.totals.records;
+    counted_bytes += f.text.totals.term_bytes + f.tag.totals.term_bytes;
+    for (const auto& [t, ids] : f.text.postings) counted_bytes -= t.size();
+    for (const auto& [t, ids] : f.tag.postings) counted_bytes -= t.size();
+  }
+  if (counted_records != tag_total + text_total || counted_bytes != 0) {
+    return Status::Internal("FT.INFO posting totals disagree with the postings");
   }
   if (tag_total != tag_entries || text_total != text_entries || numeric_total != numeric_entries) {
     return Status::Internal("postings hold entries of removed documents");

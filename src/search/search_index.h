@@ -195,8 +195,15 @@ class SearchIndex {
   Status CheckInvariants() const;
 
  private:
+  // FT.INFO's totals, kept up to date so that FT.INFO is O(fields) rather
+  // than a walk over every posting list (the embedded store asks at open).
+  struct PostingTotals {
+    uint64_t records = 0;     // (term, doc) entries
+    uint64_t term_bytes = 0;  // sum of the terms' lengths
+  };
   struct TagField {
     std::unordered_map<std::string, text::PostingList> postings;
+    PostingTotals totals;
   };
   struct NumericField {
     avl::NumericIndex index;
@@ -216,6 +223,7 @@ class SearchIndex {
     // disappears) serves prefix queries with a lower_bound and a walk.
     std::unordered_map<std::string, text::PostingList> postings;
     std::set<std::string, std::less<>> sorted_terms;
+    PostingTotals totals;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
   struct FieldState {
