@@ -286,6 +286,8 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         std::vector<std::string>& words = scratch_words_;
         words.clear();
         stem_tokenizer_.TokenizeWithWords(it->second, &stems, &words);
+        // Add() answers "already there" for a repeated term in O(1) (the id
+        // is the list's last), so it doubles as the dedup.
         std::vector<TextTerm*>& entries = scratch_entries_;
         entries.clear();
         auto intern = [&](const std::string& t) {
@@ -294,15 +296,13 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
             f.text.sorted_terms.insert(t);
             f.text.totals.term_bytes += t.size();
           }
-          entries.push_back(&*p);
+          if (p->second.Add(id)) entries.push_back(&*p);
         };
         for (const std::string& t : words) intern(t);
         if (!fd.nostem) {
           for (const std::string& t : stems) intern(t);
         }
-        std::sort(entries.begin(), entries.end());
-        entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-        for (TextTerm* t : entries) f.text.totals.records += t->second.Add(id) ? 1 : 0;
+        f.text.totals.records += entries.size();
         doc.text_terms[i].assign(entries.begin(), entries.end());  // one exact allocation
         break;
       }

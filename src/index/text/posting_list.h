@@ -25,14 +25,17 @@ namespace ragkv::text {
 class PostingList {
  public:
   // Adds `id`; returns false (and changes nothing) if it is already present.
-  // REQUIRES: id < 2^63. O(1) amortised when `id` is larger than every id
-  // ever added, else O(log n + n) for an insertion in the middle.
+  // REQUIRES: id < 2^63. O(1) amortised when `id` is at least every id ever
+  // added (so an indexer may call it once per token, and dedups for free),
+  // else O(log n), plus O(n) for an insertion in the middle.
   bool Add(uint64_t id) {
     if (entries_.empty() || id > Id(entries_.back())) {
       entries_.push_back(id);
       ++live_;
       return true;
     }
+    // A document's repeated term: answered without a search.
+    if (entries_.back() == id) return false;
     auto it = LowerBound(id);
     if (it != entries_.end() && Id(*it) == id) {
       if ((*it & kDead) == 0) return false;
