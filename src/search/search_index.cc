@@ -960,8 +960,8 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
       if (request.sort_by || page >= candidates.size()) {
         std::sort(candidates.begin(), candidates.end(), better);
       } else {
-        std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(page),
-                          candidates.end(), better);
+        const auto page_end = candidates.begin() + static_cast<std::ptrdiff_t>(page);
+        std::partial_sort(candidates.begin(), page_end, candidates.end(), better);
       }
     }
   }

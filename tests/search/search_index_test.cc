@@ -317,7 +317,8 @@ TEST(SearchIndexTest, RankedTextQueriesMatchBruteForceBm25UnderChurn) {
         if (tf == 0) continue;
         matched = true;
         const double idf = std::log(1 + (n - df[t] + 0.5) / (df[t] + 0.5));
-        score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * static_cast<double>(stems.size()) / avg));
+        const double len = static_cast<double>(stems.size());
+        score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg));
       }
       if (matched) expected.emplace_back(score, k);
     }
@@ -348,8 +349,8 @@ TEST(SearchIndexTest, RankedTextQueriesMatchBruteForceBm25UnderChurn) {
       EXPECT_EQ(page.hits[i].key, all.hits[offset + i].key);
       EXPECT_EQ(page.hits[i].score, all.hits[offset + i].score);
     }
-    EXPECT_EQ(page.hits.size(),
-              std::min<uint64_t>(limit, all.hits.size() - std::min<uint64_t>(offset, all.hits.size())));
+    const uint64_t rest = all.hits.size() - std::min<uint64_t>(offset, all.hits.size());
+    EXPECT_EQ(page.hits.size(), std::min<uint64_t>(limit, rest));
     EXPECT_EQ(run("@body:" + w1, 0, 0).total,
               static_cast<uint64_t>(std::count_if(model.begin(), model.end(), [&](const auto& e) {
                 return std::count(e.second.begin(), e.second.end(), s1) > 0;

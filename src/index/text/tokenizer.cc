@@ -173,6 +173,20 @@ void Tokenizer::SplitWords(std::string_view text, std::vector<std::string>* out)
   std::string word;
   size_t pos = 0;
   while (pos <= text.size()) {
+    // ASCII fast path (most bytes of most documents): the same
+    // classification and lower-casing as below, without decoding.
+    if (pos < text.size() && static_cast<unsigned char>(text[pos]) < 0x80) {
+      const char c = text[pos++];
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        word.push_back(c);
+      } else if (c >= 'A' && c <= 'Z') {
+        word.push_back(static_cast<char>(c + ('a' - 'A')));
+      } else if (!word.empty()) {
+        out->push_back(std::move(word));
+        word.clear();
+      }
+      continue;
+    }
     uint32_t cp = pos < text.size() ? DecodeUtf8(text, &pos) : (++pos, kInvalid);
     if (IsWordCodePoint(cp)) {
       AppendUtf8(ToLowerCodePoint(cp), &word);

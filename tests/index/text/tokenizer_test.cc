@@ -67,6 +67,39 @@ TEST(TokenizerTest, TokenizeWithWordsBeyondTheMemoCapacity) {
   EXPECT_EQ(words.size(), twice.size());
 }
 
+// SplitWords (with its ASCII fast path) against the code-point-at-a-time
+// definition, on seeded random bytes mixing ASCII, valid multi-byte UTF-8
+// and invalid sequences.
+TEST(TokenizerTest, SplitWordsMatchesCodePointDefinition) {
+  auto reference = [](std::string_view text) {
+    std::vector<std::string> out;
+    std::string word;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      uint32_t cp = DecodeUtf8(text, &pos);
+      if (IsWordCodePoint(cp)) {
+        AppendUtf8(ToLowerCodePoint(cp), &word);
+      } else if (!word.empty()) {
+        out.push_back(std::move(word));
+        word.clear();
+      }
+    }
+    if (!word.empty()) out.push_back(std::move(word));
+    return out;
+  };
+  const std::vector<std::string> pieces = {
+      "a", "Z", "9", " ", "-", std::string(1, '\0'), "É", "ß", "Ω", "ж", "—", "€",
+      "\xff", "\xc3", "\xe2\x80", "😀", "_"};
+  std::mt19937_64 rng(5);
+  for (int t = 0; t < 2000; ++t) {
+    std::string text;
+    for (size_t n = rng() % 24; n > 0; --n) text += pieces[rng() % pieces.size()];
+    std::vector<std::string> got;
+    Tokenizer::SplitWords(text, &got);
+    EXPECT_EQ(got, reference(text));
+  }
+}
+
 TEST(TokenizerTest, UnicodeLettersAreWordsAndAreLowercased) {
   Tokenizer tok({.stem = false, .drop_stop_words = false});
   EXPECT_THAT(tok.Tokenize("GÖDEL’s Über ΑΒΓ Привет — x²"),
