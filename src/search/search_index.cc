@@ -293,7 +293,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
         auto intern = [&](const std::string& t) {
           auto [p, created] = f.text.postings.try_emplace(t);
           if (created) {
-            f.text.sorted_terms.insert(t);
+            f.text.sorted_terms.insert(p->first);
             f.text.totals.term_bytes += t.size();
           }
           if (p->second.Add(id)) entries.push_back(&*p);
@@ -527,7 +527,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
       DocSet ids;
       for (auto it = f->text.sorted_terms.lower_bound(lower);
            it != f->text.sorted_terms.end() && it->rfind(lower, 0) == 0; ++it) {
-        f->text.postings.at(*it).AppendTo(&ids);
+        f->text.postings.at(std::string(*it)).AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;

@@ -219,10 +219,11 @@ class SearchIndex {
   using TextTerm = std::pair<const std::string, text::PostingList>;
   struct TextField {
     // Hashed for the per-token lookups of indexing and term queries; the
-    // ordered copy of the dictionary (changed only when a term appears or
-    // disappears) serves prefix queries with a lower_bound and a walk.
+    // ordered view of the dictionary (changed only when a term appears or
+    // disappears) serves prefix queries with a lower_bound and a walk. Its
+    // views point at the map's keys, which never move; a term leaves both.
     std::unordered_map<std::string, text::PostingList> postings;
-    std::set<std::string, std::less<>> sorted_terms;
+    std::set<std::string_view> sorted_terms;
     PostingTotals totals;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
