@@ -322,9 +322,8 @@ TEST(SearchIndexTest, RankedTextQueriesMatchBruteForceBm25UnderChurn) {
       }
       if (matched) expected.emplace_back(score, k);
     }
-    std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
-      return a.first > b.first;
-    });
+    std::sort(expected.begin(), expected.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
     const std::string query = w1 + " | " + w2;
     SearchResult all = run(query, 0, 10000);
     ASSERT_EQ(all.total, expected.size()) << query;

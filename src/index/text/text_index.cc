@@ -115,8 +115,8 @@ void TextIndex::AddTokens(uint64_t id, const std::vector<std::vector<std::string
   for (size_t i = 0; i < occurrences.size();) {
     size_t j = i + 1;
     while (j < occurrences.size() && occurrences[j] == occurrences[i]) ++j;
-    doc.entries.push_back({occurrences[i].first, occurrences[i].second,
-                           static_cast<uint32_t>(j - i)});
+    doc.entries.push_back(
+        {occurrences[i].first, occurrences[i].second, static_cast<uint32_t>(j - i)});
     i = j;
   }
   uint32_t slot = static_cast<uint32_t>(slots_.size());

@@ -33,8 +33,9 @@ TEST(TokenizerTest, TokenizeWithWordsEqualsBothTokenizers) {
       "", "The Databases are REPLICATING data, quickly!", "GÖDEL’s Über ΑΒΓ x² running",
       "bad \xff\xfe bytes and " + std::string(80, 'q') + " long", "the of and a"};
   std::mt19937_64 rng(11);
-  const std::vector<std::string> vocab = {"Cherry", "cherries", "the", "running", "ran", "a",
-                                          "Indexes", "x", "über", "42", "--", " ", "\n"};
+  const std::vector<std::string> vocab = {"Cherry", "cherries", "the", "running", "ran",
+                                          "a",      "Indexes",  "x",   "über",    "42",
+                                          "--",     " ",        "\n"};
   for (int t = 0; t < 200; ++t) {
     std::string text;
     for (size_t n = rng() % 12; n > 0; --n) text += vocab[rng() % vocab.size()] + " ";
@@ -88,8 +89,8 @@ TEST(TokenizerTest, SplitWordsMatchesCodePointDefinition) {
     return out;
   };
   const std::vector<std::string> pieces = {
-      "a", "Z", "9", " ", "-", std::string(1, '\0'), "É", "ß", "Ω", "ж", "—", "€",
-      "\xff", "\xc3", "\xe2\x80", "😀", "_"};
+      "a", "Z", "9", " ",    "-",    std::string(1, '\0'), "É", "ß", "Ω",
+      "ж", "—", "€", "\xff", "\xc3", "\xe2\x80",           "😀", "_"};
   std::mt19937_64 rng(5);
   for (int t = 0; t < 2000; ++t) {
     std::string text;
