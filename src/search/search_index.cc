@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include <cinttypes>
@@ -132,8 +133,7 @@ vec::IndexSpec ToVectorSpec(const VectorParams& p) {
 SearchIndex::SearchIndex(IndexSchema def, int db)
     : def_(std::move(def)),
       db_(db),
-      stem_tokenizer_(text::TokenizerOptions{.stem = true}),
-      plain_tokenizer_(text::TokenizerOptions{.stem = false}) {}
+      stem_tokenizer_(text::TokenizerOptions{.stem = true}) {}
 
 SearchIndex::~SearchIndex() = default;
 
@@ -201,6 +201,7 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
   }
   for (auto& [id, doc] : docs_) {
     doc.terms.resize(fields_.size());
+    doc.text_terms.resize(fields_.size());
     doc.numbers.resize(fields_.size());
     doc.has_vector.resize(fields_.size());
     doc.points.resize(fields_.size());
@@ -208,19 +209,6 @@ Status SearchIndex::AddFields(std::vector<FieldSpec> fields) {
   // BM25 statistics span all TEXT fields; the caller re-feeds every document.
   RebuildTextIndexLocked();
   return Status::Ok();
-}
-
-const text::Tokenizer& SearchIndex::TokenizerFor(const FieldSpec& f) const {
-  return f.nostem ? plain_tokenizer_ : stem_tokenizer_;
-}
-
-std::vector<std::string> SearchIndex::TextTerms(const FieldSpec& f, std::string_view text) const {
-  // Stems for term queries plus the unstemmed words for prefix queries
-  // ("cherr*" must match "cherry", whose stem is "cherri"), as RediSearch
-  // indexes both forms.
-  std::vector<std::string> terms = TokenizerFor(f).Tokenize(text);
-  if (!f.nostem) plain_tokenizer_.Tokenize(text, &terms);
-  return terms;
 }
 
 std::vector<std::string> SearchIndex::SplitTags(const FieldSpec& f, std::string_view value) const {
@@ -272,31 +260,59 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
   DocEntry doc;
   doc.key = std::string(key);
   doc.terms.resize(fields_.size());
+  doc.text_terms.resize(fields_.size());
   doc.numbers = std::move(numbers);
   doc.points = std::move(points);
   doc.has_vector.resize(fields_.size());
-  std::vector<std::string_view> texts;
+  // BM25 terms per TEXT field: every text is tokenised once, for both its
+  // field postings and the BM25 index.
+  std::vector<std::vector<std::string>> bm25_terms;
   bool any_text = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldState& f = fields_[i];
     const FieldSpec& fd = *f.def;
     auto it = hash.find(fd.identifier);
     const bool present = it != hash.end() && !fd.noindex;
-    if (fd.type == FieldType::kText) texts.push_back(present ? std::string_view(it->second) : "");
+    if (fd.type == FieldType::kText) bm25_terms.emplace_back();
     if (!present) continue;
     switch (fd.type) {
       case FieldType::kText: {
         any_text = true;
-        auto terms = TextTerms(fd, it->second);
-        std::sort(terms.begin(), terms.end());
-        terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
-        for (const auto& t : terms) f.text.postings[t].insert(id);
-        doc.terms[i] = std::move(terms);
+        // Stems for term queries plus the unstemmed words for prefix queries
+        // ("cherr*" must match "cherry", whose stem is "cherri"), as
+        // RediSearch indexes both forms; a NOSTEM field has only the words.
+        // The BM25 index scores stems of every field (its own tokenizer).
+        std::vector<std::string>& stems = bm25_terms.back();
+        std::vector<std::string>& words = scratch_words_;
+        words.clear();
+        stem_tokenizer_.TokenizeWithWords(it->second, &stems, &words);
+        // Add() answers "already there" for a repeated term in O(1) (the id
+        // is the list's last), so it doubles as the dedup.
+        std::vector<TextTerm*>& entries = scratch_entries_;
+        entries.clear();
+        auto intern = [&](const std::string& t) {
+          auto [p, created] = f.text.postings.try_emplace(t);
+          if (created) {
+            f.text.sorted_terms.insert(p->first);
+            f.text.totals.term_bytes += t.size();
+          }
+          if (p->second.Add(id)) entries.push_back(&*p);
+        };
+        for (const std::string& t : words) intern(t);
+        if (!fd.nostem) {
+          for (const std::string& t : stems) intern(t);
+        }
+        f.text.totals.records += entries.size();
+        doc.text_terms[i].assign(entries.begin(), entries.end());  // one exact allocation
         break;
       }
       case FieldType::kTag: {
         auto tags = SplitTags(fd, it->second);
-        for (const auto& t : tags) f.tag.postings[t].insert(id);
+        for (const auto& t : tags) {
+          auto [p, created] = f.tag.postings.try_emplace(t);
+          if (created) f.tag.totals.term_bytes += t.size();
+          f.tag.totals.records += p->second.Add(id) ? 1 : 0;
+        }
         doc.terms[i] = std::move(tags);
         break;
       }
@@ -319,7 +335,7 @@ void SearchIndex::Upsert(std::string_view key, const store::HashMap& hash) {
       }
     }
   }
-  if (any_text && bm25_ != nullptr) (void)bm25_->Add(id, texts);
+  if (any_text && bm25_ != nullptr) (void)bm25_->AddTerms(id, bm25_terms);
   key_to_id_[doc.key] = id;
   docs_.emplace(id, std::move(doc));
   if (!valid) {
@@ -342,11 +358,15 @@ void SearchIndex::RemoveLocked(uint64_t id) {
     FieldState& f = fields_[i];
     switch (f.def->type) {
       case FieldType::kText:
-        for (const auto& t : doc.terms[i]) {
-          auto p = f.text.postings.find(t);
-          if (p == f.text.postings.end()) continue;
-          p->second.erase(id);
-          if (p->second.empty()) f.text.postings.erase(p);
+        for (TextTerm* t : doc.text_terms[i]) {
+          f.text.totals.records -= t->second.Remove(id) ? 1 : 0;
+          if (t->second.empty()) {
+            // The last document of the term: its entry goes (nothing else
+            // points at it).
+            f.text.sorted_terms.erase(t->first);
+            f.text.totals.term_bytes -= t->first.size();
+            f.text.postings.erase(f.text.postings.find(t->first));
+          }
         }
         break;
       case FieldType::kGeo:
@@ -356,8 +376,11 @@ void SearchIndex::RemoveLocked(uint64_t id) {
         for (const auto& t : doc.terms[i]) {
           auto p = f.tag.postings.find(t);
           if (p == f.tag.postings.end()) continue;
-          p->second.erase(id);
-          if (p->second.empty()) f.tag.postings.erase(p);
+          f.tag.totals.records -= p->second.Remove(id) ? 1 : 0;
+          if (p->second.empty()) {
+            f.tag.totals.term_bytes -= p->first.size();
+            f.tag.postings.erase(p);
+          }
         }
         break;
       case FieldType::kNumeric:
@@ -403,14 +426,12 @@ IndexInfo SearchIndex::Info() const {
   info.number_of_uses = uses_.load();
   size_t inverted_bytes = 0, vector_bytes = 0;
   for (const FieldState& f : fields_) {
-    for (const auto& [term, ids] : f.text.postings) {
-      ++info.num_terms;
-      info.num_records += ids.size();
-      inverted_bytes += term.size() + ids.size() * 40;
-    }
-    for (const auto& [tag, ids] : f.tag.postings) {
-      info.num_records += ids.size();
-      inverted_bytes += tag.size() + ids.size() * 40;
+    // Posting bytes are estimated from the live entries (vector capacities
+    // would need a walk over every list).
+    info.num_terms += f.text.postings.size();
+    for (const PostingTotals& t : {f.text.totals, f.tag.totals}) {
+      info.num_records += t.records;
+      inverted_bytes += t.term_bytes + t.records * sizeof(uint64_t);
     }
     info.num_records += f.numeric.index.size() + f.geo.by_lat.size();
     if (f.vector) vector_bytes += f.vector->MemoryBytes();
@@ -495,7 +516,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
       DocSet ids;
       for (const auto& [tag, tag_ids] : f->tag.postings) {
         bool match = prefix ? tag.rfind(value, 0) == 0 : tag == value;
-        if (match) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
+        if (match) tag_ids.AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;
@@ -508,9 +529,9 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
     if (prefix) {
       std::string lower = LowerUtf8(text);
       DocSet ids;
-      for (auto it = f->text.postings.lower_bound(lower);
-           it != f->text.postings.end() && it->first.rfind(lower, 0) == 0; ++it) {
-        ids.insert(ids.end(), it->second.begin(), it->second.end());
+      for (auto it = f->text.sorted_terms.lower_bound(lower);
+           it != f->text.sorted_terms.end() && it->rfind(lower, 0) == 0; ++it) {
+        f->text.postings.at(std::string(*it)).AppendTo(&ids);
       }
       out = Union(out, SortedUnique(std::move(ids)));
       continue;
@@ -527,7 +548,7 @@ Result<SearchIndex::DocSet> SearchIndex::TermDocs(const QueryNode& node) const {
     for (const auto& t : terms) {
       auto p = f->text.postings.find(t);
       DocSet term_ids;
-      if (p != f->text.postings.end()) term_ids.assign(p->second.begin(), p->second.end());
+      if (p != f->text.postings.end()) p->second.AppendTo(&term_ids);
       ids = first ? std::move(term_ids) : Intersect(ids, term_ids);
       first = false;
     }
@@ -550,12 +571,12 @@ Result<SearchIndex::DocSet> SearchIndex::TagDocs(const QueryNode& node) const {
       std::string value = fd.case_sensitive ? tv.value : LowerUtf8(tv.value);
       if (tv.prefix) {
         for (const auto& [tag, tag_ids] : (*f)->tag.postings) {
-          if (tag.rfind(value, 0) == 0) ids.insert(ids.end(), tag_ids.begin(), tag_ids.end());
+          if (tag.rfind(value, 0) == 0) tag_ids.AppendTo(&ids);
         }
         continue;
       }
       auto p = (*f)->tag.postings.find(value);
-      if (p != (*f)->tag.postings.end()) ids.insert(ids.end(), p->second.begin(), p->second.end());
+      if (p != (*f)->tag.postings.end()) p->second.AppendTo(&ids);
     }
     out = Union(out, SortedUnique(std::move(ids)));
   }
@@ -911,20 +932,41 @@ Result<SearchResult> SearchIndex::Search(const SearchRequest& request, const Has
   } else {
     std::vector<std::string> terms;
     CollectTextTerms(*query.root, false, &terms);
-    const bool scored = !terms.empty() && bm25_ != nullptr;
+    // A count (LIMIT 0 0 without SORTBY) returns no hit, so nothing is scored.
+    const bool count_only = request.limit == 0 && !request.sort_by;
+    const bool scored = !terms.empty() && bm25_ != nullptr && !count_only;
     candidates.reserve(filter_ids.size());
-    for (uint64_t id : filter_ids) {
-      if (scored && candidates.size() % kDeadlineStride == kDeadlineStride - 1 &&
-          deadline.Expired()) {
+    if (!scored) {
+      for (uint64_t id : filter_ids) candidates.push_back({id, 1.0, 0.0f});
+    } else {
+      // One pass (ScoreDocuments walks the query terms' postings when the
+      // candidates are many), between two deadline checks.
+      if (deadline.Expired()) {
         if (deadline.fail) return TimeoutStatus();
-        timed_out = true;  // keep the documents scored so far
-        break;
+        timed_out = true;  // nothing scored: an empty partial result
+      } else {
+        std::vector<float> scores;
+        bm25_->ScoreDocuments(filter_ids, terms, &scores);
+        for (size_t i = 0; i < filter_ids.size(); ++i) {
+          candidates.push_back({filter_ids[i], scores[i], 0.0f});
+        }
+        if (deadline.fail && deadline.Expired()) return TimeoutStatus();
       }
-      candidates.push_back({id, scored ? bm25_->ScoreDocument(id, terms) : 1.0, 0.0f});
-    }
-    if (scored) {
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+      // Best score first, ties in doc-id order (candidates are in id order, so
+      // this is the stable sort by score). Without SORTBY only the requested
+      // page needs ordering.
+      auto better = [](const Candidate& a, const Candidate& b) {
+        return a.score != b.score ? a.score > b.score : a.id < b.id;
+      };
+      const uint64_t n = candidates.size();
+      const size_t page = static_cast<size_t>(
+          std::min(n, std::min(request.offset, n) + std::min(request.limit, n)));
+      if (request.sort_by || page >= candidates.size()) {
+        std::sort(candidates.begin(), candidates.end(), better);
+      } else {
+        const auto page_end = candidates.begin() + static_cast<std::ptrdiff_t>(page);
+        std::partial_sort(candidates.begin(), page_end, candidates.end(), better);
+      }
     }
   }
 
@@ -1065,14 +1107,20 @@ Status SearchIndex::CheckInvariants() const {
     for (size_t i = 0; i < fields_.size(); ++i) {
       const FieldState& f = fields_[i];
       for (const auto& t : doc.terms[i]) {
-        const auto* post = f.def->type == FieldType::kText
-                               ? (f.text.postings.count(t) ? &f.text.postings.at(t) : nullptr)
-                               : (f.tag.postings.count(t) ? &f.tag.postings.at(t) : nullptr);
-        if (post == nullptr || post->count(id) == 0) {
-          return Status::Internal("term '" + t + "' of doc " + std::to_string(id) +
+        auto post = f.tag.postings.find(t);
+        if (post == f.tag.postings.end() || !post->second.Contains(id)) {
+          return Status::Internal("tag '" + t + "' of doc " + std::to_string(id) +
                                   " missing in field " + f.def->alias);
         }
-        (f.def->type == FieldType::kText ? text_entries : tag_entries)++;
+        ++tag_entries;
+      }
+      for (const TextTerm* t : doc.text_terms[i]) {
+        auto post = f.text.postings.find(t->first);
+        if (post == f.text.postings.end() || &*post != t || !t->second.Contains(id)) {
+          return Status::Internal("term '" + t->first + "' of doc " + std::to_string(id) +
+                                  " missing in field " + f.def->alias);
+        }
+        ++text_entries;
       }
       if (doc.numbers[i]) {
         if (!f.numeric.index.Contains(*doc.numbers[i], id)) {
@@ -1099,13 +1147,31 @@ Status SearchIndex::CheckInvariants() const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     const FieldState& f = fields_[i];
     for (const auto& [t, ids] : f.tag.postings) tag_total += ids.size();
-    for (const auto& [t, ids] : f.text.postings) text_total += ids.size();
+    for (const auto& [t, ids] : f.text.postings) {
+      if (ids.empty() || f.text.sorted_terms.count(t) == 0) {
+        return Status::Internal("text term '" + t + "' is empty or not in the term order");
+      }
+      text_total += ids.size();
+    }
+    if (f.text.sorted_terms.size() != f.text.postings.size()) {
+      return Status::Internal("the term order of " + f.def->alias + " holds removed terms");
+    }
     numeric_total += f.numeric.index.size() + f.geo.by_lat.size();
     RAGKV_RETURN_IF_ERROR(f.numeric.index.CheckInvariants());
     RAGKV_RETURN_IF_ERROR(f.geo.by_lat.CheckInvariants());
     if (f.vector && f.vector->size() != vectors[i]) {
       return Status::Internal("vector index of " + f.def->alias + " holds stale labels");
     }
+  }
+  uint64_t counted_records = 0, counted_bytes = 0;
+  for (const FieldState& f : fields_) {
+    counted_records += f.text.totals.records + f.tag.totals.records;
+    counted_bytes += f.text.totals.term_bytes + f.tag.totals.term_bytes;
+    for (const auto& [t, ids] : f.text.postings) counted_bytes -= t.size();
+    for (const auto& [t, ids] : f.tag.postings) counted_bytes -= t.size();
+  }
+  if (counted_records != tag_total + text_total || counted_bytes != 0) {
+    return Status::Internal("FT.INFO posting totals disagree with the postings");
   }
   if (tag_total != tag_entries || text_total != text_entries || numeric_total != numeric_entries) {
     return Status::Internal("postings hold entries of removed documents");

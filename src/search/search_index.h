@@ -1,11 +1,14 @@
 // SearchIndex: one FT index. It owns the per-field indexes of the documents
 // (hash keys) that match its definition and answers parsed queries.
 //
-//   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE)
+//   TAG      exact-match postings per value (lower-cased unless CASESENSITIVE),
+//            each a text::PostingList (sorted doc-id vector, tombstones)
 //   NUMERIC  avl::NumericIndex, an order-statistic AVL tree of (value, doc id)
 //            with pooled nodes: O(log n + hits) ranges, O(log n) counts
-//   TEXT     per-field term postings for matching, one BM25F TextIndex over
-//            all TEXT fields for scoring
+//   TEXT     per-field term postings (text::PostingList per stem and per
+//            unstemmed word, hashed, plus the ordered terms for prefixes) for
+//            matching, one BM25F TextIndex over all TEXT fields for scoring;
+//            each text is tokenised once for both
 //   VECTOR   a ragkv_vector index (FLAT or HNSW) with the doc id as label
 //   GEO      "lon,lat" points: an avl::NumericIndex on latitude, so a radius
 //            query scans the latitude band r wide either side of the centre
@@ -43,6 +46,7 @@
 #include "common/result.h"
 #include "common/status.h"
 #include "index/avl/numeric_index.h"
+#include "index/text/posting_list.h"
 #include "index/text/text_index.h"
 #include "index/text/tokenizer.h"
 #include "index/vector/vector_index.h"
@@ -73,8 +77,9 @@ struct SearchResult {
 
 // A query's time budget: FT.SEARCH/FT.AGGREGATE TIMEOUT, or FT.CONFIG
 // TIMEOUT, with FT.CONFIG ON_TIMEOUT. It is checked at a coarse grain: at
-// every node of the filter tree, every 256 scored or sorted candidates, and
-// before and after the vector search (one vector search is not interrupted).
+// every node of the filter tree, before and after BM25 scoring (one pass over
+// the query terms' postings) and the vector search (neither is interrupted),
+// and every 256 sorted or loaded candidates.
 struct QueryDeadline {
   std::optional<std::chrono::steady_clock::time_point> at;  // nullopt: no limit
   bool fail = false;  // ON_TIMEOUT FAIL: an error; RETURN: partial results
@@ -213,8 +218,15 @@ class SearchIndex {
   Status CheckInvariants() const;
 
  private:
+  // FT.INFO's totals, kept up to date so that FT.INFO is O(fields) rather
+  // than a walk over every posting list (the embedded store asks at open).
+  struct PostingTotals {
+    uint64_t records = 0;     // (term, doc) entries
+    uint64_t term_bytes = 0;  // sum of the terms' lengths
+  };
   struct TagField {
-    std::unordered_map<std::string, std::set<uint64_t>> postings;
+    std::unordered_map<std::string, text::PostingList> postings;
+    PostingTotals totals;
   };
   struct NumericField {
     avl::NumericIndex index;
@@ -225,8 +237,17 @@ class SearchIndex {
   struct GeoField {
     avl::NumericIndex by_lat;  // (latitude, doc id)
   };
+  // A TEXT field's dictionary entry. Unordered-map nodes never move, so
+  // documents point at the entries of their terms.
+  using TextTerm = std::pair<const std::string, text::PostingList>;
   struct TextField {
-    std::map<std::string, std::set<uint64_t>, std::less<>> postings;
+    // Hashed for the per-token lookups of indexing and term queries; the
+    // ordered view of the dictionary (changed only when a term appears or
+    // disappears) serves prefix queries with a lower_bound and a walk. Its
+    // views point at the map's keys, which never move; a term leaves both.
+    std::unordered_map<std::string, text::PostingList> postings;
+    std::set<std::string_view> sorted_terms;
+    PostingTotals totals;
     uint8_t text_slot = 0;  // position among TEXT fields in the BM25 index
   };
   struct FieldState {
@@ -240,7 +261,10 @@ class SearchIndex {
   // What one document contributed, to remove it exactly.
   struct DocEntry {
     std::string key;
-    std::vector<std::vector<std::string>> terms;  // per field: tags or text terms
+    std::vector<std::vector<std::string>> terms;  // per field: its tags
+    // Per field: its distinct text terms (pointers instead of copies of the
+    // strings: no allocation per term and document, and a cheap teardown).
+    std::vector<std::vector<TextTerm*>> text_terms;
     std::vector<std::optional<double>> numbers;   // per field
     std::vector<bool> has_vector;                 // per field
     std::vector<std::optional<GeoPoint>> points;  // per field
@@ -271,8 +295,6 @@ class SearchIndex {
   bool AdoptVectorLocked(FieldState& f, uint64_t id, const std::string& key,
                          std::span<const std::byte> blob, bool* valid);
   void RebuildTextIndexLocked();
-  const text::Tokenizer& TokenizerFor(const FieldSpec& f) const;
-  std::vector<std::string> TextTerms(const FieldSpec& f, std::string_view text) const;
   std::vector<std::string> SplitTags(const FieldSpec& f, std::string_view value) const;
 
   Result<DocSet> Evaluate(const QueryNode& node,
@@ -327,8 +349,12 @@ class SearchIndex {
   mutable std::shared_mutex mu_;
   std::vector<FieldState> fields_;
   std::unique_ptr<text::TextIndex> bm25_;  // null when there is no TEXT field
+  // Indexing's tokenizer (writers only, under the exclusive lock): yields
+  // both the stems and the unstemmed words of a text in one pass.
   text::Tokenizer stem_tokenizer_;
-  text::Tokenizer plain_tokenizer_;
+  // Upsert's reused buffers (writers only).
+  std::vector<std::string> scratch_words_;
+  std::vector<TextTerm*> scratch_entries_;
   std::unordered_map<std::string, uint64_t> key_to_id_;
   std::unordered_map<uint64_t, DocEntry> docs_;
   uint64_t next_id_ = 1;

@@ -252,6 +252,125 @@ TEST_P(SearchIndexModelTest, FilterQueriesMatchBruteForce) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, SearchIndexModelTest,
                          ::testing::Values(vec::Algorithm::kFlat, vec::Algorithm::kHnsw));
 
+// BM25-ranked text queries against a brute-force BM25 over the model's
+// stemmed bodies, under random upserts (new keys, and re-indexed keys that
+// keep their doc id: posting-list insertions in the middle and revived
+// tombstones) and deletes (tombstones, compactions); counts (LIMIT 0 0),
+// pages (only the page is ordered) and prefix queries included.
+TEST(SearchIndexTest, RankedTextQueriesMatchBruteForceBm25UnderChurn) {
+  std::vector<std::string> args = {"i", "SCHEMA", "body", "TEXT"};
+  std::vector<std::string_view> views(args.begin(), args.end());
+  auto index = SearchIndex::Create(*ParseFtCreate(views), 0);
+  ASSERT_TRUE(index.ok());
+  const std::vector<std::string> vocab = {"apple",  "banana", "cherry", "grapes", "lemon",
+                                          "mangos", "melon",  "pear",   "plum",   "kiwi"};
+  text::Tokenizer stemmer;
+  std::map<std::string, std::vector<std::string>> model;  // key -> body stems
+  std::mt19937_64 rng(17);
+  auto run = [&](const std::string& query, uint64_t offset, uint64_t limit) {
+    SearchRequest req;
+    auto q = ParseQuery(query, {});
+    EXPECT_TRUE(q.ok()) << query;
+    req.query = std::move(*q);
+    req.offset = offset;
+    req.limit = limit;
+    auto r = (*index)->Search(req, nullptr);
+    EXPECT_TRUE(r.ok()) << query;
+    return r.ok() ? *r : SearchResult{};
+  };
+  for (int step = 0; step < 3000; ++step) {
+    // Zipf-like word choice, so some terms have long postings.
+    auto word = [&] {
+      std::uniform_real_distribution<double> u(0, 1);
+      return vocab[static_cast<size_t>(std::pow(u(rng), 2.0) * vocab.size())];
+    };
+    const std::string key = "k" + std::to_string(rng() % 400);
+    if (rng() % 4 == 0) {
+      (*index)->Remove(key);
+      model.erase(key);
+    } else {
+      std::string body;
+      for (size_t n = 1 + rng() % 8; n > 0; --n) body += word() + " ";
+      (*index)->Upsert(key, store::HashMap{{"body", body}});
+      model[key] = stemmer.Tokenize(body);
+    }
+    if (step % 100 != 99) continue;
+    ASSERT_TRUE((*index)->CheckInvariants().ok()) << (*index)->CheckInvariants().message();
+    ASSERT_EQ((*index)->size(), model.size());
+    const std::string w1 = word(), w2 = word();
+    const std::string s1 = stemmer.Tokenize(w1)[0], s2 = stemmer.Tokenize(w2)[0];
+    // Brute force: BM25 (k1 1.2, b 0.75) over the documents holding s1 or s2.
+    const double n = static_cast<double>(model.size());
+    double total_len = 0;
+    std::map<std::string, double> df;
+    for (const auto& [k, stems] : model) {
+      total_len += static_cast<double>(stems.size());
+      for (const std::string& t : std::set<std::string>(stems.begin(), stems.end())) ++df[t];
+    }
+    const double avg = total_len / n;
+    std::vector<std::pair<double, std::string>> expected;  // (score, key)
+    for (const auto& [k, stems] : model) {
+      double score = 0;
+      bool matched = false;
+      for (const std::string& t : std::set<std::string>{s1, s2}) {
+        const double tf = static_cast<double>(std::count(stems.begin(), stems.end(), t));
+        if (tf == 0) continue;
+        matched = true;
+        const double idf = std::log(1 + (n - df[t] + 0.5) / (df[t] + 0.5));
+        const double len = static_cast<double>(stems.size());
+        score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg));
+      }
+      if (matched) expected.emplace_back(score, k);
+    }
+    std::sort(expected.begin(), expected.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    const std::string query = w1 + " | " + w2;
+    SearchResult all = run(query, 0, 10000);
+    ASSERT_EQ(all.total, expected.size()) << query;
+    ASSERT_EQ(all.hits.size(), expected.size()) << query;
+    std::map<std::string, double> want;
+    for (const auto& [score, k] : expected) want[k] = score;
+    for (size_t i = 0; i < all.hits.size(); ++i) {
+      const SearchHit& h = all.hits[i];
+      ASSERT_EQ(want.count(h.key), 1u) << h.key;
+      EXPECT_NEAR(h.score, want[h.key], 1e-4 * std::max(1.0, want[h.key])) << h.key;
+      EXPECT_NEAR(h.score, expected[i].first, 1e-4 * std::max(1.0, expected[i].first)) << i;
+      if (i > 0) {
+        EXPECT_GE(all.hits[i - 1].score, h.score);
+      }
+    }
+    // A page is the same slice of the full order; a count scores nothing
+    // but counts the same documents.
+    const uint64_t offset = rng() % 20, limit = 1 + rng() % 10;
+    SearchResult page = run(query, offset, limit);
+    EXPECT_EQ(page.total, all.total);
+    for (size_t i = 0; i < page.hits.size(); ++i) {
+      EXPECT_EQ(page.hits[i].key, all.hits[offset + i].key);
+      EXPECT_EQ(page.hits[i].score, all.hits[offset + i].score);
+    }
+    const uint64_t rest = all.hits.size() - std::min<uint64_t>(offset, all.hits.size());
+    EXPECT_EQ(page.hits.size(), std::min<uint64_t>(limit, rest));
+    EXPECT_EQ(run("@body:" + w1, 0, 0).total,
+              static_cast<uint64_t>(std::count_if(model.begin(), model.end(), [&](const auto& e) {
+                return std::count(e.second.begin(), e.second.end(), s1) > 0;
+              })));
+    // Prefix queries walk the ordered terms (unstemmed words are indexed).
+    const std::string prefix = w2.substr(0, 2);
+    size_t with_prefix = 0;
+    for (const auto& [k, stems] : model) {
+      bool hit = false;
+      for (const std::string& v : vocab) {
+        if (v.rfind(prefix, 0) == 0 &&
+            std::count(stems.begin(), stems.end(), stemmer.Tokenize(v)[0]) > 0) {
+          hit = true;
+        }
+      }
+      with_prefix += hit;
+    }
+    EXPECT_EQ(run("@body:" + prefix + "*", 0, 0).total, with_prefix) << prefix;
+  }
+}
+
 TEST(SearchIndexTest, WrongBlobSizeIsAFailureNotADocument) {
   std::vector<std::string> args = {"i", "SCHEMA", "v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32",
                                    "DIM", "2", "DISTANCE_METRIC", "COSINE", "n", "NUMERIC"};

@@ -15,13 +15,20 @@
 // only at corpus sizes far beyond a document collection on one machine.
 //
 // Search accumulates scores in a dense array indexed by slot (one pass per
-// query term), then selects the top k with a partial sort.
+// query term), then selects the top k with a partial sort. ScoreDocuments
+// (FT.SEARCH scoring the candidates its filter found) does the same when the
+// candidates are many and reads forward entries when they are few; one
+// Bm25Term keeps every path's floats identical.
+//
+// Indexing counts a document's (term, field) occurrences by sorting a flat
+// vector rather than with a map node per token, and AddTerms takes tokens
+// from a caller that tokenised the text already (SearchIndex needs the
+// tokens for its own postings too).
 #include "index/text/text_index.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <unordered_set>
 
 #include "common/crc32c.h"
@@ -77,21 +84,41 @@ Status TextIndex::Add(uint64_t id, const std::vector<std::string_view>& field_te
   return Status::Ok();
 }
 
+Status TextIndex::AddTerms(uint64_t id, const std::vector<std::vector<std::string>>& field_terms) {
+  if (field_terms.size() != options_.fields.size()) {
+    return Status::InvalidArgument("expected " + std::to_string(options_.fields.size()) +
+                                   " field term lists, got " + std::to_string(field_terms.size()));
+  }
+  AddTokens(id, field_terms);
+  return Status::Ok();
+}
+
 void TextIndex::AddTokens(uint64_t id, const std::vector<std::vector<std::string>>& field_terms) {
   Remove(id);
   DocSlot doc;
   doc.id = id;
   doc.live = true;
   doc.field_lengths.resize(field_terms.size());
-  std::map<std::pair<uint32_t, uint8_t>, uint32_t> counts;
+  // (term, field) pairs sorted, then run-length counted: one flat vector
+  // instead of a map node per token.
+  std::vector<std::pair<uint32_t, uint8_t>> occurrences;
+  size_t total = 0;
+  for (const auto& terms : field_terms) total += terms.size();
+  occurrences.reserve(total);
   for (size_t f = 0; f < field_terms.size(); ++f) {
     doc.field_lengths[f] = static_cast<uint32_t>(field_terms[f].size());
     for (const std::string& t : field_terms[f]) {
-      ++counts[{InternTerm(t), static_cast<uint8_t>(f)}];
+      occurrences.emplace_back(InternTerm(t), static_cast<uint8_t>(f));
     }
   }
-  doc.entries.reserve(counts.size());
-  for (const auto& [key, tf] : counts) doc.entries.push_back({key.first, key.second, tf});
+  std::sort(occurrences.begin(), occurrences.end());
+  for (size_t i = 0; i < occurrences.size();) {
+    size_t j = i + 1;
+    while (j < occurrences.size() && occurrences[j] == occurrences[i]) ++j;
+    doc.entries.push_back(
+        {occurrences[i].first, occurrences[i].second, static_cast<uint32_t>(j - i)});
+    i = j;
+  }
   uint32_t slot = static_cast<uint32_t>(slots_.size());
   slots_.push_back(std::move(doc));
   id_to_slot_[id] = slot;
@@ -189,8 +216,6 @@ std::vector<TextHit> TextIndex::SearchWeighted(
     const std::vector<std::pair<std::string, float>>& terms, size_t k, const Filter& filter) const {
   std::vector<TextHit> hits;
   if (k == 0 || id_to_slot_.empty()) return hits;
-  const float k1 = options_.bm25.k1;
-  const float b = options_.bm25.b;
   const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
   std::vector<float> acc(slots_.size(), 0.0f);
   std::vector<uint32_t> touched;
@@ -206,7 +231,7 @@ std::vector<TextHit> TextIndex::SearchWeighted(
       const DocSlot& doc = slots_[p.slot];
       if (!doc.live) continue;
       float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
-      float s = idf * p.tf * (k1 + 1) / (p.tf + k1 * (1 - b + b * norm));
+      float s = Bm25Term(idf, p.tf, norm);
       if (acc[p.slot] == 0.0f) touched.push_back(p.slot);
       acc[p.slot] += s;
     }
@@ -233,28 +258,86 @@ float TextIndex::ScoreDocument(uint64_t id, const std::vector<std::string>& term
   if (slot_it == id_to_slot_.end()) return 0;
   const DocSlot& doc = slots_[slot_it->second];
   if (!doc.live) return 0;
-  const float k1 = options_.bm25.k1;
-  const float b = options_.bm25.b;
+  return ScoreSlot(doc, ScoringTerms(terms));
+}
+
+// Two ways to the same numbers: per document (binary searches in its forward
+// entries: cheap for a few candidates) or, when the candidates are many, one
+// walk over the query terms' postings into a dense per-slot accumulator (the
+// way SearchWeighted scores), which touches each posting once instead of
+// |terms| log |doc| entries per candidate. Both add the same per-term
+// contributions (Bm25Term) in the same term order starting from 0, so the
+// sums are bit-identical.
+void TextIndex::ScoreDocuments(const std::vector<uint64_t>& ids,
+                               const std::vector<std::string>& terms,
+                               std::vector<float>* scores) const {
+  scores->assign(ids.size(), 0.0f);
+  const std::vector<ScoringTerm> scoring = ScoringTerms(terms);
+  if (scoring.empty()) return;
+  size_t postings = 0;
+  for (const ScoringTerm& st : scoring) postings += terms_[st.term].postings.size();
+  // A per-document score costs ~|terms| binary searches of ~8 steps each.
+  const bool accumulate = ids.size() * scoring.size() * 8 > postings;
+  if (!accumulate) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto slot_it = id_to_slot_.find(ids[i]);
+      if (slot_it == id_to_slot_.end()) continue;
+      const DocSlot& doc = slots_[slot_it->second];
+      if (doc.live) (*scores)[i] = ScoreSlot(doc, scoring);
+    }
+    return;
+  }
   const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
-  const float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
-  float score = 0;
+  std::vector<float> acc(slots_.size(), 0.0f);
+  for (const ScoringTerm& st : scoring) {
+    for (const Posting& p : terms_[st.term].postings) {
+      const DocSlot& doc = slots_[p.slot];
+      if (!doc.live) continue;
+      const float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
+      acc[p.slot] += Bm25Term(st.idf, p.tf, norm);
+    }
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto slot_it = id_to_slot_.find(ids[i]);
+    if (slot_it != id_to_slot_.end()) (*scores)[i] = acc[slot_it->second];
+  }
+}
+
+// Distinct known terms with live documents, in first-occurrence order (the
+// order the score is summed in).
+std::vector<TextIndex::ScoringTerm> TextIndex::ScoringTerms(
+    const std::vector<std::string>& terms) const {
+  std::vector<ScoringTerm> out;
   std::unordered_set<std::string_view> seen;
   for (const std::string& t : terms) {
     if (!seen.insert(t).second) continue;
     auto term_it = term_ids_.find(t);
     if (term_it == term_ids_.end()) continue;
-    const uint32_t term = term_it->second;
-    const TermInfo& info = terms_[term];
+    const TermInfo& info = terms_[term_it->second];
     if (info.df == 0) continue;
-    auto e = std::lower_bound(doc.entries.begin(), doc.entries.end(), term,
+    out.push_back({term_it->second, static_cast<float>(IdfFromDf(info.df))});
+  }
+  return out;
+}
+
+// From the document's forward entries (sorted by term, field), not the
+// postings: O(|terms| log |doc|) instead of a scan of every posting of every
+// term, which FT.SEARCH paid once per candidate. The arithmetic (weighted tf
+// summed in field order, then the BM25 formula) is SearchWeighted's, so the
+// scores agree exactly.
+float TextIndex::ScoreSlot(const DocSlot& doc, const std::vector<ScoringTerm>& terms) const {
+  const float avg_len = static_cast<float>(total_length_ / id_to_slot_.size());
+  const float norm = avg_len > 0 ? doc.length / avg_len : 1.0f;
+  float score = 0;
+  for (const ScoringTerm& st : terms) {
+    auto e = std::lower_bound(doc.entries.begin(), doc.entries.end(), st.term,
                               [](const TermEntry& entry, uint32_t x) { return entry.term < x; });
     float tf = 0;
-    for (; e != doc.entries.end() && e->term == term; ++e) {
+    for (; e != doc.entries.end() && e->term == st.term; ++e) {
       tf += options_.fields[e->field].weight * static_cast<float>(e->tf);
     }
     if (tf == 0) continue;
-    const float idf = static_cast<float>(IdfFromDf(info.df));
-    score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm));
+    score += Bm25Term(st.idf, tf, norm);
   }
   return score;
 }

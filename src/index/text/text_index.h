@@ -59,6 +59,11 @@ class TextIndex {
   // if the number of texts differs from the number of fields.
   // O(tokens + distinct terms).
   Status Add(uint64_t id, const std::vector<std::string_view>& field_texts);
+  // Same with texts the caller already tokenised with tokenizer() (one term
+  // vector per field, duplicates kept: they are the term frequencies), so a
+  // caller that also needs the terms tokenises each text once.
+  // O(terms log terms).
+  Status AddTerms(uint64_t id, const std::vector<std::vector<std::string>>& field_terms);
 
   // Removes `id`; returns false if it was not indexed. O(distinct terms of
   // the document) amortised (postings are tombstoned and compacted lazily).
@@ -87,6 +92,11 @@ class TextIndex {
   // BM25 score of one indexed document for normalised `terms`; 0 if absent
   // (FT.SEARCH scores documents its planner found by other means).
   float ScoreDocument(uint64_t id, const std::vector<std::string>& terms) const;
+  // ScoreDocument for many documents with the terms looked up once: writes
+  // ScoreDocument(ids[i], terms) to (*scores)[i], bit for bit.
+  // O(|terms| + |ids| * |terms| log |doc|).
+  void ScoreDocuments(const std::vector<uint64_t>& ids, const std::vector<std::string>& terms,
+                      std::vector<float>* scores) const;
 
   // Number of live documents containing the normalised term.
   uint32_t DocFrequency(std::string_view term) const;
@@ -128,7 +138,22 @@ class TextIndex {
     std::vector<TermEntry> entries;
   };
 
+  // A query term resolved once: its id and idf.
+  struct ScoringTerm {
+    uint32_t term;
+    float idf;
+  };
+
   explicit TextIndex(TextIndexOptions options);
+  std::vector<ScoringTerm> ScoringTerms(const std::vector<std::string>& terms) const;
+  float ScoreSlot(const DocSlot& doc, const std::vector<ScoringTerm>& terms) const;
+  // One term's BM25 contribution; every scoring path goes through it so their
+  // float results agree bit for bit.
+  float Bm25Term(float idf, float tf, float norm) const {
+    const float k1 = options_.bm25.k1;
+    const float b = options_.bm25.b;
+    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * norm));
+  }
   void AddTokens(uint64_t id, const std::vector<std::vector<std::string>>& field_terms);
   void IndexSlot(uint32_t slot);
   uint32_t InternTerm(const std::string& term);

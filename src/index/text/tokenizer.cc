@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -171,6 +173,20 @@ void Tokenizer::SplitWords(std::string_view text, std::vector<std::string>* out)
   std::string word;
   size_t pos = 0;
   while (pos <= text.size()) {
+    // ASCII fast path (most bytes of most documents): the same
+    // classification and lower-casing as below, without decoding.
+    if (pos < text.size() && static_cast<unsigned char>(text[pos]) < 0x80) {
+      const char c = text[pos++];
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        word.push_back(c);
+      } else if (c >= 'A' && c <= 'Z') {
+        word.push_back(static_cast<char>(c + ('a' - 'A')));
+      } else if (!word.empty()) {
+        out->push_back(std::move(word));
+        word.clear();
+      }
+      continue;
+    }
     uint32_t cp = pos < text.size() ? DecodeUtf8(text, &pos) : (++pos, kInvalid);
     if (IsWordCodePoint(cp)) {
       AppendUtf8(ToLowerCodePoint(cp), &word);
@@ -199,6 +215,50 @@ void Tokenizer::Tokenize(std::string_view text, std::vector<std::string>* out) c
     }
     out->push_back(std::move(w));
   }
+}
+
+void Tokenizer::TokenizeWithWords(std::string_view text, std::vector<std::string>* terms,
+                                  std::vector<std::string>* words) const {
+  const size_t first = words->size();
+  SplitWords(text, words);
+  auto kept = words->begin() + static_cast<std::ptrdiff_t>(first);
+  for (auto w = kept; w != words->end(); ++w) {
+    if (w->size() > options_.max_token_bytes) continue;
+    // Word frequencies are Zipfian: a few thousand distinct words make up
+    // most tokens, so one hash lookup replaces the stop-word lookup and the
+    // Snowball call for nearly every token.
+    auto memo = stem_memo_.find(*w);
+    if (memo == stem_memo_.end()) {
+      std::optional<std::string> term;  // nullopt: a dropped stop word
+      if (!options_.drop_stop_words || !IsStopWord(*w)) term = StemOf(*w);
+      if (stem_memo_.size() >= kStemMemoCapacity) {
+        if (!term) continue;
+        terms->push_back(std::move(*term));
+        if (kept != w) *kept = std::move(*w);
+        ++kept;
+        continue;
+      }
+      memo = stem_memo_.emplace(*w, std::move(term)).first;
+    }
+    if (!memo->second) continue;
+    terms->push_back(*memo->second);
+    if (kept != w) *kept = std::move(*w);
+    ++kept;
+  }
+  words->erase(kept, words->end());
+}
+
+std::string Tokenizer::StemOf(const std::string& word) const {
+  if (stemmer_ != nullptr && stemmer_->stemmer != nullptr) {
+    const sb_symbol* stemmed =
+        sb_stemmer_stem(stemmer_->stemmer, reinterpret_cast<const sb_symbol*>(word.data()),
+                        static_cast<int>(word.size()));
+    if (stemmed != nullptr) {
+      return std::string(reinterpret_cast<const char*>(stemmed),
+                         static_cast<size_t>(sb_stemmer_length(stemmer_->stemmer)));
+    }
+  }
+  return word;
 }
 
 std::vector<std::string> Tokenizer::Tokenize(std::string_view text) const {

@@ -12,8 +12,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ragkv::text {
@@ -36,6 +38,14 @@ class Tokenizer {
   // Appends the terms of `text` to `out`, in order of appearance. O(bytes).
   void Tokenize(std::string_view text, std::vector<std::string>* out) const;
   std::vector<std::string> Tokenize(std::string_view text) const;
+  // One pass for both forms of each word: appends to `terms` what Tokenize
+  // appends, and to `words` the same words before stemming (what a Tokenizer
+  // with stem = false appends), so words->at(i) stems to the i-th new term.
+  // Indexing needs both (stems for term queries, words for prefix queries).
+  // Memoises the stems of up to kStemMemoCapacity distinct words (about
+  // 100 bytes each) for this Tokenizer's lifetime. O(bytes).
+  void TokenizeWithWords(std::string_view text, std::vector<std::string>* terms,
+                         std::vector<std::string>* words) const;
 
   // Lower-cased words without stop-word removal or stemming; used for
   // sentence scoring and display.
@@ -46,9 +56,15 @@ class Tokenizer {
   const TokenizerOptions& options() const { return options_; }
 
  private:
+  static constexpr size_t kStemMemoCapacity = 1 << 16;
   struct StemmerHandle;
+  // The stem of `word`, or `word` itself without a stemmer.
+  std::string StemOf(const std::string& word) const;
+
   TokenizerOptions options_;
   std::unique_ptr<StemmerHandle> stemmer_;
+  // TokenizeWithWords' memo: word -> its term, nullopt for a stop word.
+  mutable std::unordered_map<std::string, std::optional<std::string>> stem_memo_;
 };
 
 // Decodes one UTF-8 code point at `s[*pos]`, advancing *pos. Returns

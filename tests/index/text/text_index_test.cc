@@ -93,6 +93,9 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
   options.fields = {{"title", 3.0f}, {"body", 1.0f}};
   options.tokenizer = {.stem = false, .drop_stop_words = false};
   auto index = TextIndex::Create(options).value();
+  // Fed the same documents pre-tokenised (AddTerms): must score bit for bit
+  // like the index that tokenised the texts itself.
+  auto pretokenised = TextIndex::Create(options).value();
   NaiveBm25 naive{options, {}};
   std::mt19937_64 rng(7);
   std::vector<std::string> vocab;
@@ -106,13 +109,16 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
   for (int step = 0; step < 1500; ++step) {
     uint64_t id = rng() % 300;
     if (rng() % 4 == 0) {
-      EXPECT_EQ(index->Remove(id), naive.docs.erase(id) > 0);
+      const bool removed = index->Remove(id);
+      EXPECT_EQ(pretokenised->Remove(id), removed);
+      EXPECT_EQ(removed, naive.docs.erase(id) > 0);
     } else {
       std::vector<std::vector<std::string>> fields(2);
       for (size_t n = rng() % 4; n > 0; --n) fields[0].push_back(word());
       for (size_t n = rng() % 30; n > 0; --n) fields[1].push_back(word());
       std::string t0 = Join(fields[0]), t1 = Join(fields[1]);
       ASSERT_TRUE(index->Add(id, {t0, t1}).ok());
+      ASSERT_TRUE(pretokenised->AddTerms(id, fields).ok());
       naive.docs[id] = fields;
     }
     ASSERT_EQ(index->size(), naive.docs.size());
@@ -129,6 +135,24 @@ TEST(TextIndexTest, MatchesNaiveScorerUnderRandomAddRemoveReplace) {
         EXPECT_NEAR(index->ScoreDocument(h.id, query), h.score, 1e-3 * std::max(1.0f, h.score));
       }
       EXPECT_EQ(index->ScoreDocument(1000, query), 0.0f);
+      // The batch form equals the single-document form exactly, absent ids
+      // included, and the pre-tokenised twin agrees bit for bit.
+      std::vector<uint64_t> ids = {1000};
+      for (const auto& [doc_id, fields] : naive.docs) ids.push_back(doc_id);
+      std::vector<float> batch, twin;
+      index->ScoreDocuments(ids, query, &batch);
+      pretokenised->ScoreDocuments(ids, query, &twin);
+      ASSERT_EQ(batch.size(), ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        EXPECT_EQ(batch[i], index->ScoreDocument(ids[i], query)) << "id " << ids[i];
+        EXPECT_EQ(twin[i], batch[i]) << "id " << ids[i];
+      }
+      // Few candidates take the per-document path, many the postings walk;
+      // both give the same bits.
+      std::vector<uint64_t> few(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), 2));
+      std::vector<float> few_scores;
+      index->ScoreDocuments(few, query, &few_scores);
+      for (size_t i = 0; i < few.size(); ++i) EXPECT_EQ(few_scores[i], batch[i]);
     }
   }
 }
@@ -196,6 +220,7 @@ TEST(TextIndexTest, InvalidOptionsAndArityAreRejected) {
   EXPECT_EQ(TextIndex::Create(bad).status().code(), StatusCode::kInvalidArgument);
   auto index = TextIndex::Create({}).value();
   EXPECT_EQ(index->Add(1, {"a", "b"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(index->AddTerms(1, {{"a"}, {"b"}}).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(TextIndexTest, IdfAndMemoryAccountingTrackContents) {
