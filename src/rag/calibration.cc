@@ -68,23 +68,6 @@ std::vector<std::string> Words(std::string_view text) {
   return out;
 }
 
-// Runs of letters, digits and non-ASCII bytes: the words of a subject as
-// written, which is how a store must be asked about them (a stem analysed
-// again is not always itself: "databas" -> "databa").
-std::vector<std::string_view> SubjectWords(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) ||
-                               static_cast<unsigned char>(text[j]) >= 0x80)) {
-      ++j;
-    }
-    if (j > i) out.push_back(text.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -201,7 +184,7 @@ Result<AbstentionCalibration> CalibrateAbstention(ChunkStore* store, Embedder* e
     // it. Checked for terms in at most kMaxLeftOut chunks (a commoner one is
     // taken to occur elsewhere).
     bool only_in_holders = false;
-    for (std::string_view word : SubjectWords(subject_text)) {
+    for (std::string_view word : SurfaceWords(subject_text)) {
       std::vector<ChunkStore::TermStat> stats = store->QueryTermStats(word);
       if (only_in_holders || stats.size() != 1 || stats[0].df > kMaxLeftOut) continue;
       RAGKV_ASSIGN_OR_RETURN(std::vector<Candidate> with_term,

@@ -72,9 +72,6 @@ Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
   return Retriever(store, embedder, options, calibrated);
 }
 
-namespace {
-
-// Surface words of `text` (runs of letters, digits and non-ASCII bytes).
 std::vector<std::string_view> SurfaceWords(std::string_view text) {
   std::vector<std::string_view> out;
   size_t pos = 0;
@@ -89,6 +86,8 @@ std::vector<std::string_view> SurfaceWords(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 // BM25F's weight of the title field (the index's; docs/rag.md "Pipeline").
 constexpr double kTitleWeight = 3;

@@ -80,6 +80,11 @@ struct Retrieval {
 // stores". Returns the query unchanged if nothing else would remain.
 std::string StripQuestionFraming(std::string_view query);
 
+// The words of `text` as written: runs of ASCII letters and digits and of
+// non-ASCII bytes (how a store must be asked about them; a stem analysed
+// again is not always itself).
+std::vector<std::string_view> SurfaceWords(std::string_view text);
+
 class Retriever {
  public:
   // kFailedPrecondition if the store was built with another embedder

@@ -194,7 +194,9 @@ bool NeedsHash(const search::SearchRequest& req, const search::SearchHit& hit) {
 std::string SearchCostKey(std::span<const std::string_view> argv,
                           const search::SearchRequest& req) {
   constexpr size_t kLongValue = 64;
-  const std::string_view knn_blob = req.query.knn ? req.query.knn->blob_param : "";
+  // Not `knn ? blob_param : ""`: that conditional is a temporary std::string.
+  std::string_view knn_blob;
+  if (req.query.knn) knn_blob = req.query.knn->blob_param;
   std::string key;
   key.reserve(256);
   size_t params_end = 0;  // one past the last PARAMS argument
