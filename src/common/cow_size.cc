@@ -62,10 +62,11 @@ std::optional<uint64_t> SumPrivateDirty(const char* path) {
       const char* line = buf + start;
       const size_t len = i - start;
       if (len > kFieldLen && std::memcmp(line, kField, kFieldLen) == 0) {
+        size_t j = kFieldLen;
+        while (j < len && line[j] == ' ') ++j;
         uint64_t v = 0;
-        for (size_t j = kFieldLen; j < len; ++j) {
-          if (line[j] >= '0' && line[j] <= '9') v = v * 10 + static_cast<uint64_t>(line[j] - '0');
-          else if (line[j] != ' ') break;
+        for (; j < len && line[j] >= '0' && line[j] <= '9'; ++j) {
+          v = v * 10 + static_cast<uint64_t>(line[j] - '0');
         }
         kb += v;
         found = true;

@@ -25,8 +25,11 @@
 //   a full sync would leave a new follower without the leader's indexes. The
 //   index manager remembers, per index, the commands that defined it
 //   (IndexManager::Definitions, also used by snapshots) and the full-sync
-//   payload carries them as aux records ahead of the keys; the follower drops its own indexes, replays
-//   those commands, and then loads the keys into them.
+//   payload carries them after the keys as a snapshot file does, with each
+//   VECTOR field's saved index; the follower drops its own indexes, loads the
+//   keys, then applies the sections through the snapshot loader's code
+//   (server::LoadSearchSection), so it adopts the leader's HNSW graphs
+//   instead of rebuilding them.
 //
 // Rejected: a per-replica cursor into a shared backlog instead of per-replica
 // output copies (Redis 7's shared buffer) — less memory for many replicas,
@@ -149,13 +152,13 @@ class SyncLoader : public persistence::SnapshotVisitor {
   // Index sections (after every key): exactly as the snapshot loader
   // applies them, so a saved vector index is adopted or else rebuilt.
   Status OnSection(std::string_view name, std::string_view blob) override {
-    return server::LoadSearchSection(
-        engine_.search(), name, blob, [this](int db, std::vector<std::string>& argv) {
-          std::string dbs = std::to_string(db);
-          RAGKV_RETURN_IF_ERROR(Run({"SELECT", dbs}));
-          std::vector<std::string_view> args(argv.begin(), argv.end());
-          return Run(args);
-        });
+    return server::LoadSearchSection(engine_.search(), name, blob,
+                                     [this](int db, std::vector<std::string>& argv) {
+                                       std::string dbs = std::to_string(db);
+                                       RAGKV_RETURN_IF_ERROR(Run({"SELECT", dbs}));
+                                       std::vector<std::string_view> args(argv.begin(), argv.end());
+                                       return Run(args);
+                                     });
   }
 
   // kIndexAux (earlier leaders): "<db>\n" then the RESP commands that define
@@ -456,8 +459,8 @@ void Replication::StartFullSync() {
   job.timeout_ms = settings_.timeout_s * 1000;
   // With vector-index-snapshot yes the follower adopts the saved vector
   // indexes instead of rebuilding them (the same sections as a snapshot).
-  job.search = server::CaptureSearchIndexes(
-      engine_.search(), server::VectorIndexSnapshotEnabled(engine_.config()));
+  job.search = server::CaptureSearchIndexes(engine_.search(),
+                                            server::VectorIndexSnapshotEnabled(engine_.config()));
   auto cow = std::make_shared<cow::Channel>();
   job.cow_fd = cow->child_fd();
   const auto fork_start = std::chrono::steady_clock::now();

@@ -185,10 +185,9 @@ class KeyspaceLoader : public persistence::AofVisitor {
   // adopts it when FT.CREATE is replayed. A damaged one is only a warning:
   // the index is derived state, rebuilt from the keyspace.
   Status OnSection(std::string_view name, std::string_view blob) override {
-    return LoadSearchSection(engine_.search(), name, blob,
-                             [this](int db, std::vector<std::string>& argv) {
-                               return OnCommand(db, argv);
-                             });
+    return LoadSearchSection(
+        engine_.search(), name, blob,
+        [this](int db, std::vector<std::string>& argv) { return OnCommand(db, argv); });
   }
 
   // Only while loading a snapshot that is the whole data set: an AOF
@@ -237,8 +236,8 @@ Status LoadSearchSection(search::IndexManager& manager, std::string_view name,
     auto saved = search::DecodeSavedVectorField(blob);
     if (!saved.ok()) {
       manager.CountRejectedSavedVector();
-      log::Warn("Snapshot section " + std::string(name) + " not used, rebuilding it: " +
-                std::string(saved.status().message()));
+      log::Warn("Snapshot section " + std::string(name) +
+                " not used, rebuilding it: " + std::string(saved.status().message()));
     } else {
       manager.OfferSavedVectorField(std::move(*saved));
     }
@@ -493,9 +492,7 @@ Status Persistence::Load() {
   return Status::Ok();
 }
 
-bool Persistence::SaveVectorIndexes() const {
-  return VectorIndexSnapshotEnabled(engine_.config());
-}
+bool Persistence::SaveVectorIndexes() const { return VectorIndexSnapshotEnabled(engine_.config()); }
 
 SearchIndexesToSave Persistence::CaptureSearch() const {
   return CaptureSearchIndexes(engine_.search(), SaveVectorIndexes());

@@ -28,9 +28,7 @@ TEST(CowSizeTest, PrivateDirtyGrowsByTheAnonymousMemoryWeWrite) {
   EXPECT_GE(*after, *before + size - kMiB) << *before << " -> " << *after;
 }
 
-TEST(CowSizeTest, UnknownProcessHasNoFigure) {
-  EXPECT_FALSE(PrivateDirtyBytes(-1).has_value());
-}
+TEST(CowSizeTest, UnknownProcessHasNoFigure) { EXPECT_FALSE(PrivateDirtyBytes(-1).has_value()); }
 
 TEST(CowSizeTest, ForkedChildReportsWhatItDirtiedAndTheParentReceivesItOnce) {
   Channel channel;

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <thread>
 
-#include "persistence/fault_injecting_file_system.h"
 #include "persistence/engine_instance.h"
+#include "persistence/fault_injecting_file_system.h"
 #include "persistence/test_util.h"
 #include "server/persistence.h"
 

@@ -315,9 +315,26 @@ TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
   ASSERT_TRUE(leader.Start());
   ASSERT_THAT(leader({"CONFIG", "SET", "vector-index-snapshot", snapshot_vectors ? "yes" : "no"}),
               IsOk());
-  ASSERT_THAT(leader({"FT.CREATE", "idx", "ON", "HASH", "PREFIX", "1", "doc:", "SCHEMA", "vec",
-                      "VECTOR", "HNSW", "6", "TYPE", "FLOAT32", "DIM", std::to_string(kDim),
-                      "DISTANCE_METRIC", "L2", "tag", "TAG"}),
+  ASSERT_THAT(leader({"FT.CREATE",
+                      "idx",
+                      "ON",
+                      "HASH",
+                      "PREFIX",
+                      "1",
+                      "doc:",
+                      "SCHEMA",
+                      "vec",
+                      "VECTOR",
+                      "HNSW",
+                      "6",
+                      "TYPE",
+                      "FLOAT32",
+                      "DIM",
+                      std::to_string(kDim),
+                      "DISTANCE_METRIC",
+                      "L2",
+                      "tag",
+                      "TAG"}),
               IsOk());
   for (int i = 0; i < kDocs; ++i) {
     ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", RandomVector(rng, kDim), "tag",
@@ -337,12 +354,20 @@ TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
     // Exhaustive queries for the rebuilt graph; graph-dependent ones too for
     // the adopted one.
     const bool exhaustive = !snapshot_vectors || q % 2 == 0;
-    std::vector<std::string> query = {
-        "FT.SEARCH", "idx",
-        std::string(q % 3 == 0 ? "@tag:{a}" : "*") + "=>[KNN 10 @vec $B" +
-            (exhaustive ? " EF_RUNTIME 2000" : "") + "]",
-        "PARAMS", "2", "B", RandomVector(rng, kDim), "RETURN", "1", "__vec_score", "DIALECT",
-        "2"};
+    std::vector<std::string> query = {"FT.SEARCH",
+                                      "idx",
+                                      std::string(q % 3 == 0 ? "@tag:{a}" : "*") +
+                                          "=>[KNN 10 @vec $B" +
+                                          (exhaustive ? " EF_RUNTIME 2000" : "") + "]",
+                                      "PARAMS",
+                                      "2",
+                                      "B",
+                                      RandomVector(rng, kDim),
+                                      "RETURN",
+                                      "1",
+                                      "__vec_score",
+                                      "DIALECT",
+                                      "2"};
     auto expected = leader(query);
     ASSERT_EQ(expected.type, resp::RespType::kArray) << expected.DebugString();
     ASSERT_EQ(expected.elements[0].integer, 10) << expected.DebugString();
