@@ -70,6 +70,7 @@ std::string FormatInfoPersistence(const PersistenceInfo& i) {
   auto okerr = [](bool ok) { return std::string(ok ? "ok" : "err"); };
   add("loading", num(i.loading ? 1 : 0));
   add("async_loading", "0");
+  add("current_cow_size", num(i.current_cow_size));
   add("rdb_changes_since_last_save", num(i.changes_since_last_save));
   add("rdb_bgsave_in_progress", num(i.bgsave_in_progress ? 1 : 0));
   add("rdb_last_save_time", num(i.last_save_time));
@@ -77,6 +78,7 @@ std::string FormatInfoPersistence(const PersistenceInfo& i) {
   add("rdb_last_bgsave_time_sec", num(i.last_bgsave_time_sec));
   add("rdb_current_bgsave_time_sec", num(i.current_bgsave_time_sec));
   add("rdb_saves", num(i.saves));
+  add("rdb_last_cow_size", num(i.rdb_last_cow_size));
   add("aof_enabled", num(i.aof_enabled ? 1 : 0));
   add("aof_rewrite_in_progress", num(i.aof_rewrite_in_progress ? 1 : 0));
   add("aof_rewrite_scheduled", num(i.aof_rewrite_scheduled ? 1 : 0));
@@ -85,6 +87,7 @@ std::string FormatInfoPersistence(const PersistenceInfo& i) {
   add("aof_last_bgrewrite_status", okerr(i.aof_last_bgrewrite_ok));
   add("aof_rewrites", num(i.aof_rewrites));
   add("aof_last_write_status", okerr(i.aof_last_write_ok));
+  add("aof_last_cow_size", num(i.aof_last_cow_size));
   if (i.aof_enabled) {
     add("aof_current_size", num(i.aof_current_size));
     add("aof_base_size", num(i.aof_base_size));

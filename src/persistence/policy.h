@@ -75,6 +75,12 @@ struct PersistenceInfo {
   uint64_t aof_base_size = 0;
   uint64_t aof_buffer_length = 0;
   uint64_t aof_fsyncs = 0;  // ragkv extra: fsyncs performed (group commit effectiveness)
+  // Copy-on-write sizes in bytes (common/cow_size.h): of the running child
+  // (0 when none), and as reported by the last snapshot child (BGSAVE or
+  // full sync) and the last AOF rewrite child.
+  uint64_t current_cow_size = 0;
+  uint64_t rdb_last_cow_size = 0;
+  uint64_t aof_last_cow_size = 0;
 };
 
 // "# Persistence\r\nloading:0\r\n..." in Redis's field order.

@@ -32,6 +32,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "common/cow_size.h"
 #include "persistence/aof_format.h"
 #include "persistence/snapshot.h"
 #include "server/persistence.h"
@@ -197,7 +198,9 @@ void CloseAllBut(std::vector<int> keep) {
   // snapshot nobody will follow up on.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) ::_exit(2);
-  CloseAllBut(job.fds);
+  std::vector<int> keep = job.fds;
+  if (job.cow_fd >= 0) keep.push_back(job.cow_fd);
+  CloseAllBut(keep);
   SocketFanout out(job.fds, job.timeout_ms);
   // SYNC (the pre-PSYNC protocol, redis-cli --replica) gets no +FULLRESYNC.
   const std::string eof = "$EOF:" + job.mark + "\r\n";
@@ -210,12 +213,14 @@ void CloseAllBut(std::vector<int> keep) {
     FanoutFileSystem fs(out);
     auto writer = persistence::SnapshotWriter::Create(fs, "full-sync");
     s = writer.status();
-    // Index definitions first, so the follower indexes the keys as they load.
-    if (s.ok()) s = WriteIndexDefinitions(job.indexes, **writer);
+    // Index sections after the keys, as in a snapshot file: the follower's
+    // FT.CREATE then checks a saved vector index against the loaded keys.
     if (s.ok()) s = server::WriteKeyspace(keyspace, job.now_ms, **writer);
+    if (s.ok()) s = server::WriteSearchIndexes(job.search, **writer);
     if (s.ok()) s = (*writer)->Finish();
   }
   if (s.ok()) s = out.Write(job.mark);
+  cow::ReportFromChild(job.cow_fd);
   ::_exit(s.ok() ? 0 : 1);
 }
 

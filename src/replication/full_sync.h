@@ -9,12 +9,19 @@
 //
 //   +FULLRESYNC <replid> <offset>\r\n
 //   $EOF:<mark>\r\n
-//   <snapshot: index definitions as aux records, then every key>
+//   <snapshot: every key, then each FT index as the snapshot file has it:
+//    its saved VECTOR fields ("vector-index:" sections, unless
+//    vector-index-snapshot is no) and its definition ("search-index:")>
 //   <mark>
 //
 // `mark` is 40 random hex characters (Redis's EOF-capable format: the
 // length is unknown before serializing). The snapshot is our CRC-checked
-// snapshot format, so a follower verifies it before applying anything.
+// snapshot format, so a follower verifies it before applying anything, and
+// its index sections are those of a snapshot file, so the follower adopts
+// the saved vector indexes through the snapshot loader's own code
+// (server::LoadSearchSection) instead of rebuilding every HNSW graph.
+// Earlier leaders sent the definitions first as kIndexAux records; followers
+// still accept those.
 //
 // Thread safety: ForkFullSync on the event-loop thread; the child touches
 // nothing but the keyspace (read-only, its own copy-on-write view), the
@@ -30,6 +37,7 @@
 
 #include "common/result.h"
 #include "search/index_manager.h"
+#include "server/persistence.h"
 
 namespace ragkv::persistence {
 class SnapshotWriter;
@@ -41,11 +49,12 @@ class Keyspace;
 
 namespace ragkv::replication {
 
-// Snapshot aux record of a full sync holding one index definition:
-// "<db>\n" followed by the RESP commands that define the index.
+// Snapshot aux record of an earlier leader's full sync holding one index
+// definition: "<db>\n" followed by the RESP commands that define the index.
+// Followers still load it; leaders now write search sections instead.
 inline constexpr std::string_view kIndexAux = "ragkv-ft-index";
 
-// One kIndexAux record per index definition.
+// One kIndexAux record per index definition (tests of the old format).
 Status WriteIndexDefinitions(const std::vector<search::IndexDefinition>& definitions,
                              persistence::SnapshotWriter& writer);
 
@@ -57,8 +66,12 @@ struct FullSyncJob {
   std::vector<bool> legacy_sync;  // per socket: asked with SYNC, so no +FULLRESYNC line
   int64_t now_ms = 0;       // unix ms: keys expired at this time are skipped
   int64_t timeout_ms = 60000;  // a socket that accepts nothing for this long is dropped
-  // Copied before fork(): IndexManager has a mutex the child must not touch.
-  std::vector<search::IndexDefinition> indexes;
+  // Captured before fork() (server::CaptureSearchIndexes): IndexManager has a
+  // mutex the child must not touch.
+  server::SearchIndexesToSave search;
+  // Write end of the pipe on which the child reports its copy-on-write size
+  // (common/cow_size.h), or -1.
+  int cow_fd = -1;
 };
 
 // A follower that asked with SYNC instead of PSYNC gets the same bytes

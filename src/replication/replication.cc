@@ -25,8 +25,11 @@
 //   a full sync would leave a new follower without the leader's indexes. The
 //   index manager remembers, per index, the commands that defined it
 //   (IndexManager::Definitions, also used by snapshots) and the full-sync
-//   payload carries them as aux records ahead of the keys; the follower drops its own indexes, replays
-//   those commands, and then loads the keys into them.
+//   payload carries them after the keys as a snapshot file does, with each
+//   VECTOR field's saved index; the follower drops its own indexes, loads the
+//   keys, then applies the sections through the snapshot loader's code
+//   (server::LoadSearchSection), so it adopts the leader's HNSW graphs
+//   instead of rebuilding them.
 //
 // Rejected: a per-replica cursor into a shared backlog instead of per-replica
 // output copies (Redis 7's shared buffer) — less memory for many replicas,
@@ -146,7 +149,20 @@ class SyncLoader : public persistence::SnapshotVisitor {
     return Status::Ok();
   }
 
-  // kIndexAux: "<db>\n" then the RESP commands that define one index.
+  // Index sections (after every key): exactly as the snapshot loader
+  // applies them, so a saved vector index is adopted or else rebuilt.
+  Status OnSection(std::string_view name, std::string_view blob) override {
+    return server::LoadSearchSection(engine_.search(), name, blob,
+                                     [this](int db, std::vector<std::string>& argv) {
+                                       std::string dbs = std::to_string(db);
+                                       RAGKV_RETURN_IF_ERROR(Run({"SELECT", dbs}));
+                                       std::vector<std::string_view> args(argv.begin(), argv.end());
+                                       return Run(args);
+                                     });
+  }
+
+  // kIndexAux (earlier leaders): "<db>\n" then the RESP commands that define
+  // one index, sent before the keys.
   Status OnAux(std::string_view name, std::string_view value) override {
     if (name != kIndexAux) return Status::Ok();
     size_t nl = value.find('\n');
@@ -441,7 +457,12 @@ void Replication::StartFullSync() {
   job.mark = NewReplicationId();
   job.now_ms = engine_.Now();
   job.timeout_ms = settings_.timeout_s * 1000;
-  job.indexes = engine_.search().Definitions();
+  // With vector-index-snapshot yes the follower adopts the saved vector
+  // indexes instead of rebuilding them (the same sections as a snapshot).
+  job.search = server::CaptureSearchIndexes(engine_.search(),
+                                            server::VectorIndexSnapshotEnabled(engine_.config()));
+  auto cow = std::make_shared<cow::Channel>();
+  job.cow_fd = cow->child_fd();
   const auto fork_start = std::chrono::steady_clock::now();
   Result<pid_t> pid = ForkFullSync(job, engine_.keyspace());
   if (!pid.ok()) {
@@ -449,6 +470,7 @@ void Replication::StartFullSync() {
     for (uint64_t id : ids) KillReplica(id);  // they reconnect and retry
     return;
   }
+  cow->CloseChildEnd();
   const int64_t fork_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - fork_start)
                               .count();
@@ -457,7 +479,7 @@ void Replication::StartFullSync() {
     r.state = ReplicaState::kSyncing;
     r.held.clear();
   }
-  sync_child_ = {*pid, job.offset, now, ids};
+  sync_child_ = {*pid, job.offset, now, ids, std::move(cow)};
   // The followers start in db 0: the stream after the snapshot says which db it writes.
   last_db_ = -1;
   log::Info("Starting BGSAVE for SYNC with target: replicas sockets (" +
@@ -471,8 +493,13 @@ void Replication::ReapSyncChild() {
   pid_t r = ::waitpid(sync_child_.pid, &status, WNOHANG);
   if (r == 0) return;
   const bool ok = r == sync_child_.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const std::optional<uint64_t> cow_bytes = sync_child_.cow->Receive();
+  if (cow_bytes && engine_.persistence != nullptr) {
+    engine_.persistence->RecordSnapshotChildCow(*cow_bytes);
+  }
   log::Info(std::string(ok ? "Diskless full sync transferred" : "Diskless full sync failed") +
-            " in " + std::to_string(MonotonicMs() - sync_child_.start_ms) + " ms");
+            " in " + std::to_string(MonotonicMs() - sync_child_.start_ms) + " ms" +
+            (cow_bytes ? ", " + std::to_string(*cow_bytes >> 20) + " MB of copy-on-write" : ""));
   const int64_t now = MonotonicMs();
   for (uint64_t id : sync_child_.targets) {
     auto it = replicas_.find(id);
@@ -771,6 +798,8 @@ void Replication::LoadFullSync(const std::string& replid, int64_t offset, const 
   Status s = loader.Run({"FLUSHALL"});
   if (s.ok()) s = persistence::ReadSnapshot(*persistence::DefaultFileSystem(), path, loader);
   engine_.search().set_backfill_mode(backfill_mode);
+  // A payload cut short may leave a saved vector index without its definition.
+  (void)engine_.search().DiscardSavedVectorOffers();
   ks.set_expiry_mode(store::ExpiryMode::kHide);
   unlink(path.c_str());
   if (!s.ok()) {

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cow_size.h"
 #include "common/result.h"
 #include "protocol/request_parser.h"
 #include "replication/backlog.h"
@@ -171,6 +172,7 @@ class Replication : public server::ReplicationHooks {
     int64_t offset = 0;
     int64_t start_ms = 0;
     std::vector<uint64_t> targets;
+    std::shared_ptr<cow::Channel> cow;  // the child's copy-on-write report
   } sync_child_;
   bool sync_start_posted_ = false;
   std::map<uint64_t, int> listening_ports_;        // REPLCONF listening-port before PSYNC

@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/cow_size.h"
 #include "common/log.h"
 #include "persistence/aof_format.h"
 #include "protocol/reply_writer.h"
@@ -72,7 +73,15 @@ int64_t NowSeconds() { return store::UnixTimeMs() / 1000; }
 // sockets, the AOF, the directory lock's file) so that a parent killed while
 // the child runs leaves nothing held, the port in particular, as Redis's
 // closeChildUnusedResourceAfterFork does. stdin/out/err stay.
-void CloseInheritedFds() { ::close_range(3, ~0U, 0); }
+// `keep` (the copy-on-write report's pipe, or -1) stays open.
+void CloseInheritedFds(int keep) {
+  if (keep < 3) {
+    ::close_range(3, ~0U, 0);
+    return;
+  }
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+}
 
 // Snapshot aux fields holding a ReplicationHistory (Redis's names).
 constexpr std::string_view kAuxReplId = "repl-id";
@@ -90,14 +99,15 @@ Status WriteHistory(const ReplicationHistory& history, persistence::SnapshotWrit
 // `indexes` is copied by the parent before fork(): the child takes no locks.
 [[noreturn]] void RunSnapshotChild(persistence::FileSystem& fs, const std::string& path,
                                    store::Keyspace& keyspace, int64_t now_ms,
-                                   const SearchIndexesToSave& indexes,
+                                   const SearchIndexesToSave& indexes, int cow_fd,
                                    const ReplicationHistory& history = {}) {
-  CloseInheritedFds();
+  CloseInheritedFds(cow_fd);
   auto w = persistence::SnapshotWriter::Create(fs, path);
   Status s = w.ok() ? WriteHistory(history, **w) : w.status();
   if (s.ok()) s = WriteKeyspace(keyspace, now_ms, **w);
   if (s.ok()) s = WriteSearchIndexes(indexes, **w);
   if (s.ok()) s = (*w)->Finish();
+  cow::ReportFromChild(cow_fd);
   ::_exit(s.ok() ? 0 : 1);
 }
 
@@ -175,26 +185,9 @@ class KeyspaceLoader : public persistence::AofVisitor {
   // adopts it when FT.CREATE is replayed. A damaged one is only a warning:
   // the index is derived state, rebuilt from the keyspace.
   Status OnSection(std::string_view name, std::string_view blob) override {
-    if (name.substr(0, kVectorIndexSection.size()) == kVectorIndexSection) {
-      auto saved = search::DecodeSavedVectorField(blob);
-      if (!saved.ok()) {
-        engine_.search().CountRejectedSavedVector();
-        log::Warn("Snapshot section " + std::string(name) + " not used, rebuilding it: " +
-                  std::string(saved.status().message()));
-      } else {
-        engine_.search().OfferSavedVectorField(std::move(*saved));
-      }
-      return Status::Ok();
-    }
-    if (name.substr(0, kSearchIndexSection.size()) != kSearchIndexSection) return Status::Ok();
-    RAGKV_ASSIGN_OR_RETURN(search::IndexDefinition def, DecodeSearchIndexSection(name, blob));
-    for (auto& command : def.commands) {
-      RAGKV_RETURN_IF_ERROR(OnCommand(def.db, command));
-    }
-    for (const std::string& unused : engine_.search().DiscardSavedVectorOffers()) {
-      log::Warn("Saved vector index " + unused + " matched no index definition; ignored");
-    }
-    return Status::Ok();
+    return LoadSearchSection(
+        engine_.search(), name, blob,
+        [this](int db, std::vector<std::string>& argv) { return OnCommand(db, argv); });
   }
 
   // Only while loading a snapshot that is the whole data set: an AOF
@@ -232,6 +225,38 @@ class KeyspaceLoader : public persistence::AofVisitor {
 };
 
 }  // namespace
+
+// A saved vector index precedes its definition: it is decoded (checksum,
+// structure, graph invariants) and offered to the index manager, which adopts
+// it when the definition's FT.CREATE runs. A damaged one is only a warning:
+// the index is derived state, rebuilt from the keyspace.
+Status LoadSearchSection(search::IndexManager& manager, std::string_view name,
+                         std::string_view blob, const SearchCommandRunner& run) {
+  if (name.substr(0, kVectorIndexSection.size()) == kVectorIndexSection) {
+    auto saved = search::DecodeSavedVectorField(blob);
+    if (!saved.ok()) {
+      manager.CountRejectedSavedVector();
+      log::Warn("Snapshot section " + std::string(name) +
+                " not used, rebuilding it: " + std::string(saved.status().message()));
+    } else {
+      manager.OfferSavedVectorField(std::move(*saved));
+    }
+    return Status::Ok();
+  }
+  if (name.substr(0, kSearchIndexSection.size()) != kSearchIndexSection) return Status::Ok();
+  RAGKV_ASSIGN_OR_RETURN(search::IndexDefinition def, DecodeSearchIndexSection(name, blob));
+  for (auto& command : def.commands) {
+    RAGKV_RETURN_IF_ERROR(run(def.db, command));
+  }
+  for (const std::string& unused : manager.DiscardSavedVectorOffers()) {
+    log::Warn("Saved vector index " + unused + " matched no index definition; ignored");
+  }
+  return Status::Ok();
+}
+
+bool VectorIndexSnapshotEnabled(const Config& config) {
+  return ConfigValue(config, "vector-index-snapshot") != "no";
+}
 
 std::string EncodeSearchIndexSection(const search::IndexDefinition& def) {
   std::string blob;
@@ -467,9 +492,7 @@ Status Persistence::Load() {
   return Status::Ok();
 }
 
-bool Persistence::SaveVectorIndexes() const {
-  return ConfigValue(engine_.config(), "vector-index-snapshot") != "no";
-}
+bool Persistence::SaveVectorIndexes() const { return VectorIndexSnapshotEnabled(engine_.config()); }
 
 SearchIndexesToSave Persistence::CaptureSearch() const {
   return CaptureSearchIndexes(engine_.search(), SaveVectorIndexes());
@@ -557,13 +580,16 @@ Status Persistence::StartAof() {
   const std::string path = aof_->pending_base_path();
   const int64_t now = engine_.Now();
   const SearchIndexesToSave indexes = CaptureSearch();
+  cow::Channel cow;
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
     aof_.reset();
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes, cow.child_fd());
+  cow.CloseChildEnd();
+  rewrite_cow_ = std::move(cow);
   rewrite_child_ = pid;
   rewrite_child_start_ms_ = MonotonicMs();
   aof_starting_ = true;
@@ -684,9 +710,14 @@ Status Persistence::BackgroundSave() {
   const auto fork_start = std::chrono::steady_clock::now();
   const SearchIndexesToSave indexes = CaptureSearch();
   const ReplicationHistory history = CurrentHistory();
+  cow::Channel cow;
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes, history);
+  if (pid == 0) {
+    RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes, cow.child_fd(), history);
+  }
+  cow.CloseChildEnd();
+  save_cow_ = std::move(cow);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();
@@ -715,12 +746,15 @@ Status Persistence::BackgroundRewriteAof() {
   const int64_t now = engine_.Now();
   const auto fork_start = std::chrono::steady_clock::now();
   const SearchIndexesToSave indexes = CaptureSearch();
+  cow::Channel cow;
   pid_t pid = ::fork();
   if (pid < 0) {
     aof_->AbortRewrite();
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
-  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes);
+  if (pid == 0) RunSnapshotChild(fs_, path, engine_.keyspace(), now, indexes, cow.child_fd());
+  cow.CloseChildEnd();
+  rewrite_cow_ = std::move(cow);
   latest_fork_usec_ = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - fork_start)
                           .count();
@@ -738,6 +772,7 @@ void Persistence::ReapChildren() {
     last_bgsave_ok_ = ok;
     last_bgsave_time_sec_ = (MonotonicMs() - save_child_start_ms_) / 1000;
     save_child_ = -1;
+    if (auto bytes = save_cow_.Receive()) rdb_last_cow_size_ = *bytes;
     if (ok) {
       last_save_s_ = NowSeconds();
       dirty_at_last_save_ = dirty_at_bgsave_start_;
@@ -751,6 +786,7 @@ void Persistence::ReapChildren() {
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     rewrite_child_ = -1;
     last_rewrite_time_sec_ = (MonotonicMs() - rewrite_child_start_ms_) / 1000;
+    if (auto bytes = rewrite_cow_.Receive()) aof_last_cow_size_ = *bytes;
     Status s = ok ? aof_->AdoptBase() : Status::IOError("rewrite child failed");
     if (s.ok()) s = aof_->CommitRewrite();
     last_rewrite_ok_ = s.ok();
@@ -838,6 +874,12 @@ std::string Persistence::InfoSection() const {
       rewrite_child_ > 0 ? (MonotonicMs() - rewrite_child_start_ms_) / 1000 : -1;
   info.aof_last_bgrewrite_ok = last_rewrite_ok_;
   info.aof_rewrites = rewrites_;
+  // Read from the running child's /proc entry (~1 ms per GiB it maps).
+  for (pid_t child : {save_child_, rewrite_child_}) {
+    if (child > 0) info.current_cow_size += cow::PrivateDirtyBytes(child).value_or(0);
+  }
+  info.rdb_last_cow_size = rdb_last_cow_size_;
+  info.aof_last_cow_size = aof_last_cow_size_;
   if (aof_) {
     const auto ws = aof_->writer().stats();
     info.aof_last_write_ok = ws.ok;
@@ -846,7 +888,13 @@ std::string Persistence::InfoSection() const {
     info.aof_buffer_length = ws.buffer_length;
     info.aof_fsyncs = ws.fsyncs;
   }
-  return persistence::FormatInfoPersistence(info);
+  std::string out = persistence::FormatInfoPersistence(info);
+  // ragkv extra: saved VECTOR indexes (of a snapshot or a full sync) that
+  // loading adopted, and those it rebuilt instead.
+  const search::IndexManager::SavedVectorStats saved = engine_.search().saved_vector_stats();
+  out += "search_saved_vector_fields_adopted:" + std::to_string(saved.adopted) + "\r\n";
+  out += "search_saved_vector_fields_rejected:" + std::to_string(saved.rejected) + "\r\n";
+  return out;
 }
 
 }  // namespace ragkv::server

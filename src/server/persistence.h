@@ -29,11 +29,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/cow_size.h"
 #include "common/result.h"
 #include "persistence/aof.h"
 #include "persistence/file_system.h"
@@ -122,6 +124,11 @@ class Persistence {
   const ReplicationHistory& loaded_history() const { return loaded_history_; }
   // A BGSAVE or BGREWRITEAOF child is running (other forks wait for it).
   bool child_running() const { return save_child_ > 0 || rewrite_child_ > 0; }
+  // A full-sync child (src/replication) reported its copy-on-write size:
+  // rdb_last_cow_size, as Redis counts every RDB child.
+  void RecordSnapshotChildCow(uint64_t bytes) { rdb_last_cow_size_ = bytes; }
+  uint64_t rdb_last_cow_size() const { return rdb_last_cow_size_; }
+  uint64_t aof_last_cow_size() const { return aof_last_cow_size_; }
   // The "# Persistence" section of INFO, CRLF lines.
   std::string InfoSection() const;
 
@@ -178,6 +185,11 @@ class Persistence {
   uint64_t rewrites_ = 0;
   bool rewrite_scheduled_ = false;
   int64_t latest_fork_usec_ = 0;
+  // The running children's copy-on-write reports, and the last ones received.
+  cow::Channel save_cow_;
+  cow::Channel rewrite_cow_;
+  uint64_t rdb_last_cow_size_ = 0;
+  uint64_t aof_last_cow_size_ = 0;
   bool shut_down_ = false;
   ReplicationHistory loaded_history_;
   bool aof_starting_ = false;  // appendonly turned on; the log's base is being written
@@ -208,6 +220,18 @@ SearchIndexesToSave CaptureSearchIndexes(const search::IndexManager& manager, bo
 // (SearchIndex::SaveVectorFields's kUnavailable) is saved without its vector
 // sections, and loading rebuilds those.
 Status WriteSearchIndexes(const SearchIndexesToSave& indexes, persistence::SnapshotWriter& writer);
+// Loading the sections above, shared by the snapshot loader and a follower's
+// full-sync loader: a "vector-index:" section is decoded and offered to
+// `manager` (a damaged one is counted as rejected and logged, never an
+// error); a "search-index:" section's FT.CREATE/FT.ALTER commands go through
+// `run` (db, argv), whose error is returned; other names are ignored. Offers
+// left after a definition ran matched nothing and are discarded.
+using SearchCommandRunner = std::function<Status(int db, std::vector<std::string>& argv)>;
+Status LoadSearchSection(search::IndexManager& manager, std::string_view name,
+                         std::string_view blob, const SearchCommandRunner& run);
+// vector-index-snapshot is not "no": snapshots and full syncs carry the
+// VECTOR fields' saved indexes.
+bool VectorIndexSnapshotEnabled(const Config& config);
 std::string EncodeSearchIndexSection(const search::IndexDefinition& def);
 // kCorruption if `blob` is not a well-formed section `name`.
 Result<search::IndexDefinition> DecodeSearchIndexSection(std::string_view name,

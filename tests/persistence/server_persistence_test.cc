@@ -3,12 +3,14 @@
 // BGSAVE/BGREWRITEAOF, and switching appendonly on over an existing snapshot.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
-#include "persistence/fault_injecting_file_system.h"
 #include "persistence/engine_instance.h"
+#include "persistence/fault_injecting_file_system.h"
 #include "persistence/test_util.h"
 #include "server/persistence.h"
 
@@ -322,6 +324,75 @@ TEST_F(ForkingPersistenceTest, BgsaveAndBgrewriteaofProduceLoadableFiles) {
   Instance c(fs_, dir_, "no");
   ASSERT_TRUE(c.status().ok()) << c.status().ToString();
   EXPECT_EQ(c.Run({"DBSIZE"}), ":201\r\n");
+}
+
+// An in-memory file system whose files' Sync waits (at most 10 s) until a
+// gate file exists on the real disk: a forked BGSAVE child then stays alive,
+// holding its copy-on-write view, for as long as the test needs.
+class GatedFileSystem : public FaultInjectingFileSystem {
+ public:
+  explicit GatedFileSystem(std::string gate) : gate_(std::move(gate)) {}
+  Result<std::unique_ptr<persistence::WritableFile>> NewWritableFile(
+      const std::string& path) override {
+    RAGKV_ASSIGN_OR_RETURN(auto file, FaultInjectingFileSystem::NewWritableFile(path));
+    return std::unique_ptr<persistence::WritableFile>(
+        std::make_unique<GatedFile>(std::move(file), gate_));
+  }
+
+ private:
+  class GatedFile : public persistence::WritableFile {
+   public:
+    GatedFile(std::unique_ptr<persistence::WritableFile> file, const std::string& gate)
+        : file_(std::move(file)), gate_(gate) {}
+    Status Append(std::string_view data) override { return file_->Append(data); }
+    Status Sync() override {
+      for (int i = 0; i < 1000 && ::access(gate_.c_str(), F_OK) != 0; ++i) ::usleep(10000);
+      return file_->Sync();
+    }
+    Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+    Status Close() override { return file_->Close(); }
+    uint64_t size() const override { return file_->size(); }
+
+   private:
+    std::unique_ptr<persistence::WritableFile> file_;
+    std::string gate_;
+  };
+  std::string gate_;
+};
+
+// rdb_last_cow_size is what the BGSAVE child reported at its end: its own
+// heap when the parent stays idle, plus every page the parent rewrote while
+// the child ran (here ~16 MB of values overwritten).
+TEST_F(ForkingPersistenceTest, BgsaveReportsCopyOnWriteGrowthOfWritesDuringTheSave) {
+  const std::string gate = dir_ + "/gate";
+  GatedFileSystem fs(gate);
+  Instance a(fs, "data", "no");
+  ASSERT_TRUE(a.status().ok()) << a.status().ToString();
+  constexpr int kKeys = 4000;
+  const std::string value(4096, 'x');
+  const std::string other(4096, 'y');
+  for (int i = 0; i < kKeys; ++i) a.Run({"SET", persistence::testing::Key("k", i), value});
+  const std::string before = a.persistence().InfoSection();
+  EXPECT_NE(before.find("\r\nrdb_last_cow_size:0\r\n"), std::string::npos) << before;
+  EXPECT_NE(before.find("\r\ncurrent_cow_size:0\r\n"), std::string::npos) << before;
+  EXPECT_NE(before.find("\r\naof_last_cow_size:0\r\n"), std::string::npos) << before;
+
+  int saves = 0;
+  auto cow_after_save = [&](bool write_during) -> uint64_t {
+    std::filesystem::remove(gate);
+    ++saves;
+    EXPECT_EQ(a.Run({"BGSAVE"}), "+Background saving started\r\n");
+    if (write_during) {
+      for (int i = 0; i < kKeys; ++i) a.Run({"SET", persistence::testing::Key("k", i), other});
+    }
+    std::ofstream(gate).put('1');
+    EXPECT_TRUE(WaitFor(a, "rdb_saves:" + std::to_string(saves) + "\r\n"));
+    return a.persistence().rdb_last_cow_size();
+  };
+  const uint64_t idle = cow_after_save(false);
+  const uint64_t busy = cow_after_save(true);
+  EXPECT_GT(idle, 0u);
+  EXPECT_GT(busy, idle + (8u << 20)) << "idle " << idle << " busy " << busy;
 }
 
 TEST_F(ForkingPersistenceTest, TurningAppendonlyOnKeepsTheSnapshotData) {

@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <regex>
 
 #include "cluster.h"
@@ -281,6 +282,101 @@ TEST(FullSyncTest, SyncGetsThePayloadWithoutFullresyncLine) {
   std::string stream;
   EXPECT_TRUE(r.ReadUntil("after", &stream));
 }
+
+}  // namespace
+}  // namespace ragkv::testing
+
+namespace ragkv::testing {
+namespace {
+
+// Full sync carries the leader's saved VECTOR indexes: a follower that joins
+// adopts the HNSW graph (no rebuild) and answers KNN byte for byte like the
+// leader, even at the default EF_RUNTIME where the answer depends on the
+// graph; with vector-index-snapshot no it rebuilds, and an exhaustive search
+// (EF_RUNTIME above the document count) still answers identically.
+class FullSyncVectorTest : public ::testing::TestWithParam<bool> {};
+
+std::string RandomVector(std::mt19937_64& rng, int dim) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::string blob(dim * sizeof(float), '\0');
+  for (int d = 0; d < dim; ++d) {
+    float x = u(rng);
+    std::memcpy(blob.data() + d * sizeof(float), &x, sizeof(float));
+  }
+  return blob;
+}
+
+TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
+  const bool snapshot_vectors = GetParam();
+  constexpr int kDim = 16;
+  constexpr int kDocs = 1500;
+  std::mt19937_64 rng(11);
+  Node leader, follower;
+  ASSERT_TRUE(leader.Start());
+  ASSERT_THAT(leader({"CONFIG", "SET", "vector-index-snapshot", snapshot_vectors ? "yes" : "no"}),
+              IsOk());
+  ASSERT_THAT(leader({"FT.CREATE",
+                      "idx",
+                      "ON",
+                      "HASH",
+                      "PREFIX",
+                      "1",
+                      "doc:",
+                      "SCHEMA",
+                      "vec",
+                      "VECTOR",
+                      "HNSW",
+                      "6",
+                      "TYPE",
+                      "FLOAT32",
+                      "DIM",
+                      std::to_string(kDim),
+                      "DISTANCE_METRIC",
+                      "L2",
+                      "tag",
+                      "TAG"}),
+              IsOk());
+  for (int i = 0; i < kDocs; ++i) {
+    ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", RandomVector(rng, kDim), "tag",
+                        i % 3 == 0 ? "a" : "b"}),
+                IsInt(2));
+  }
+  ASSERT_THAT(leader({"DEL", "doc:7", "doc:8"}), IsInt(2));
+  ASSERT_TRUE(follower.Start({"--replicaof", leader.ReplicaOfArg()}));
+  ASSERT_THAT(leader({"WAIT", "1", "20000"}), IsInt(1));
+  EXPECT_EQ(leader.Info("sync_full"), "1");
+  EXPECT_EQ(follower.Info("search_saved_vector_fields_adopted"), snapshot_vectors ? "1" : "0");
+  EXPECT_EQ(follower.Info("search_saved_vector_fields_rejected"), "0");
+  // The leader's sync child reported its copy-on-write size.
+  EXPECT_THAT(leader.Info("rdb_last_cow_size"), ::testing::MatchesRegex("[0-9]+"));
+
+  for (int q = 0; q < 12; ++q) {
+    // Exhaustive queries for the rebuilt graph; graph-dependent ones too for
+    // the adopted one.
+    const bool exhaustive = !snapshot_vectors || q % 2 == 0;
+    std::vector<std::string> query = {"FT.SEARCH",
+                                      "idx",
+                                      std::string(q % 3 == 0 ? "@tag:{a}" : "*") +
+                                          "=>[KNN 10 @vec $B" +
+                                          (exhaustive ? " EF_RUNTIME 2000" : "") + "]",
+                                      "PARAMS",
+                                      "2",
+                                      "B",
+                                      RandomVector(rng, kDim),
+                                      "RETURN",
+                                      "1",
+                                      "__vec_score",
+                                      "DIALECT",
+                                      "2"};
+    auto expected = leader(query);
+    ASSERT_EQ(expected.type, resp::RespType::kArray) << expected.DebugString();
+    ASSERT_EQ(expected.elements[0].integer, 10) << expected.DebugString();
+    EXPECT_EQ(follower(query).DebugString(), expected.DebugString()) << "query " << q;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(VectorIndexSnapshot, FullSyncVectorTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Saved" : "Rebuilt"; });
 
 }  // namespace
 }  // namespace ragkv::testing
