@@ -45,17 +45,16 @@ start_server() {  # ragkv|redis DIR -> PORT, PID
 field() { redis-cli -p "$PORT" info "$1" | tr -d '\r' | awk -F: -v k="$2" '$1==k{print $2}'; }
 rss_mb() { awk '/VmRSS/{printf "%d", $2/1024}' "/proc/$PID/status"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-bgsave() {  # waits for the save to end; prints its wall time in ms
-  local t0 saves
+bgsave() {  # waits (at most 60 s) for the save to end; prints its wall time in ms
+  local t0 saves reply
   saves=$(field persistence rdb_saves)
   t0=$(now_ms)
-  redis-cli -p "$PORT" bgsave >/dev/null
-  if [ -z "$saves" ]; then  # redis 7.0 has no rdb_saves: wait for the flag to drop
-    sleep 0.05
-    until [ "$(field persistence rdb_bgsave_in_progress)" = 0 ]; do sleep 0.01; done
-  else
-    until [ "$(field persistence rdb_saves)" != "$saves" ]; do sleep 0.01; done
-  fi
+  reply=$(redis-cli -p "$PORT" bgsave)
+  case "$reply" in *started*) ;; *) echo "BGSAVE refused: $reply" >&2; exit 1 ;; esac
+  for _ in $(seq 6000); do
+    [ "$(field persistence rdb_saves)" != "$saves" ] && break
+    sleep 0.01
+  done
   echo $(( $(now_ms) - t0 ))
 }
 
