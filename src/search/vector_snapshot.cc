@@ -362,8 +362,12 @@ void SearchIndex::ResetLocked() {
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldState& f = fields_[i];
     f.tag.postings.clear();
+    f.tag.totals = {};
+    f.text.sorted_terms.clear();  // views into the postings' keys: first
     f.text.postings.clear();
+    f.text.totals = {};
     f.numeric = NumericField{};
+    f.geo = GeoField{};
     // Succeeded when the index was created, with the same spec.
     if (f.vector != nullptr) (void)InitField(i);
   }

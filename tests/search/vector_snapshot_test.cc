@@ -136,7 +136,7 @@ TEST(SavedVectorFieldTest, AdoptionChecksTheSchemaAndResetsOnFailure) {
     EXPECT_NE(s.message().find("field v"), std::string::npos) << s.message();
     EXPECT_FALSE(index->adopting());
     EXPECT_EQ(index->size(), 0u);
-    EXPECT_TRUE(index->CheckInvariants().ok());
+    EXPECT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
   }
   // Matching parameters but the documents do not all come back.
   auto index = MakeIndex("HNSW", "4");
@@ -155,7 +155,7 @@ TEST(SavedVectorFieldTest, AdoptionChecksTheSchemaAndResetsOnFailure) {
   EXPECT_NE(s.message().find("38 documents saved, 18 in the keyspace"), std::string::npos)
       << s.message();
   EXPECT_EQ(index->size(), 0u);
-  EXPECT_TRUE(index->CheckInvariants().ok());
+  EXPECT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
 }
 
 }  // namespace
