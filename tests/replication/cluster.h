@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -167,5 +169,24 @@ class Process {
  private:
   pid_t pid_ = -1;
 };
+
+// A random float32 vector blob of `dim` components in [-1, 1).
+inline std::string FloatBlob(std::mt19937_64& rng, int dim) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::string blob(dim * sizeof(float), '\0');
+  for (int d = 0; d < dim; ++d) {
+    float x = u(rng);
+    std::memcpy(blob.data() + d * sizeof(float), &x, sizeof(float));
+  }
+  return blob;
+}
+
+// The FT index the replication tests share: hashes under "doc:" with an HNSW
+// L2 float32 field "vec" of `dim` components and a TAG field "tag".
+inline std::vector<std::string> CreateVectorIndexCommand(int dim) {
+  return {"FT.CREATE", "idx", "ON",   "HASH",  "PREFIX",          "1",  "doc:",
+          "SCHEMA",    "vec", "VECTOR", "HNSW", "6",              "TYPE", "FLOAT32",
+          "DIM",       std::to_string(dim), "DISTANCE_METRIC", "L2", "tag", "TAG"};
+}
 
 }  // namespace ragkv::testing

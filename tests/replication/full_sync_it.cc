@@ -296,16 +296,6 @@ namespace {
 // (EF_RUNTIME above the document count) still answers identically.
 class FullSyncVectorTest : public ::testing::TestWithParam<bool> {};
 
-std::string RandomVector(std::mt19937_64& rng, int dim) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::string blob(dim * sizeof(float), '\0');
-  for (int d = 0; d < dim; ++d) {
-    float x = u(rng);
-    std::memcpy(blob.data() + d * sizeof(float), &x, sizeof(float));
-  }
-  return blob;
-}
-
 TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
   const bool snapshot_vectors = GetParam();
   constexpr int kDim = 16;
@@ -315,29 +305,9 @@ TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
   ASSERT_TRUE(leader.Start());
   ASSERT_THAT(leader({"CONFIG", "SET", "vector-index-snapshot", snapshot_vectors ? "yes" : "no"}),
               IsOk());
-  ASSERT_THAT(leader({"FT.CREATE",
-                      "idx",
-                      "ON",
-                      "HASH",
-                      "PREFIX",
-                      "1",
-                      "doc:",
-                      "SCHEMA",
-                      "vec",
-                      "VECTOR",
-                      "HNSW",
-                      "6",
-                      "TYPE",
-                      "FLOAT32",
-                      "DIM",
-                      std::to_string(kDim),
-                      "DISTANCE_METRIC",
-                      "L2",
-                      "tag",
-                      "TAG"}),
-              IsOk());
+  ASSERT_THAT(leader(CreateVectorIndexCommand(kDim)), IsOk());
   for (int i = 0; i < kDocs; ++i) {
-    ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", RandomVector(rng, kDim), "tag",
+    ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", FloatBlob(rng, kDim), "tag",
                         i % 3 == 0 ? "a" : "b"}),
                 IsInt(2));
   }
@@ -362,7 +332,7 @@ TEST_P(FullSyncVectorTest, FollowerAdoptsOrRebuildsTheLeadersVectorIndex) {
                                       "PARAMS",
                                       "2",
                                       "B",
-                                      RandomVector(rng, kDim),
+                                      FloatBlob(rng, kDim),
                                       "RETURN",
                                       "1",
                                       "__vec_score",

@@ -102,16 +102,6 @@ TEST(ReplicationTest, ThreeNodesConvergeAfter100kWrites) {
 // answer HNSW KNN queries exactly as the leader does (EF_RUNTIME above the
 // document count makes the search exhaustive, so the graph's build order
 // cannot change the answer).
-std::string FloatBlob(std::mt19937_64& rng, int dim) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::string blob(dim * sizeof(float), '\0');
-  for (int d = 0; d < dim; ++d) {
-    float x = u(rng);
-    std::memcpy(blob.data() + d * sizeof(float), &x, sizeof(float));
-  }
-  return blob;
-}
-
 int64_t FtNumDocs(Node& node, const std::string& index) {
   auto info = node({"FT.INFO", index});
   for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
@@ -131,27 +121,7 @@ TEST(ReplicationTest, FollowersAnswerFtSearchLikeTheLeader) {
   ASSERT_TRUE(leader.Start());
   ASSERT_TRUE(f1.Start({"--replicaof", leader.ReplicaOfArg()}));
   ASSERT_TRUE(WaitFor([&] { return f1.Info("master_link_status") == "up"; }, 5000));
-  ASSERT_THAT(leader({"FT.CREATE",
-                      "idx",
-                      "ON",
-                      "HASH",
-                      "PREFIX",
-                      "1",
-                      "doc:",
-                      "SCHEMA",
-                      "vec",
-                      "VECTOR",
-                      "HNSW",
-                      "6",
-                      "TYPE",
-                      "FLOAT32",
-                      "DIM",
-                      std::to_string(kDim),
-                      "DISTANCE_METRIC",
-                      "L2",
-                      "tag",
-                      "TAG"}),
-              IsOk());
+  ASSERT_THAT(leader(CreateVectorIndexCommand(kDim)), IsOk());
   auto write_docs = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
       ASSERT_THAT(leader({"HSET", "doc:" + std::to_string(i), "vec", FloatBlob(rng, kDim), "tag",
