@@ -25,10 +25,8 @@
 // 100%), and no open replays more than the base's size in commands.
 #include "rag/embedded_engine.h"
 
-#include <chrono>
 #include <filesystem>
 #include <string_view>
-#include <thread>
 
 #include "server/engine.h"
 #include "server/local_client.h"
@@ -39,9 +37,6 @@ namespace {
 
 // Below this much incr log, replaying it takes milliseconds: never compact.
 constexpr uint64_t kMinCompactBytes = 1 << 20;
-// Bound on waiting for FT indexes to finish building after a load (an index
-// may backfill in the background); far above any measured rebuild.
-constexpr std::chrono::seconds kIndexingTimeout{600};
 
 class EmbeddedEngine final : public RespConnection {
  public:
@@ -61,8 +56,11 @@ class EmbeddedEngine final : public RespConnection {
     }
     engine_ = std::make_unique<server::Engine>(std::move(config));
     RAGKV_ASSIGN_OR_RETURN(persistence_, server::Persistence::Start(*engine_));
+    // Loading replayed FT.CREATE over the loaded keys synchronously (the
+    // IndexManager's default mode; only `ragkv serve` switches to background
+    // backfill once it serves), so every index is complete here.
     client_ = std::make_unique<server::LocalClient>(engine_.get());
-    return WaitForIndexes();
+    return Status::Ok();
   }
 
   Result<resp::RespValue> Call(const std::vector<std::string>& args) override {
@@ -109,35 +107,6 @@ class EmbeddedEngine final : public RespConnection {
     Status s = persistence_->BeforeReply();
     if (!s.ok()) {
       return Status(s.code(), "cannot write the log in " + dir_ + ": " + std::string(s.message()));
-    }
-    return Status::Ok();
-  }
-
-  // Loading replays FT.CREATE after the keys; an engine that backfills
-  // indexes in the background reports `indexing` until it is done, and
-  // Engine::Cron drives any such work. Queries must not see half an index.
-  Status WaitForIndexes() {
-    RAGKV_ASSIGN_OR_RETURN(resp::RespValue names, Run({"FT._LIST"}));
-    const auto deadline = std::chrono::steady_clock::now() + kIndexingTimeout;
-    for (const resp::RespValue& name : names.elements) {
-      for (;;) {
-        RAGKV_ASSIGN_OR_RETURN(resp::RespValue info, Run({"FT.INFO", name.str}));
-        bool indexing = false;
-        for (size_t i = 0; i + 1 < info.elements.size(); i += 2) {
-          if (info.elements[i].str != "indexing") continue;
-          const resp::RespValue& v = info.elements[i + 1];
-          indexing =
-              v.type == resp::RespType::kInteger ? v.integer != 0 : !v.str.empty() && v.str != "0";
-        }
-        if (!indexing) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-          return Status::Unavailable("index " + name.str + " in " + dir_ +
-                                     " is still being built after " +
-                                     std::to_string(kIndexingTimeout.count()) + " s");
-        }
-        engine_->Cron();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
     }
     return Status::Ok();
   }
