@@ -485,6 +485,8 @@ std::function<int()> SetupEval(CLI::App& app) {
   tuning->add_option("--rm3-terms", ro->rm3_terms, "RM3 expansion terms")->capture_default_str();
   tuning->add_option("--rm3-weight", ro->rm3_weight, "RM3 weight of the feedback model")
       ->capture_default_str();
+  tuning->add_flag("!--no-subject-rule", ro->abstain_on_unknown_subject,
+                   "Do not decline questions whose named subject no document holds as a phrase");
   sub->add_option("--run-out", *run_out, "Write {id, ranked, abstain, confidence} lines here");
   return [=]() -> int {
     FillApiKey(o.get());

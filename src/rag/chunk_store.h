@@ -95,6 +95,14 @@ class ChunkStore {
     uint32_t df = 0;
   };
   virtual std::vector<TermStat> QueryTermStats(std::string_view text) const = 0;
+  // Whether the words of `phrase` occur next to each other, in this order,
+  // in some chunk's title, heading or text, compared after analysis (so
+  // "copy-on-write" matches "copy on write", "clocks" matches "clock").
+  // Asks the index for the chunks holding every word and checks adjacency
+  // here, because FT.* phrase matching differs between servers; more than
+  // `limit` such chunks counts as found (a pair of words that common
+  // together is not a name the collection lacks).
+  virtual Result<bool> PhraseOccurs(std::string_view phrase, size_t limit) = 0;
   // Analysed terms of `text` (the index's tokenizer).
   virtual std::vector<std::string> Analyze(std::string_view text) const = 0;
 };

@@ -19,6 +19,9 @@ namespace ragkv::rag {
 // FOLDOC dev half A (docs/rag.md): separation of answerable from
 // unanswerable questions grew with the power.
 constexpr double kIdfPower = 3;
+// Chunks holding every word of a named subject fetched to look for it as a
+// phrase; more count as found (ChunkStore::PhraseOccurs).
+constexpr size_t kPhraseCandidates = 200;
 
 std::string StripQuestionFraming(std::string_view query) {
   static const std::unordered_set<std::string> kFraming = {
@@ -47,6 +50,72 @@ std::string StripQuestionFraming(std::string_view query) {
     pos = end;
   }
   return kept_any ? out : std::string(query);
+}
+
+std::string NamedSubject(std::string_view question) {
+  // Words that end a name: articles, prepositions, conjunctions, pronouns,
+  // auxiliaries (a name is a run of content words).
+  static const std::unordered_set<std::string> kFunction = {
+      "a",     "an",    "the",   "of",    "in",    "on",   "to",    "for",   "and",   "or",
+      "with",  "that",  "which", "who",   "whose", "what", "when",  "where", "why",   "how",
+      "by",    "from",  "at",    "as",    "into",  "over", "under", "than",  "then",  "so",
+      "is",    "are",   "was",   "were",  "be",    "been", "do",    "does",  "did",   "can",
+      "could", "would", "should", "will", "may",   "might", "must", "has",   "have",  "had",
+      "it",    "its",   "this",  "these", "those", "i",    "you",   "we",    "they",  "he",
+      "she",   "my",    "your",  "our",   "their", "his",  "her",   "not",   "no",    "if",
+      "each",  "every", "all",   "any",   "some",  "such", "there", "but",   "between"};
+  // Tokens as written: words with inner hyphens kept whole, and punctuation.
+  struct Token {
+    std::string text;
+    std::string lower;
+    bool word;
+  };
+  std::vector<Token> tokens;
+  for (size_t pos = 0; pos < question.size();) {
+    const auto alnum = [&](size_t i) {
+      return i < question.size() && (std::isalnum(static_cast<unsigned char>(question[i])) ||
+                                     static_cast<unsigned char>(question[i]) >= 0x80);
+    };
+    if (std::isspace(static_cast<unsigned char>(question[pos]))) {
+      ++pos;
+      continue;
+    }
+    size_t end = pos;
+    if (alnum(pos)) {
+      while (alnum(end) || (question[end] == '-' && alnum(end + 1) && end > pos)) ++end;
+    } else {
+      end = pos + 1;
+    }
+    Token t{std::string(question.substr(pos, end - pos)), "", alnum(pos)};
+    t.lower = t.text;
+    for (char& c : t.lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    tokens.push_back(std::move(t));
+    pos = end;
+  }
+  const auto is = [&](size_t i, std::initializer_list<const char*> any) {
+    if (i >= tokens.size()) return false;
+    for (const char* w : any) {
+      if (tokens[i].lower == w) return true;
+    }
+    return false;
+  };
+  size_t i = 0;
+  if (is(0, {"how"}) && is(1, {"does", "do"})) {
+    i = 2;
+  } else if (is(0, {"what"}) && is(1, {"is", "are", "does", "do"})) {
+    i = 2;
+  } else {
+    return "";
+  }
+  if (is(i, {"a", "an", "the"})) ++i;
+  const auto name_word = [&](size_t j) {
+    return j < tokens.size() && tokens[j].word && kFunction.count(tokens[j].lower) == 0;
+  };
+  if (!name_word(i)) return "";
+  const bool hyphenated = tokens[i].text.find('-') != std::string::npos;
+  if (hyphenated) return tokens[i].text;
+  if (!name_word(i + 1)) return "";
+  return tokens[i].text + " " + tokens[i + 1].text;
 }
 
 Result<Retriever> Retriever::Create(ChunkStore* store, Embedder* embedder,
@@ -309,6 +378,28 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
         }
       }
       pos = end + 1;
+    }
+  }
+  // A question that names its subject in words the collection has, but never
+  // together ("consistent hashing", "Bloom filter"), asks about something
+  // the documents do not cover: the near miss the coverage confidence cannot
+  // see, since every word matches somewhere (docs/rag.md).
+  if (!excluded && out.unknown_terms.empty() && options_.abstain_on_unknown_subject &&
+      !out.hits.empty()) {
+    const std::string subject = NamedSubject(raw_query);
+    // "How does PostgreSQL handle ...": a one-word name and a verb look like
+    // a two-word name. When the best chunk is about the first word alone,
+    // the question may name just that, so the pair proves nothing.
+    bool first_word_is_topic = false;
+    if (const size_t space = subject.find(' '); space != std::string::npos) {
+      const std::vector<std::string> first = store_->Analyze(subject.substr(0, space));
+      const std::vector<std::string> title = store_->Analyze(TitleField(out.hits[0].chunk));
+      first_word_is_topic = first.size() == 1 &&
+                            std::find(title.begin(), title.end(), first[0]) != title.end();
+    }
+    if (!subject.empty() && !first_word_is_topic) {
+      RAGKV_ASSIGN_OR_RETURN(bool occurs, store_->PhraseOccurs(subject, kPhraseCandidates));
+      if (!occurs) out.unknown_terms.push_back(subject);
     }
   }
   // A question whose term occurs nowhere in the collection asks about

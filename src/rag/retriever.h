@@ -45,8 +45,10 @@ struct RetrievalOptions {
   // (kFallbackThreshold when it has none).
   double abstain_threshold = -1;
   bool strip_framing = true;  // apply StripQuestionFraming to queries
-  // Abstain when a question term occurs in no document at all.
+  // Abstain when a question term occurs in no document at all, or when the
+  // subject the question names (NamedSubject) occurs in none as a phrase.
   bool abstain_on_unknown_terms = true;
+  bool abstain_on_unknown_subject = true;
   // Pseudo-relevance feedback (RM3, feedback.h) on the BM25 list: the top
   // rm3_docs chunks give rm3_terms expansion terms, interpolated with the
   // question at weight rm3_weight (1 - lambda). 0 docs: off, the default: no
@@ -71,7 +73,9 @@ struct Retrieval {
   std::vector<RetrievedChunk> hits;        // best first
   double confidence = 0;                   // in [0, 1]
   bool abstain = true;                     // no hits, confidence < threshold, or unknown terms
-  std::vector<std::string> unknown_terms;  // analysed question terms no document contains
+  // Question terms no document contains, as written, or the named subject
+  // (NamedSubject) when no document holds it as a phrase.
+  std::vector<std::string> unknown_terms;
 };
 
 // Removes instruction words that frame a question rather than name its
@@ -79,6 +83,16 @@ struct Retrieval {
 // corpus about the EXPLAIN command does not answer "Explain key-value
 // stores". Returns the query unchanged if nothing else would remain.
 std::string StripQuestionFraming(std::string_view query);
+
+// The thing a question names as its subject, as written, when it asks
+// "How does/do [a|an|the] X ..." or "What is/are/does/do [a|an|the] X ...":
+// X's first two words (a hyphenated word counts as one and, first, stands
+// alone), ending early at a function word or punctuation. Empty for other
+// forms ("Which ...", "Why ...", "How can I ..."), which describe a subject
+// rather than name it, and for a one-word name (the unknown-term rule covers
+// those). "How does consistent hashing limit ..." -> "consistent hashing";
+// "How does a log-structured merge tree ..." -> "log-structured".
+std::string NamedSubject(std::string_view question);
 
 // The words of `text` as written: runs of ASCII letters and digits and of
 // non-ASCII bytes (how a store must be asked about them; a stem analysed

@@ -368,6 +368,40 @@ class ServerStore final : public ChunkStore {
     return out;
   }
 
+  Result<bool> PhraseOccurs(std::string_view phrase, size_t limit) override {
+    const std::vector<std::string> target = tokenizer_.Tokenize(phrase);
+    if (target.size() < 2) return true;  // nothing to be adjacent
+    std::vector<std::string> words;
+    text::Tokenizer::SplitWords(phrase, &words);
+    std::string q;
+    for (const std::string& w : words) {
+      if (text::Tokenizer::IsStopWord(w)) continue;
+      q += (q.empty() ? "@title|text:(" : " ") + Escape(w);
+    }
+    q += ")";
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "LIMIT",
+                                                    "0", std::to_string(limit), "DIALECT", "2"}));
+    if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
+    if (r.type != resp::RespType::kArray || r.elements.empty()) {
+      return Status::Corruption("FT.SEARCH reply is not an array: " + r.DebugString());
+    }
+    if (r.elements[0].integer > static_cast<int64_t>(limit)) return true;
+    auto holds = [&](std::string_view field) {
+      const std::vector<std::string> terms = tokenizer_.Tokenize(field);
+      return std::search(terms.begin(), terms.end(), target.begin(), target.end()) != terms.end();
+    };
+    const std::string key_prefix = prefix_ + "chunk:";
+    for (size_t i = 1; i < r.elements.size(); ++i) {
+      const std::string& key = r.elements[i].str;
+      if (key.rfind(key_prefix, 0) != 0) continue;
+      const uint64_t id = ToU64(key.substr(key_prefix.size()));
+      if (orphans_.count(id) != 0) continue;
+      RAGKV_ASSIGN_OR_RETURN(ChunkRecord chunk, GetChunk(id));
+      if (holds(chunk.title) || holds(chunk.heading) || holds(chunk.text)) return true;
+    }
+    return false;
+  }
+
   std::vector<std::string> Analyze(std::string_view text) const override {
     return tokenizer_.Tokenize(text);
   }

@@ -76,6 +76,68 @@ TEST_F(AnswerTest, QuestionsAboutUnknownThingsAbstainAndSayWhy) {
   EXPECT_THAT(response, Not(HasSubstr("Sources:")));
 }
 
+TEST_F(AnswerTest, ANamedSubjectNoDocumentHoldsAsAPhraseAbstains) {
+  // "synchronous" and "cache" both occur, never together.
+  Retrieval r = Retrieve("How does a synchronous cache keep data on servers?");
+  EXPECT_TRUE(r.abstain);
+  EXPECT_THAT(r.unknown_terms, ::testing::ElementsAre("synchronous cache"));
+  EXPECT_THAT(FormatResponse("", r, 0.18, ""),
+              HasSubstr("no document mentions \"synchronous cache\""));
+  // A hyphenated name is one word, whole or spelled apart in the text.
+  EXPECT_THAT(Retrieve("What is a cache-replication index?").unknown_terms,
+              ::testing::ElementsAre("cache-replication"));
+  EXPECT_TRUE(Retrieve("What is a B-tree, and why do databases use it?").unknown_terms.empty());
+  // Names the collection holds as phrases, in any inflection, are answered.
+  Retrieval known = Retrieve("How does synchronous replication wait for copies?");
+  EXPECT_FALSE(known.abstain);
+  EXPECT_TRUE(known.unknown_terms.empty());
+  EXPECT_FALSE(Retrieve("What are B-trees used for in databases?").abstain);
+  // Off: only the confidence and unknown single terms decide.
+  auto retriever = Retriever::Create(store_.get(), embedder_.get(),
+                                     RetrievalOptions{.abstain_on_unknown_subject = false});
+  ASSERT_TRUE(retriever.ok());
+  EXPECT_TRUE(
+      retriever->Retrieve("How does a synchronous cache keep data on servers?", 3)->unknown_terms.empty());
+}
+
+TEST_F(AnswerTest, AOneWordNameFollowedByAVerbIsNotTakenForAnUnknownPair) {
+  // "Replication uses" never occurs, but the best chunk is about
+  // replication: the question may name that one word.
+  Retrieval r = Retrieve("How does replication use several servers?");
+  ASSERT_FALSE(r.hits.empty());
+  EXPECT_EQ(DocIdFromSource(r.hits[0].chunk.source), "replication");
+  EXPECT_FALSE(r.abstain);
+  EXPECT_TRUE(r.unknown_terms.empty());
+}
+
+TEST(NamedSubjectTest, TakesTheNameAfterHowDoesAndWhatIs) {
+  EXPECT_EQ(NamedSubject("How does consistent hashing limit how many keys move?"),
+            "consistent hashing");
+  EXPECT_EQ(NamedSubject("How does a Bloom filter test set membership?"), "Bloom filter");
+  EXPECT_EQ(NamedSubject("What does the CAP theorem say?"), "CAP theorem");
+  EXPECT_EQ(NamedSubject("What is snapshot isolation, and why?"), "snapshot isolation");
+  EXPECT_EQ(NamedSubject("how do vector clocks order events"), "vector clocks");
+  // A hyphenated word is a name on its own.
+  EXPECT_EQ(NamedSubject("How does a log-structured merge tree buffer writes?"),
+            "log-structured");
+  EXPECT_EQ(NamedSubject("How does copy-on-write share pages?"), "copy-on-write");
+}
+
+TEST(NamedSubjectTest, EmptyWhenTheQuestionDescribesOrNamesOneWord) {
+  EXPECT_EQ(NamedSubject("Which list structure lets you walk backwards?"), "");
+  EXPECT_EQ(NamedSubject("Why does a Unix child stay a zombie?"), "");
+  EXPECT_EQ(NamedSubject("How can I run logic inside the server?"), "");
+  EXPECT_EQ(NamedSubject("What do you call a graph without cycles?"), "");
+  EXPECT_EQ(NamedSubject("What is it called when processes wait forever?"), "");
+  EXPECT_EQ(NamedSubject("What is a deque?"), "");                      // one word
+  EXPECT_EQ(NamedSubject("What is the purpose of data replication?"), "");  // "purpose" alone
+  EXPECT_EQ(NamedSubject("How does a host on an Ethernet find ..."), "");
+  EXPECT_EQ(NamedSubject("Explain key-value databases."), "");
+  EXPECT_EQ(NamedSubject(""), "");
+  EXPECT_EQ(NamedSubject("How does"), "");
+  EXPECT_EQ(NamedSubject("What is a -"), "");
+}
+
 TEST_F(AnswerTest, LowConfidenceAbstainsWithoutUnknownTerms) {
   // Every word exists, but no chunk covers the rare ones together.
   auto retriever =

@@ -125,14 +125,15 @@ TEST_F(FoldocQualityTest, BuiltinEmbedderMeetsTheDevSetThresholds) {
   EvalReport report = Run(SharedDataset() + "/dev_questions.jsonl");
   // Reached when this test was written (docs/rag.md); a drop is a regression.
   EXPECT_GE(report.answerable.ndcg, 0.79);
-  EXPECT_GE(report.unanswerable_abstained, 5u);
+  EXPECT_GE(report.unanswerable_abstained, 6u);  // 5 before the named-subject rule
   EXPECT_LE(report.answerable_abstained, 2u);  // 32/34 answered with the calibrated threshold
 }
 
 // The second held-out set, judged from the corpus before any run. Its
 // unanswerable questions name concepts built from common words (skip list,
 // Bloom filter, consistent hashing) that the term-level confidence cannot
-// tell from a paraphrase: 2 of 6 are declined, short of the 5/6 target
+// tell from a paraphrase: 2 of 6 were declined on that alone; the
+// named-subject rule (a name no document holds as a phrase) declines all 6
 // (docs/rag.md). These floors hold what was reached.
 TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheSecondHeldOutSet) {
   EvalReport report =
@@ -140,20 +141,35 @@ TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheSecondHeldOutSet) {
   EXPECT_EQ(report.answerable.n, 31u);
   EXPECT_EQ(report.unanswerable, 6u);
   EXPECT_GE(report.answerable.ndcg, 0.84);
-  EXPECT_GE(report.unanswerable_abstained, 2u);
+  EXPECT_GE(report.unanswerable_abstained, 6u);
   EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
 }
 
 // The third set, written to check abstention rules on questions none was
 // designed on (tests/rag/data/README.md): 4 of 10 declined when this test was
-// written, again short of the target.
+// written, 9 with the named-subject rule (the CAP theorem slips through: the
+// best chunk is about "CAP", so the rule cannot tell a name from a verb).
 TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheThirdHeldOutSet) {
   EvalReport report =
       Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/foldoc_heldout2.jsonl");
   EXPECT_EQ(report.answerable.n, 13u);
   EXPECT_EQ(report.unanswerable, 10u);
   EXPECT_GE(report.answerable.ndcg, 0.88);
-  EXPECT_GE(report.unanswerable_abstained, 4u);
+  EXPECT_GE(report.unanswerable_abstained, 9u);
+  EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
+}
+
+// The fourth set, written in session 3 before the named-subject rule ever
+// ran on it (tests/rag/data/README.md): 10 of 14 declined (6 without the
+// rule), all 22 answerable answered. Its misses: a possessive name
+// ("Nagle's algorithm") and three questions that describe their subject.
+TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheFourthHeldOutSet) {
+  EvalReport report =
+      Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/foldoc_heldout3.jsonl");
+  EXPECT_EQ(report.answerable.n, 22u);
+  EXPECT_EQ(report.unanswerable, 14u);
+  EXPECT_GE(report.answerable.ndcg, 0.87);
+  EXPECT_GE(report.unanswerable_abstained, 10u);
   EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
 }
 

@@ -200,6 +200,33 @@ TEST_F(EmbeddedStoreTest, ACheckpointCompactsTheLogOnceItOutgrowsItsBase) {
   EXPECT_EQ(reopened->VectorSearch(Unit(kDim, 7), 1).value().size(), 1u);
 }
 
+TEST_F(EmbeddedStoreTest, PhraseOccursComparesAdjacentAnalysedWords) {
+  TempDir dir;
+  auto store = OpenEmbeddedStore(dir.path(), "docs");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->BindEmbedder("fake", 4).ok());
+  std::vector<ChunkRecord> chunks = {Chunk("Pages are shared: copy on write."),
+                                     Chunk("Consistent reads; hashing of keys."),
+                                     Chunk("Hashing is consistent here.")};
+  chunks[2].heading = "Skip lists";
+  ASSERT_TRUE((*store)->PutFile({"/x/a.txt", 1, 1, {}}, chunks, {Unit(4, 0), Unit(4, 1), Unit(4, 2)})
+                  .ok());
+  auto occurs = [&](std::string_view phrase, size_t limit = 100) {
+    auto r = (*store)->PhraseOccurs(phrase, limit);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(occurs("copy-on-write"));       // hyphens and stop words analysed away
+  EXPECT_FALSE(occurs("shared pages"));  // order matters
+  EXPECT_TRUE(occurs("pages shared"));
+  EXPECT_FALSE(occurs("consistent hashing"));  // both words, never adjacent
+  EXPECT_TRUE(occurs("skip list"));            // headings count; stems match
+  EXPECT_FALSE(occurs("bloom filter"));        // words the collection lacks
+  EXPECT_TRUE(occurs("hashing"));              // one word: nothing to be adjacent
+  // More chunks hold both words than were fetched: counted as found.
+  EXPECT_TRUE(occurs("consistent hashing", 1));
+}
+
 TEST_F(EmbeddedStoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
   TempDir dir;
   auto first = OpenEmbeddedStore(dir.path(), "c");
