@@ -83,6 +83,15 @@ std::string NamedSubject(std::string_view question) {
     size_t end = pos;
     if (alnum(pos)) {
       while (alnum(end) || (question[end] == '-' && alnum(end + 1) && end > pos)) ++end;
+      // A possessive belongs to the name: "Nagle's algorithm", "Amdahl’s law".
+      for (std::string_view apostrophe : {"'", "\u2019"}) {
+        const size_t s = end + apostrophe.size();
+        if (question.substr(end, apostrophe.size()) == apostrophe && s < question.size() &&
+            (question[s] == 's' || question[s] == 'S') && !alnum(s + 1)) {
+          end = s + 1;
+          break;
+        }
+      }
     } else {
       end = pos + 1;
     }

@@ -87,7 +87,8 @@ std::string StripQuestionFraming(std::string_view query);
 // The thing a question names as its subject, as written, when it asks
 // "How does/do [a|an|the] X ..." or "What is/are/does/do [a|an|the] X ...":
 // X's first two words (a hyphenated word counts as one and, first, stands
-// alone), ending early at a function word or punctuation. Empty for other
+// alone; a possessive "'s" stays with its word), ending early at a function
+// word or punctuation. Empty for other
 // forms ("Which ...", "Why ...", "How can I ..."), which describe a subject
 // rather than name it, and for a one-word name (the unknown-term rule covers
 // those). "How does consistent hashing limit ..." -> "consistent hashing";

@@ -92,6 +92,9 @@ TEST_F(AnswerTest, ANamedSubjectNoDocumentHoldsAsAPhraseAbstains) {
   EXPECT_FALSE(known.abstain);
   EXPECT_TRUE(known.unknown_terms.empty());
   EXPECT_FALSE(Retrieve("What are B-trees used for in databases?").abstain);
+  // A possessive name, found and not found.
+  EXPECT_THAT(Retrieve("How does Filler's memory hold data?").unknown_terms,
+              ::testing::ElementsAre("Filler's memory"));
   // Off: only the confidence and unknown single terms decide.
   auto retriever = Retriever::Create(store_.get(), embedder_.get(),
                                      RetrievalOptions{.abstain_on_unknown_subject = false});
@@ -121,6 +124,11 @@ TEST(NamedSubjectTest, TakesTheNameAfterHowDoesAndWhatIs) {
   EXPECT_EQ(NamedSubject("How does a log-structured merge tree buffer writes?"),
             "log-structured");
   EXPECT_EQ(NamedSubject("How does copy-on-write share pages?"), "copy-on-write");
+  // A possessive is part of the name.
+  EXPECT_EQ(NamedSubject("What does Nagle's algorithm do?"), "Nagle's algorithm");
+  EXPECT_EQ(NamedSubject("What is Amdahl\u2019s law?"), "Amdahl\u2019s law");
+  EXPECT_EQ(NamedSubject("What is Moore's?"), "");  // one word
+  EXPECT_EQ(NamedSubject("What are the users' rights?"), "");  // no s after the mark
 }
 
 TEST(NamedSubjectTest, EmptyWhenTheQuestionDescribesOrNamesOneWord) {
