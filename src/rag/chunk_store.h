@@ -103,6 +103,8 @@ class ChunkStore {
   // `limit` such chunks counts as found (a pair of words that common
   // together is not a name the collection lacks).
   virtual Result<bool> PhraseOccurs(std::string_view phrase, size_t limit) = 0;
+  // Up to `limit` chunks whose title or text holds `word` (index order).
+  virtual Result<std::vector<ChunkRecord>> ChunksHolding(std::string_view word, size_t limit) = 0;
   // Analysed terms of `text` (the index's tokenizer).
   virtual std::vector<std::string> Analyze(std::string_view text) const = 0;
 };

@@ -22,6 +22,15 @@ constexpr double kIdfPower = 3;
 // Chunks holding every word of a named subject fetched to look for it as a
 // phrase; more count as found (ChunkStore::PhraseOccurs).
 constexpr size_t kPhraseCandidates = 200;
+// A word is taken for a verb when at least kVerbShare of its uses in up to
+// kVerbSampleChunks chunks follow "to", a modal or "not" (FOLDOC: verbs such
+// as find, detect, prevent 0.5-1.0; the second words of names such as
+// filter, list, tree, theorem, hashing 0-0.07; nouns that are also verbs sit
+// between, "control" 0.06, "join" 0.19, "work" 0.26). Fewer than
+// kVerbMinUses uses cannot tell.
+constexpr size_t kVerbSampleChunks = 100;
+constexpr double kVerbShare = 0.2;
+constexpr size_t kVerbMinUses = 3;
 
 std::string StripQuestionFraming(std::string_view query) {
   static const std::unordered_set<std::string> kFraming = {
@@ -311,6 +320,35 @@ double Retriever::Coverage(std::string_view query, const ChunkRecord& chunk,
   return total > 0 ? matched / total : 0;
 }
 
+Result<bool> Retriever::UsedAsVerb(std::string_view word) {
+  // Words an English verb follows in its base form: "to find", "can
+  // share", "does not prevent".
+  static const std::unordered_set<std::string_view> kBeforeVerb = {
+      "to",     "can",    "cannot", "could", "will", "would", "may", "might",
+      "must",   "should", "shall",  "do",    "does", "did",   "not", "never"};
+  std::string lower(word);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  RAGKV_ASSIGN_OR_RETURN(std::vector<ChunkRecord> chunks,
+                         store_->ChunksHolding(word, kVerbSampleChunks));
+  size_t uses = 0, as_verb = 0;
+  std::string prev, cur;
+  for (const ChunkRecord& chunk : chunks) {
+    prev.clear();
+    for (std::string_view w : SurfaceWords(chunk.text)) {
+      cur.assign(w);
+      for (char& c : cur) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (cur == lower) {
+        ++uses;
+        if (kBeforeVerb.count(prev) > 0) ++as_verb;
+      }
+      prev.swap(cur);
+    }
+  }
+  // Too few uses to tell: assume a verb, so the rule does not decline.
+  if (uses < kVerbMinUses) return true;
+  return static_cast<double>(as_verb) >= kVerbShare * static_cast<double>(uses);
+}
+
 Result<Retrieval> Retriever::Retrieve(std::string_view query, size_t k) {
   return RetrieveImpl(query, k, nullptr);
 }
@@ -396,18 +434,15 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
   if (!excluded && out.unknown_terms.empty() && options_.abstain_on_unknown_subject &&
       !out.hits.empty()) {
     const std::string subject = NamedSubject(raw_query);
-    // "How does PostgreSQL handle ...": a one-word name and a verb look like
-    // a two-word name. When the best chunk is about the first word alone,
-    // the question may name just that, so the pair proves nothing.
-    bool first_word_is_topic = false;
-    if (const size_t space = subject.find(' '); space != std::string::npos) {
-      const std::vector<std::string> first = store_->Analyze(subject.substr(0, space));
-      const std::vector<std::string> title = store_->Analyze(TitleField(out.hits[0].chunk));
-      first_word_is_topic = first.size() == 1 &&
-                            std::find(title.begin(), title.end(), first[0]) != title.end();
-    }
-    if (!subject.empty() && !first_word_is_topic) {
+    if (!subject.empty()) {
       RAGKV_ASSIGN_OR_RETURN(bool occurs, store_->PhraseOccurs(subject, kPhraseCandidates));
+      // "How does DHCP assign ...": a one-word name and its verb look like a
+      // two-word name that is never written. The collection's own usage
+      // tells them apart: "assign" mostly follows "to" or a modal, "filter"
+      // in "Bloom filter" almost never does.
+      if (const size_t space = subject.find(' '); !occurs && space != std::string::npos) {
+        RAGKV_ASSIGN_OR_RETURN(occurs, UsedAsVerb(std::string_view(subject).substr(space + 1)));
+      }
       if (!occurs) out.unknown_terms.push_back(subject);
     }
   }

@@ -91,7 +91,9 @@ std::string StripQuestionFraming(std::string_view query);
 // word or punctuation. Empty for other
 // forms ("Which ...", "Why ...", "How can I ..."), which describe a subject
 // rather than name it, and for a one-word name (the unknown-term rule covers
-// those). "How does consistent hashing limit ..." -> "consistent hashing";
+// those). The retriever declines a name no chunk holds as a phrase, unless
+// its second word is one the collection uses as a verb ("How does DHCP
+// assign ..." names DHCP). "How does consistent hashing limit ..." -> "consistent hashing";
 // "How does a log-structured merge tree ..." -> "log-structured".
 std::string NamedSubject(std::string_view question);
 
@@ -133,6 +135,9 @@ class Retriever {
                                                     const std::unordered_set<uint64_t>* excluded);
   double Coverage(std::string_view query, const ChunkRecord& chunk,
                   std::vector<std::string>* unknown);
+  // Whether the collection mostly uses `word` as a verb (after "to", a modal
+  // or "not"), or holds too few uses of it to tell.
+  Result<bool> UsedAsVerb(std::string_view word);
 
   ChunkStore* store_;
   Embedder* embedder_;

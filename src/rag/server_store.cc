@@ -379,27 +379,31 @@ class ServerStore final : public ChunkStore {
       q += (q.empty() ? "@title|text:(" : " ") + Escape(w);
     }
     q += ")";
-    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call({"FT.SEARCH", index_, q, "NOCONTENT", "LIMIT",
-                                                    "0", std::to_string(limit), "DIALECT", "2"}));
-    if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
-    if (r.type != resp::RespType::kArray || r.elements.empty()) {
-      return Status::Corruption("FT.SEARCH reply is not an array: " + r.DebugString());
-    }
-    if (r.elements[0].integer > static_cast<int64_t>(limit)) return true;
+    size_t total = 0;
+    RAGKV_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, MatchingIds(q, limit, &total));
+    if (total > limit) return true;
     auto holds = [&](std::string_view field) {
       const std::vector<std::string> terms = tokenizer_.Tokenize(field);
       return std::search(terms.begin(), terms.end(), target.begin(), target.end()) != terms.end();
     };
-    const std::string key_prefix = prefix_ + "chunk:";
-    for (size_t i = 1; i < r.elements.size(); ++i) {
-      const std::string& key = r.elements[i].str;
-      if (key.rfind(key_prefix, 0) != 0) continue;
-      const uint64_t id = ToU64(key.substr(key_prefix.size()));
-      if (orphans_.count(id) != 0) continue;
+    for (uint64_t id : ids) {
       RAGKV_ASSIGN_OR_RETURN(ChunkRecord chunk, GetChunk(id));
       if (holds(chunk.title) || holds(chunk.heading) || holds(chunk.text)) return true;
     }
     return false;
+  }
+
+  Result<std::vector<ChunkRecord>> ChunksHolding(std::string_view word, size_t limit) override {
+    std::vector<ChunkRecord> out;
+    if (tokenizer_.Tokenize(word).empty()) return out;  // a stop word
+    size_t total = 0;
+    RAGKV_ASSIGN_OR_RETURN(std::vector<uint64_t> ids,
+                           MatchingIds("@title|text:" + Escape(word), limit, &total));
+    for (uint64_t id : ids) {
+      RAGKV_ASSIGN_OR_RETURN(ChunkRecord chunk, GetChunk(id));
+      out.push_back(std::move(chunk));
+    }
+    return out;
   }
 
   std::vector<std::string> Analyze(std::string_view text) const override {
@@ -482,6 +486,29 @@ class ServerStore final : public ChunkStore {
 
   // [total, key, score, key, score, ...] (WITHSCORES NOCONTENT) or
   // [total, key, [dist, value], ...] (RETURN 1 dist); ids parsed from keys.
+  // The ids of the first `limit` chunks matching `query` (NOCONTENT), and
+  // how many match in all.
+  Result<std::vector<uint64_t>> MatchingIds(const std::string& query, size_t limit,
+                                            size_t* total) const {
+    RAGKV_ASSIGN_OR_RETURN(resp::RespValue r, Call({"FT.SEARCH", index_, query, "NOCONTENT",
+                                                    "LIMIT", "0", std::to_string(limit),
+                                                    "DIALECT", "2"}));
+    if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
+    if (r.type != resp::RespType::kArray || r.elements.empty()) {
+      return Status::Corruption("FT.SEARCH reply is not an array: " + r.DebugString());
+    }
+    *total = static_cast<size_t>(std::max<int64_t>(r.elements[0].integer, 0));
+    std::vector<uint64_t> ids;
+    const std::string key_prefix = prefix_ + "chunk:";
+    for (size_t i = 1; i < r.elements.size(); ++i) {
+      const std::string& key = r.elements[i].str;
+      if (key.rfind(key_prefix, 0) != 0) continue;
+      const uint64_t id = ToU64(key.substr(key_prefix.size()));
+      if (orphans_.count(id) == 0) ids.push_back(id);
+    }
+    return ids;
+  }
+
   Result<std::vector<Candidate>> ParseScoredIds(const resp::RespValue& r, bool distance) const {
     if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
     if (r.type != resp::RespType::kArray || r.elements.empty()) {

@@ -129,48 +129,71 @@ TEST_F(FoldocQualityTest, BuiltinEmbedderMeetsTheDevSetThresholds) {
   EXPECT_LE(report.answerable_abstained, 2u);  // 32/34 answered with the calibrated threshold
 }
 
-// The second held-out set, judged from the corpus before any run. Its
-// unanswerable questions name concepts built from common words (skip list,
-// Bloom filter, consistent hashing) that the term-level confidence cannot
-// tell from a paraphrase: 2 of 6 were declined on that alone; the
-// named-subject rule (a name no document holds as a phrase) declines all 6
-// (docs/rag.md). These floors hold what was reached.
-TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheSecondHeldOutSet) {
-  EvalReport report =
-      Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/foldoc_heldout.jsonl");
-  EXPECT_EQ(report.answerable.n, 31u);
-  EXPECT_EQ(report.unanswerable, 6u);
-  EXPECT_GE(report.answerable.ndcg, 0.84);
-  EXPECT_GE(report.unanswerable_abstained, 6u);
-  EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
+// "How does <one-word name> <verb> ...": the named-subject rule's first
+// version declined 9 of these 15 (it took "DHCP assign" for a name no entry
+// holds); the verb test reads "assign" as the verb FOLDOC uses it as. The one
+// left: FOLDOC never uses "partition" as a verb.
+TEST_F(FoldocQualityTest, QuestionsNamingOneWordAndAVerbAreAnswered) {
+  auto retriever = Retriever::Create(store_, embedder_);
+  ASSERT_TRUE(retriever.ok());
+  size_t declined = 0;
+  for (const char* q :
+       {"How does DHCP assign IP addresses?", "How does TCP guarantee delivery?",
+        "How does ARP find a hardware address?", "How does NFS share files between machines?",
+        "How does DNS resolve host names?", "How does Ethernet detect collisions?",
+        "How does RAID protect data against disk failure?", "How does SMTP deliver mail?",
+        "How does malloc allocate memory?", "How does paging work?",
+        "How do semaphores prevent race conditions?", "How does Kerberos authenticate users?",
+        "What does awk do with each line?", "How does quicksort partition an array?",
+        "How does garbage collection reclaim memory?"}) {
+    auto r = retriever->Retrieve(q, 10);
+    ASSERT_TRUE(r.ok());
+    if (r->abstain) {
+      ++declined;
+      std::printf("declined: %s (%s)\n", q,
+                  r->unknown_terms.empty() ? "confidence" : r->unknown_terms[0].c_str());
+    }
+  }
+  EXPECT_LE(declined, 1u);
 }
 
-// The third set, written to check abstention rules on questions none was
-// designed on (tests/rag/data/README.md): 4 of 10 declined when this test was
-// written, 9 with the named-subject rule (the CAP theorem slips through: the
-// best chunk is about "CAP", so the rule cannot tell a name from a verb).
-TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheThirdHeldOutSet) {
-  EvalReport report =
-      Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/foldoc_heldout2.jsonl");
-  EXPECT_EQ(report.answerable.n, 13u);
-  EXPECT_EQ(report.unanswerable, 10u);
-  EXPECT_GE(report.answerable.ndcg, 0.88);
-  EXPECT_GE(report.unanswerable_abstained, 9u);
-  EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
+// A held-out set under tests/rag/data: its size, and floors that hold what
+// was reached (a drop is a regression), with >= 90% of answerable answered.
+struct HeldOutFloors {
+  const char* file;
+  size_t answerable;
+  size_t unanswerable;
+  double ndcg;
+  size_t declined;
+};
+
+void ExpectHeldOutFloors(const EvalReport& report, const HeldOutFloors& f) {
+  SCOPED_TRACE(f.file);
+  EXPECT_EQ(report.answerable.n, f.answerable);
+  EXPECT_EQ(report.unanswerable, f.unanswerable);
+  EXPECT_GE(report.answerable.ndcg, f.ndcg);
+  EXPECT_GE(report.unanswerable_abstained, f.declined);
+  EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);
 }
 
-// The fourth set, written in session 3 before the named-subject rule ever
-// ran on it (tests/rag/data/README.md): 10 of 14 declined (6 without the
-// rule), all 22 answerable answered. Its misses: a possessive name
-// ("Nagle's algorithm") and three questions that describe their subject.
-TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheFourthHeldOutSet) {
-  EvalReport report =
-      Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/foldoc_heldout3.jsonl");
-  EXPECT_EQ(report.answerable.n, 22u);
-  EXPECT_EQ(report.unanswerable, 14u);
-  EXPECT_GE(report.answerable.ndcg, 0.87);
-  EXPECT_GE(report.unanswerable_abstained, 10u);
-  EXPECT_LE(report.answerable_abstained * 10, report.answerable.n);  // >= 90% answered
+// Judged from the corpus before any run (tests/rag/data/README.md).
+// - foldoc_heldout: unanswerable questions name concepts built from common
+//   words (skip list, Bloom filter, consistent hashing) that the term-level
+//   confidence cannot tell from a paraphrase: 2 of 6 were declined on that
+//   alone; the named-subject rule (a name no document holds as a phrase)
+//   declines all 6 (docs/rag.md).
+// - foldoc_heldout2, written to check abstention rules on questions none was
+//   designed on: 4 of 10 declined before the rule, 10 with it.
+// - foldoc_heldout3, written in session 3 before the rule ever ran on it: 6
+//   of 14 declined before the rule, 10 with its first version and 11 with
+//   the verb test; all 22 answerable answered. Its misses: three questions
+//   that describe their subject instead of naming it.
+TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheHeldOutSets) {
+  for (const HeldOutFloors& f : {HeldOutFloors{"foldoc_heldout.jsonl", 31, 6, 0.84, 6},
+                                 HeldOutFloors{"foldoc_heldout2.jsonl", 13, 10, 0.88, 10},
+                                 HeldOutFloors{"foldoc_heldout3.jsonl", 22, 14, 0.87, 11}}) {
+    ExpectHeldOutFloors(Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/" + f.file), f);
+  }
 }
 
 }  // namespace

@@ -225,6 +225,14 @@ TEST_F(EmbeddedStoreTest, PhraseOccursComparesAdjacentAnalysedWords) {
   EXPECT_TRUE(occurs("hashing"));              // one word: nothing to be adjacent
   // More chunks hold both words than were fetched: counted as found.
   EXPECT_TRUE(occurs("consistent hashing", 1));
+
+  auto holding = (*store)->ChunksHolding("hashing", 10);
+  ASSERT_TRUE(holding.ok()) << holding.status().ToString();
+  ASSERT_EQ(holding->size(), 2u);
+  for (const ChunkRecord& c : *holding) EXPECT_THAT(c.text, HasSubstr("ashing"));
+  EXPECT_EQ((*store)->ChunksHolding("hashing", 1)->size(), 1u);
+  EXPECT_TRUE((*store)->ChunksHolding("the", 10)->empty());  // a stop word matches nothing
+  EXPECT_TRUE((*store)->ChunksHolding("bloom", 10)->empty());
 }
 
 TEST_F(EmbeddedStoreTest, SecondOpenOfTheSameDirectoryIsRefused) {
