@@ -437,11 +437,19 @@ Result<Retrieval> Retriever::RetrieveImpl(std::string_view raw_query, size_t k,
     if (!subject.empty()) {
       RAGKV_ASSIGN_OR_RETURN(bool occurs, store_->PhraseOccurs(subject, kPhraseCandidates));
       // "How does DHCP assign ...": a one-word name and its verb look like a
-      // two-word name that is never written. The collection's own usage
-      // tells them apart: "assign" mostly follows "to" or a modal, "filter"
-      // in "Bloom filter" almost never does.
+      // two-word name that is never written. Two signs of that, either
+      // enough: the collection uses the second word as a verb ("assign"
+      // mostly follows "to" or a modal, "filter" in "Bloom filter" almost
+      // never does), or the best chunk mentions the first word, so the
+      // question may well be about it alone ("How does Samba let ...").
       if (const size_t space = subject.find(' '); !occurs && space != std::string::npos) {
-        RAGKV_ASSIGN_OR_RETURN(occurs, UsedAsVerb(std::string_view(subject).substr(space + 1)));
+        const std::vector<std::string> first = store_->Analyze(subject.substr(0, space));
+        const std::vector<std::string> best =
+            store_->Analyze(TitleField(out.hits[0].chunk) + "\n" + out.hits[0].chunk.text);
+        occurs = first.size() == 1 && std::find(best.begin(), best.end(), first[0]) != best.end();
+        if (!occurs) {
+          RAGKV_ASSIGN_OR_RETURN(occurs, UsedAsVerb(std::string_view(subject).substr(space + 1)));
+        }
       }
       if (!occurs) out.unknown_terms.push_back(subject);
     }

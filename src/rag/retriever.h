@@ -92,8 +92,8 @@ std::string StripQuestionFraming(std::string_view query);
 // forms ("Which ...", "Why ...", "How can I ..."), which describe a subject
 // rather than name it, and for a one-word name (the unknown-term rule covers
 // those). The retriever declines a name no chunk holds as a phrase, unless
-// its second word is one the collection uses as a verb ("How does DHCP
-// assign ..." names DHCP). "How does consistent hashing limit ..." -> "consistent hashing";
+// the best chunk mentions its first word or the collection uses its second
+// word as a verb: either way "How does DHCP assign ..." may name DHCP alone. "How does consistent hashing limit ..." -> "consistent hashing";
 // "How does a log-structured merge tree ..." -> "log-structured".
 std::string NamedSubject(std::string_view question);
 

@@ -108,11 +108,22 @@ TEST_F(AnswerTest, ANamedSubjectNoDocumentHoldsAsAPhraseAbstains) {
 }
 
 TEST_F(AnswerTest, AOneWordNameFollowedByAVerbIsNotTakenForAnUnknownPair) {
-  // "Replication recovers" never occurs, but the collection uses "recover"
-  // as a verb ("must recover", "can recover", "to recover"), so the question
-  // names replication alone.
-  Retrieval r = Retrieve("How does replication recover the data of a server?");
+  // "Availability recovers" never occurs, and the best chunk (recovery.txt)
+  // does not mention availability; but the collection uses "recover" as a
+  // verb ("must recover", "can recover", "to recover"), so the question
+  // names availability alone.
+  Retrieval r = Retrieve("How does availability recover a table from a backup?");
   ASSERT_FALSE(r.hits.empty());
+  EXPECT_EQ(DocIdFromSource(r.hits[0].chunk.source), "recovery");
+  EXPECT_FALSE(r.abstain);
+  EXPECT_TRUE(r.unknown_terms.empty());
+  // "cache" is never used as a verb: "availability cache" reads as a name.
+  EXPECT_THAT(Retrieve("How does availability cache recently used data?").unknown_terms,
+              ::testing::ElementsAre("availability cache"));
+  // The best chunk mentions the first word: the question may be about it.
+  r = Retrieve("How does replication sit between servers?");
+  ASSERT_FALSE(r.hits.empty());
+  EXPECT_EQ(DocIdFromSource(r.hits[0].chunk.source), "replication");
   EXPECT_FALSE(r.abstain);
   EXPECT_TRUE(r.unknown_terms.empty());
 }
