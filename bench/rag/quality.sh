@@ -6,7 +6,8 @@
 # before any system ran on it) and foldoc_heldout2.jsonl (a third, written
 # later to check abstention rules) and foldoc_heldout3.jsonl (a fourth, written
 # in session 3 before the named-subject rule was run on it) and
-# foldoc_heldout4.jsonl (a fifth, before the rule's verb test ran on it; see
+# foldoc_heldout4.jsonl (a fifth, before the rule's verb test ran on it) and
+# foldoc_heldout5.jsonl (a sixth, before the shipped rule ran on it; see
 # tests/rag/data/README.md). Prints nDCG@10, MRR@10, R@10 and the
 # abstention counts for each, with the FOLDOC scorer's own metrics.
 #
@@ -30,6 +31,7 @@ HELDOUT=$ROOT/tests/rag/data/foldoc_heldout.jsonl
 HELDOUT2=$ROOT/tests/rag/data/foldoc_heldout2.jsonl
 HELDOUT3=$ROOT/tests/rag/data/foldoc_heldout3.jsonl
 HELDOUT4=$ROOT/tests/rag/data/foldoc_heldout4.jsonl
+HELDOUT5=$ROOT/tests/rag/data/foldoc_heldout5.jsonl
 
 [[ -x $RAGKV ]] || { echo "quality: build $RAGKV first" >&2; exit 1; }
 [[ -f /usr/share/dictd/foldoc.dict.dz ]] || { echo "quality: install dict-foldoc" >&2; exit 1; }
@@ -49,6 +51,9 @@ fi
   >/dev/null
 "$RAGKV" eval "$HELDOUT4" --data "$OUT/data-quality" --run-out "$OUT/quality-heldout4.jsonl" "$@" \
   >/dev/null
+"$RAGKV" eval "$HELDOUT5" --data "$OUT/data-quality" --run-out "$OUT/quality-heldout5.jsonl" "$@" \
+  >/dev/null
 python3 "$HERE/quality_report.py" "$FOLDOC_SRC" "$DEV" "$OUT/quality-dev.jsonl" \
   "$HELDOUT" "$OUT/quality-heldout.jsonl" "$HELDOUT2" "$OUT/quality-heldout2.jsonl" \
-  "$HELDOUT3" "$OUT/quality-heldout3.jsonl" "$HELDOUT4" "$OUT/quality-heldout4.jsonl"
+  "$HELDOUT3" "$OUT/quality-heldout3.jsonl" "$HELDOUT4" "$OUT/quality-heldout4.jsonl" \
+  "$HELDOUT5" "$OUT/quality-heldout5.jsonl"

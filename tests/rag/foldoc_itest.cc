@@ -193,11 +193,15 @@ void ExpectHeldOutFloors(const EvalReport& report, const HeldOutFloors& f) {
 //   declined (8 without the rule); the verb test alone declined 3 of its 28
 //   answerable ("How does Samba let ...": FOLDOC's "let" is a keyword), so
 //   the best chunk mentioning the name now counts too: 28/28 answered.
+// - foldoc_heldout5, written before that final version ran on it: 11/12
+//   declined (8 without the rule), 28/28 answered. Its miss: "How does read
+//   repair ...", whose best chunk mentions "read".
 TEST_F(FoldocQualityTest, BuiltinEmbedderOnTheHeldOutSets) {
   for (const HeldOutFloors& f : {HeldOutFloors{"foldoc_heldout.jsonl", 31, 6, 0.84, 6},
                                  HeldOutFloors{"foldoc_heldout2.jsonl", 13, 10, 0.88, 9},
                                  HeldOutFloors{"foldoc_heldout3.jsonl", 22, 14, 0.87, 10},
-                                 HeldOutFloors{"foldoc_heldout4.jsonl", 28, 12, 0.92, 12}}) {
+                                 HeldOutFloors{"foldoc_heldout4.jsonl", 28, 12, 0.92, 12},
+                                 HeldOutFloors{"foldoc_heldout5.jsonl", 28, 12, 0.85, 11}}) {
     ExpectHeldOutFloors(Run(std::string(RAGKV_SOURCE_DIR) + "/tests/rag/data/" + f.file), f);
   }
 }
