@@ -406,6 +406,9 @@ std::function<int()> SetupAsk(CLI::App& app) {
         answers.push_back({{"question", q},
                            {"answer", answer},
                            {"abstained", r->abstain},
+                           // What no document mentions: question terms, or
+                           // the subject the question names.
+                           {"not_mentioned", r->unknown_terms},
                            {"confidence", r->confidence},
                            {"threshold", session->retriever->threshold()},
                            {"threshold_calibrated", session->retriever->calibrated()},

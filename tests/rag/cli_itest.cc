@@ -107,6 +107,13 @@ TEST_F(CliTest, IngestSearchAskEval) {
   EXPECT_GE(answer["threshold"].get<double>(), 0.0);
   EXPECT_LE(answer["threshold"].get<double>(), 1.0);
   EXPECT_TRUE(answer["threshold_calibrated"].get<bool>());
+  EXPECT_EQ(answer["not_mentioned"], nlohmann::json::array());
+  CliRun declined = Ragkv("ask 'How does the AVL tree maintain balance?' --json " + data_);
+  ASSERT_EQ(declined.exit_code, 0) << declined.out;
+  auto decline = nlohmann::json::parse(declined.out, nullptr, false);
+  ASSERT_FALSE(decline.is_discarded()) << declined.out;
+  EXPECT_TRUE(decline["abstained"].get<bool>());
+  EXPECT_EQ(decline["not_mentioned"][0], "AVL");  // as written, not the stem "avl"
 
   std::string qrels = work_.Write(
       "qrels.jsonl",
