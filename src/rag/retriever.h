@@ -13,8 +13,10 @@
 // mentions ("CRDT") loses its rarest, heaviest terms and scores low even when
 // its common words match well, which a raw BM25 score cannot tell apart
 // (fts5_baseline.txt: 5 of 6 unanswerable questions outscore an answerable
-// one). Abstain when confidence < threshold, or when a question term occurs
-// in no document at all. The threshold is the collection's own calibration
+// one). Abstain when confidence < threshold, when a question term occurs
+// in no document at all, or when the subject the question names occurs in
+// none as a phrase (NamedSubject: "consistent hashing" is two words FOLDOC
+// has, never together). The threshold is the collection's own calibration
 // (calibration.h: fitted at ingest on pseudo-questions from the collection)
 // unless the caller fixes one; collections ingested before calibration
 // existed fall back to kFallbackThreshold.
@@ -88,13 +90,14 @@ std::string StripQuestionFraming(std::string_view query);
 // "How does/do [a|an|the] X ..." or "What is/are/does/do [a|an|the] X ...":
 // X's first two words (a hyphenated word counts as one and, first, stands
 // alone; a possessive "'s" stays with its word), ending early at a function
-// word or punctuation. Empty for other
-// forms ("Which ...", "Why ...", "How can I ..."), which describe a subject
-// rather than name it, and for a one-word name (the unknown-term rule covers
-// those). The retriever declines a name no chunk holds as a phrase, unless
-// the best chunk mentions its first word or the collection uses its second
-// word as a verb: either way "How does DHCP assign ..." may name DHCP alone. "How does consistent hashing limit ..." -> "consistent hashing";
-// "How does a log-structured merge tree ..." -> "log-structured".
+// word or punctuation. "How does consistent hashing limit ..." ->
+// "consistent hashing"; "How does a log-structured merge tree ..." ->
+// "log-structured". Empty for other forms ("Which ...", "Why ...", "How can
+// I ..."), which describe a subject rather than name it, and for a one-word
+// name (the unknown-term rule covers those). The retriever declines a name
+// no chunk holds as a phrase, unless the best chunk mentions its first word
+// or the collection uses its second word as a verb: either way "How does
+// DHCP assign ..." may name DHCP alone.
 std::string NamedSubject(std::string_view question);
 
 // The words of `text` as written: runs of ASCII letters and digits and of

@@ -484,8 +484,6 @@ class ServerStore final : public ChunkStore {
     return Status::Ok();
   }
 
-  // [total, key, score, key, score, ...] (WITHSCORES NOCONTENT) or
-  // [total, key, [dist, value], ...] (RETURN 1 dist); ids parsed from keys.
   // The ids of the first `limit` chunks matching `query` (NOCONTENT), and
   // how many match in all.
   Result<std::vector<uint64_t>> MatchingIds(const std::string& query, size_t limit,
@@ -509,6 +507,8 @@ class ServerStore final : public ChunkStore {
     return ids;
   }
 
+  // [total, key, score, key, score, ...] (WITHSCORES NOCONTENT) or
+  // [total, key, [dist, value], ...] (RETURN 1 dist); ids parsed from keys.
   Result<std::vector<Candidate>> ParseScoredIds(const resp::RespValue& r, bool distance) const {
     if (r.is_error()) return Status::FailedPrecondition("FT.SEARCH " + index_ + ": " + r.str);
     if (r.type != resp::RespType::kArray || r.elements.empty()) {
