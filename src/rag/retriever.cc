@@ -91,7 +91,10 @@ std::string NamedSubject(std::string_view question) {
     }
     size_t end = pos;
     if (alnum(pos)) {
-      while (alnum(end) || (question[end] == '-' && alnum(end + 1) && end > pos)) ++end;
+      while (alnum(end) ||
+             (end < question.size() && question[end] == '-' && alnum(end + 1) && end > pos)) {
+        ++end;
+      }
       // A possessive belongs to the name: "Nagle's algorithm", "Amdahl’s law".
       for (std::string_view apostrophe : {"'", "\u2019"}) {
         const size_t s = end + apostrophe.size();

@@ -159,6 +159,12 @@ TEST(NamedSubjectTest, EmptyWhenTheQuestionDescribesOrNamesOneWord) {
   EXPECT_EQ(NamedSubject(""), "");
   EXPECT_EQ(NamedSubject("How does"), "");
   EXPECT_EQ(NamedSubject("What is a -"), "");
+  // Ends of input inside a name, a hyphen or a possessive.
+  EXPECT_EQ(NamedSubject("How does copy-"), "");
+  EXPECT_EQ(NamedSubject("How does copy-on"), "copy-on");
+  EXPECT_EQ(NamedSubject("What is Amdahl's"), "");
+  EXPECT_EQ(NamedSubject("What is Amdahl'"), "");
+  EXPECT_EQ(NamedSubject(std::string_view("How does red-black tree", 12)), "");  // "red"
 }
 
 TEST_F(AnswerTest, LowConfidenceAbstainsWithoutUnknownTerms) {
